@@ -1,0 +1,16 @@
+#pragma once
+
+#include <string>
+
+#include "leadflow/domain/lead_pipeline.h"
+
+namespace leadflow::domain {
+
+// The company settings the rules depend on.
+struct DomainConfig {
+  LeadPipeline pipeline = LeadPipeline::Default();
+  // Region for phone numbers written without a country code (ISO 3166).
+  std::string default_region = "RU";
+};
+
+}  // namespace leadflow::domain

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace leadflow::domain {
+
+// A refusal that names the request field at fault. The field travels as a
+// google.rpc.BadRequest payload of the status, so the gRPC edge can put it in
+// the error details; the message also starts with "<field>: ".
+absl::Status FieldError(absl::StatusCode code, absl::string_view field,
+                        absl::string_view description);
+
+inline absl::Status InvalidField(absl::string_view field, absl::string_view description) {
+  return FieldError(absl::StatusCode::kInvalidArgument, field, description);
+}
+
+// The field a status names, or "" when it names none.
+std::string FieldOf(const absl::Status& status);
+
+// The same refusal with the field nested under `prefix`, e.g. "events[3]".
+absl::Status NestField(const absl::Status& status, absl::string_view prefix);
+
+// The payload URL of the field violation.
+inline constexpr absl::string_view kBadRequestTypeUrl =
+    "type.googleapis.com/google.rpc.BadRequest";
+
+}  // namespace leadflow::domain

@@ -1,0 +1,89 @@
+#include "leadflow/domain/contact_points.h"
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/str_split.h"
+#include "leadflow/domain/field_error.h"
+
+namespace leadflow::domain {
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+absl::StatusOr<std::string> NormalizePhone(absl::string_view raw, absl::string_view default_region,
+                                           absl::string_view field) {
+  const std::string trimmed(absl::StripAsciiWhitespace(raw));
+  if (trimmed.empty()) return InvalidField(field, "phone number is empty");
+  if (trimmed.size() > 64) return InvalidField(field, "phone number is longer than 64 characters");
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util.Parse(trimmed, std::string(default_region), &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+    return InvalidField(field, absl::StrCat("'", trimmed, "' is not a phone number"));
+  }
+  if (!util.IsValidNumber(number)) {
+    return InvalidField(field, absl::StrCat("'", trimmed, "' is not a valid phone number (region ",
+                                            default_region, ")"));
+  }
+  std::string e164;
+  util.Format(number, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+namespace {
+
+bool IsDomainLabelChar(char c) { return absl::ascii_isalnum(c) || c == '-'; }
+
+bool IsLocalPartChar(char c) {
+  return absl::ascii_isalnum(c) || absl::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) !=
+                                        absl::string_view::npos;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeEmail(absl::string_view raw, absl::string_view field) {
+  std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw));
+  if (email.empty()) return InvalidField(field, "email address is empty");
+  if (email.size() > 254) return InvalidField(field, "email address is longer than 254 characters");
+  const size_t at = email.find('@');
+  if (at == std::string::npos || email.find('@', at + 1) != std::string::npos) {
+    return InvalidField(field, absl::StrCat("'", email, "' is not an email address: it needs exactly one '@'"));
+  }
+  absl::string_view local(email.data(), at);
+  absl::string_view domain(email.data() + at + 1, email.size() - at - 1);
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+      absl::StrContains(local, "..")) {
+    return InvalidField(field, absl::StrCat("'", email, "' has an invalid part before '@'"));
+  }
+  for (char c : local) {
+    if (!IsLocalPartChar(c)) {
+      return InvalidField(field, absl::StrCat("'", email, "' has an invalid character before '@'"));
+    }
+  }
+  std::vector<absl::string_view> labels = absl::StrSplit(domain, '.');
+  if (labels.size() < 2) {
+    return InvalidField(field, absl::StrCat("'", email, "' has no top-level domain"));
+  }
+  for (absl::string_view label : labels) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return InvalidField(field, absl::StrCat("'", email, "' has an invalid domain"));
+    }
+    for (char c : label) {
+      if (!IsDomainLabelChar(c)) {
+        return InvalidField(field, absl::StrCat("'", email, "' has an invalid character in its domain"));
+      }
+    }
+  }
+  return email;
+}
+
+bool IsKnownPhoneRegion(absl::string_view region) {
+  std::set<std::string> regions;
+  PhoneNumberUtil::GetInstance()->GetSupportedRegions(&regions);
+  return regions.count(std::string(region)) > 0;
+}
+
+}  // namespace leadflow::domain

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "leadflow/log/log.h"
+#include "leadflow/store/database.h"
+
+namespace leadflow::log {
+
+// The embedded engine: Kafka's topic/partition/offset semantics kept in the
+// `log` column family of the data directory's RocksDB, so leadflowd runs
+// alone and keeps everything across restarts.
+//
+// Appends are serialised (offsets are assigned under one lock) and each is
+// one RocksDB WriteBatch; callers batch to amortise the fsync.
+class EmbeddedLog final : public Log {
+ public:
+  // Opens the log on `db` (which must outlive it). Topics are created on
+  // first open; reopening with another partition count is refused, because
+  // it would move keys between partitions.
+  static absl::StatusOr<std::unique_ptr<EmbeddedLog>> Open(store::Database* db,
+                                                           const std::vector<TopicSpec>& topics);
+
+  std::string EngineName() const override { return "embedded"; }
+  int32_t PartitionCount(absl::string_view topic) const override;
+  absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
+  absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
+                                                        rocksdb::WriteBatch* local_state,
+                                                        const BeforeWrite& before_write) override;
+  absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition, int64_t from,
+                                           size_t max_records) const override;
+  int64_t EndOffset(absl::string_view topic, int32_t partition) const override;
+  bool WaitForRecords(absl::string_view topic, const std::vector<int64_t>& next,
+                      absl::Duration timeout) const override;
+
+ private:
+  explicit EmbeddedLog(store::Database* db) : db_(db) {}
+
+  store::Database* const db_;
+  mutable absl::Mutex mu_;
+  // Topic name → end offset of each partition. Guarded by mu_ (the map's
+  // shape is fixed after Open).
+  std::map<std::string, std::vector<int64_t>, std::less<>> ends_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int32_t, std::less<>> partitions_;
+};
+
+}  // namespace leadflow::log

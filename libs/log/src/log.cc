@@ -1,0 +1,38 @@
+#include "leadflow/log/log.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include "absl/time/time.h"
+
+namespace leadflow::log {
+
+absl::string_view Record::HeaderValue(absl::string_view name) const {
+  for (const auto& header : headers) {
+    if (header.key == name) return header.value;
+  }
+  return {};
+}
+
+std::vector<TopicSpec> StandardTopics(int32_t partitions) {
+  return {{std::string(kIntakeTopic), partitions},   {std::string(kCommandsTopic), partitions},
+          {std::string(kEventsTopic), partitions},   {std::string(kFollowupsTopic), partitions},
+          {std::string(kDeadLetterTopic), 1}};
+}
+
+int32_t PartitionForKey(absl::string_view key, int32_t partitions) {
+  return rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partitions, nullptr,
+                                          nullptr);
+}
+
+std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view type,
+                                      absl::string_view source, absl::Time time,
+                                      absl::string_view content_type) {
+  return {{"ce_specversion", "1.0"},
+          {"ce_id", std::string(id)},
+          {"ce_type", std::string(type)},
+          {"ce_source", std::string(source)},
+          {"ce_time", absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone())},
+          {"content-type", std::string(content_type)}};
+}
+
+}  // namespace leadflow::log

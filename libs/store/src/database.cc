@@ -1,0 +1,79 @@
+#include "leadflow/store/database.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace leadflow::store {
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat(what, ": ", status.ToString());
+  if (status.IsNotFound()) return absl::NotFoundError(message);
+  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
+    return absl::UnavailableError(message);
+  }
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  // Fewer, larger WAL writes: processors and appends already batch.
+  db_options.manual_wal_flush = false;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"log", rocksdb::ColumnFamilyOptions()},
+      {"state", rocksdb::ColumnFamilyOptions()},
+      {"views", rocksdb::ColumnFamilyOptions()},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+  if (!status.ok()) return FromRocks(status, absl::StrCat("opening data dir ", options.path));
+  std::unique_ptr<Database> database(new Database());
+  database->db_.reset(raw);
+  // handles[0] (default) is owned by the DB.
+  database->log_ = handles[1];
+  database->state_ = handles[2];
+  database->views_ = handles[3];
+  database->write_options_.sync = options.sync_writes;
+  return database;
+}
+
+Database::~Database() {
+  if (db_ == nullptr) return;
+  for (auto* handle : {log_, state_, views_}) {
+    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+absl::Status Database::Write(rocksdb::WriteBatch* batch) const {
+  return FromRocks(db_->Write(write_options_, batch), "writing batch");
+}
+
+absl::StatusOr<std::optional<std::string>> Database::Get(rocksdb::ColumnFamilyHandle* family,
+                                                         absl::string_view key) const {
+  std::string value;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), family, rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) return FromRocks(status, "reading key");
+  return value;
+}
+
+absl::Status Database::Clear(rocksdb::ColumnFamilyHandle* family) const {
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(family, it->key());
+  if (!it->status().ok()) return FromRocks(it->status(), "scanning for clear");
+  return Write(&batch);
+}
+
+}  // namespace leadflow::store
