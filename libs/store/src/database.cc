@@ -38,7 +38,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
   if (!status.ok()) return FromRocks(status, absl::StrCat("opening data dir ", options.path));
   std::unique_ptr<Database> database(new Database());
   database->db_.reset(raw);
-  // handles[0] (default) is owned by the DB.
+  database->default_ = handles[0];
   database->log_ = handles[1];
   database->state_ = handles[2];
   database->views_ = handles[3];
@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
 
 Database::~Database() {
   if (db_ == nullptr) return;
-  for (auto* handle : {log_, state_, views_}) {
+  for (auto* handle : {default_, log_, state_, views_}) {
     db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
   db_->Close().PermitUncheckedError();

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "leadflow/api/service_context.h"
+#include "leadflow/v1/service.grpc.pb.h"
+
+namespace leadflow::api {
+
+// Leads over gRPC. Changes become LeadCommands on the commands topic; the
+// call waits for the partition's writer to apply them and returns the
+// outcome. Reads come from the read model, optionally after waiting for a
+// log position.
+class LeadServiceImpl final : public v1::LeadService::Service {
+ public:
+  explicit LeadServiceImpl(const ServiceContext* context) : context_(context) {}
+
+  grpc::Status CreateLead(grpc::ServerContext* ctx, const v1::CreateLeadRequest* request,
+                          v1::LeadCommandResponse* response) override;
+  grpc::Status GetLead(grpc::ServerContext* ctx, const v1::GetLeadRequest* request,
+                       v1::Lead* response) override;
+  grpc::Status ListLeads(grpc::ServerContext* ctx, const v1::ListLeadsRequest* request,
+                         v1::ListLeadsResponse* response) override;
+  grpc::Status UpdateLead(grpc::ServerContext* ctx, const v1::UpdateLeadRequest* request,
+                          v1::LeadCommandResponse* response) override;
+  grpc::Status ChangeLeadStatus(grpc::ServerContext* ctx,
+                                const v1::ChangeLeadStatusRequest* request,
+                                v1::LeadCommandResponse* response) override;
+  grpc::Status AssignLead(grpc::ServerContext* ctx, const v1::AssignLeadRequest* request,
+                          v1::LeadCommandResponse* response) override;
+  grpc::Status MarkLeadJunk(grpc::ServerContext* ctx, const v1::MarkLeadJunkRequest* request,
+                            v1::LeadCommandResponse* response) override;
+
+ private:
+  // Appends the command and waits for its outcome.
+  grpc::Status Submit(grpc::ServerContext* ctx, v1::LeadCommand command,
+                      v1::LeadCommandResponse* response);
+  // Waits until the read model has applied `position` (if set).
+  absl::Status AwaitPosition(grpc::ServerContext* ctx, const v1::LogPosition& position,
+                             bool has_position);
+
+  const ServiceContext* context_;
+};
+
+}  // namespace leadflow::api

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "leadflow/base/clock.h"
+#include "leadflow/domain/domain_config.h"
+#include "leadflow/log/log.h"
+#include "leadflow/processors/command_outcomes.h"
+#include "leadflow/processors/lead_projection.h"
+#include "leadflow/processors/lead_read_model.h"
+#include "leadflow/store/database.h"
+#include "leadflow/v1/service.pb.h"
+
+namespace leadflow::api {
+
+// What the services share. Everything pointed to outlives the services.
+struct ServiceContext {
+  log::Log* log = nullptr;
+  const store::Database* db = nullptr;
+  const processors::LeadReadModel* leads = nullptr;
+  const processors::LeadProjection* projection = nullptr;
+  processors::CommandOutcomes* outcomes = nullptr;
+  const Clock* clock = nullptr;
+  domain::DomainConfig config;
+  // How long a command may take to be applied before the call gives up
+  // (the command stays on the log and is applied later).
+  absl::Duration command_timeout = absl::Seconds(10);
+  // Processor progress, for AdminService.
+  std::function<v1::ServerStatus()> server_status;
+};
+
+}  // namespace leadflow::api

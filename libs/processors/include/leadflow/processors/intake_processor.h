@@ -1,0 +1,51 @@
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "leadflow/domain/domain_config.h"
+#include "leadflow/processors/lead_read_model.h"
+#include "leadflow/processors/processor.h"
+#include "leadflow/v1/channel_event.pb.h"
+
+namespace leadflow::processors {
+
+// Turns channel events into lead commands. Intake is keyed by the person's
+// identity, so one person's events meet this resolver in order. For each:
+//  - undecodable or invalid → dead-letter topic with the reason;
+//  - an id seen before → nothing (idempotent);
+//  - a phone/email/handle of an open lead → RecordCommunication on it;
+//  - otherwise → CreateLead with an id derived from the event id.
+// State (column family `state`): intake/seen/<event id> → lead id and
+// intake/identity/<key> → lead id; the read model is asked too, for leads
+// created elsewhere (gRPC, other partitions) and for their status.
+class IntakeProcessor final : public Processor {
+ public:
+  IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
+                  domain::DomainConfig config);
+
+  std::string Name() const override { return "intake"; }
+  std::string InputTopic() const override { return std::string(log::kIntakeTopic); }
+  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+
+  // Dead letters written since start.
+  int64_t dead_letters() const { return dead_letters_.load(); }
+
+ private:
+  absl::StatusOr<std::optional<std::string>> FindOpenLead(ProcessorTransaction& txn,
+                                                          const std::vector<std::string>& keys);
+
+  const store::Database* db_;
+  const LeadReadModel* leads_;
+  const domain::DomainConfig config_;
+  std::atomic<int64_t> dead_letters_{0};
+};
+
+// Decodes a channel event record: protobuf by default, protobuf's JSON
+// mapping when its content-type header says application/json.
+absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record);
+
+}  // namespace leadflow::processors

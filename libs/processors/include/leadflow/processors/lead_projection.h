@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "leadflow/processors/lead_read_model.h"
+#include "leadflow/processors/processor.h"
+
+namespace leadflow::processors {
+
+// Folds lead events into the read model with the same domain::EvolveLead the
+// command side uses, so a rebuilt read model equals the live one byte for
+// byte. Its offsets live in `views` beside the read model. An event whose
+// version the model already has is skipped (idempotent).
+class LeadProjection final : public Processor {
+ public:
+  LeadProjection(const store::Database* db, const LeadReadModel* model);
+
+  std::string Name() const override { return "lead-projection"; }
+  std::string InputTopic() const override { return std::string(log::kEventsTopic); }
+  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->views_family(); }
+  absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+  void AfterCommit(int32_t partition, int64_t next_offset,
+                   const std::vector<log::Position>& outputs) override;
+
+  // Sets the applied offsets after the runner read them at start.
+  void Restore(std::vector<int64_t> applied);
+  // Waits until the record at `offset` of `partition` is applied, or
+  // `deadline`. Returns whether it was.
+  bool WaitForApplied(int32_t partition, int64_t offset, absl::Time deadline) const;
+
+  int64_t skipped() const { return skipped_.load(); }
+
+ private:
+  const store::Database* db_;
+  const LeadReadModel* model_;
+  mutable absl::Mutex mu_;
+  std::vector<int64_t> applied_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> skipped_{0};
+};
+
+}  // namespace leadflow::processors

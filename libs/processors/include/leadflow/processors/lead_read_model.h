@@ -1,0 +1,59 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadflow/processors/processor.h"
+#include "leadflow/store/database.h"
+#include "leadflow/v1/lead.pb.h"
+
+namespace leadflow::processors {
+
+// The leads read model in the `views` column family:
+//   lead/<id>                       the Lead
+//   idx/status/<status>\0<id>       secondary indexes (empty values)
+//   idx/responsible/<user>\0<id>
+//   idx/source/<source>\0<id>
+//   idx/identity/<key>\0<id>
+// Written only by LeadProjection; read by the API and the intake resolver.
+// Thread-safe.
+class LeadReadModel {
+ public:
+  explicit LeadReadModel(const store::Database* db) : db_(db) {}
+
+  absl::StatusOr<std::optional<v1::Lead>> Get(absl::string_view lead_id) const;
+
+  struct Query {
+    std::string status_id;
+    std::string responsible_id;
+    v1::LeadSource source = v1::LEAD_SOURCE_UNSPECIFIED;
+    int32_t page_size = 50;
+    // Opaque; from a previous page.
+    std::string page_token;
+  };
+  struct Page {
+    std::vector<v1::Lead> leads;
+    std::string next_page_token;
+  };
+  // Leads matching every filter of the query, in lead id order.
+  // INVALID_ARGUMENT for a page token this model did not issue.
+  absl::StatusOr<Page> List(const Query& query) const;
+
+  // Ids of leads holding the identity key.
+  absl::StatusOr<std::vector<std::string>> FindByIdentity(absl::string_view identity_key) const;
+
+  // Stages the writes that replace `before` (nullptr if new) with `after`.
+  void Stage(ProcessorTransaction& txn, const v1::Lead* before, const v1::Lead& after) const;
+
+  // Every key and value of the read model (for replay comparisons).
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() const;
+
+  static std::string LeadKey(absl::string_view lead_id);
+
+ private:
+  const store::Database* db_;
+};
+
+}  // namespace leadflow::processors

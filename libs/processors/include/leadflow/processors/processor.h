@@ -1,0 +1,101 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "leadflow/log/log.h"
+#include "leadflow/store/database.h"
+
+namespace leadflow::processors {
+
+// What one batch does: state reads that see the batch's own writes, state
+// writes, and records to append. Committed as one unit by the runner.
+// Not thread-safe; lives for one batch.
+class ProcessorTransaction {
+ public:
+  explicit ProcessorTransaction(const store::Database* db);
+
+  absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* family,
+                                                 absl::string_view key);
+  void Put(rocksdb::ColumnFamilyHandle* family, absl::string_view key, absl::string_view value);
+  void Delete(rocksdb::ColumnFamilyHandle* family, absl::string_view key);
+  void Emit(log::OutgoingRecord record) { records_.push_back(std::move(record)); }
+  // Runs once the emitted records have positions, before the write; may add
+  // writes that depend on them. Hooks see the positions of all records.
+  void OnPositions(log::BeforeWrite hook) { hooks_.push_back(std::move(hook)); }
+
+  const std::vector<log::OutgoingRecord>& records() const { return records_; }
+
+ private:
+  friend class ProcessorRunner;
+  const store::Database* db_;
+  rocksdb::WriteBatchWithIndex batch_;
+  std::vector<log::OutgoingRecord> records_;
+  std::vector<log::BeforeWrite> hooks_;
+};
+
+// A stateful step over the partitions of one topic.
+class Processor {
+ public:
+  virtual ~Processor() = default;
+  // Unique; part of the offset keys.
+  virtual std::string Name() const = 0;
+  virtual std::string InputTopic() const = 0;
+  // The column family holding this processor's state and input offsets.
+  virtual rocksdb::ColumnFamilyHandle* StateFamily() const = 0;
+  // Handles records of one partition, in offset order. Bad records are the
+  // processor's to route (dead-letter); a returned error means the batch
+  // could not be handled now (storage trouble) and will be retried whole.
+  virtual absl::Status Process(const std::vector<log::Record>& batch,
+                               ProcessorTransaction& txn) = 0;
+  // After the batch is durable: `next_offset` of `partition` is committed.
+  virtual void AfterCommit(int32_t partition, int64_t next_offset,
+                           const std::vector<log::Position>& outputs) {}
+};
+
+// Runs a processor: poll a partition from its committed offset, process,
+// commit state + outputs + offset as one unit, repeat. One thread per runner,
+// so each partition has a single writer.
+class ProcessorRunner {
+ public:
+  ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
+                  size_t max_batch = 1000);
+  ~ProcessorRunner();
+
+  // Reads the committed offsets. Call before Start / RunOnce.
+  absl::Status Init();
+  void Start();
+  void Stop();
+  // Processes one batch of every partition that has records. Returns how
+  // many records were handled.
+  absl::StatusOr<size_t> RunOnce();
+  // Next offset to read, per partition.
+  std::vector<int64_t> CommittedOffsets() const;
+  const Processor& processor() const { return *processor_; }
+
+  static std::string OffsetKey(absl::string_view processor, absl::string_view topic,
+                               int32_t partition);
+
+ private:
+  void Loop();
+
+  log::Log* const log_;
+  store::Database* const db_;
+  Processor* const processor_;
+  const size_t max_batch_;
+  const std::string topic_;
+  mutable absl::Mutex mu_;
+  std::vector<int64_t> offsets_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace leadflow::processors

@@ -1,0 +1,111 @@
+#include "leadflow/processors/intake_processor.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "leadflow/base/derived_id.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/channel_event_rules.h"
+#include "leadflow/domain/identity.h"
+#include "leadflow/domain/lead_pipeline.h"
+#include "leadflow/processors/dead_letter.h"
+#include "leadflow/v1/commands.pb.h"
+
+namespace leadflow::processors {
+namespace {
+
+std::string SeenKey(absl::string_view event_id) { return absl::StrCat("intake/seen/", event_id); }
+std::string IdentityKey(absl::string_view key) { return absl::StrCat("intake/identity/", key); }
+
+}  // namespace
+
+absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
+  v1::ChannelEvent event;
+  if (absl::StartsWith(record.HeaderValue("content-type"), "application/json")) {
+    LEADFLOW_RETURN_IF_ERROR(FromJson(record.value, &event));
+  } else {
+    LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &event, "record value"));
+  }
+  return event;
+}
+
+IntakeProcessor::IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
+                                 domain::DomainConfig config)
+    : db_(db), leads_(leads), config_(std::move(config)) {}
+
+absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
+    ProcessorTransaction& txn, const std::vector<std::string>& keys) {
+  auto is_open = [this](const std::string& lead_id) -> absl::StatusOr<bool> {
+    LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
+    // Not projected yet: it was created moments ago, so it is open.
+    return !lead.has_value() || !domain::LeadPipeline::IsTerminal(lead->status_semantic());
+  };
+  for (const auto& key : keys) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(db_->state_family(), IdentityKey(key)));
+    if (own.has_value()) {
+      LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own));
+      if (open) return own;
+    }
+    LEADFLOW_ASSIGN_OR_RETURN(auto indexed, leads_->FindByIdentity(key));
+    for (const auto& lead_id : indexed) {
+      LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id));
+      if (open) return std::optional<std::string>(lead_id);
+    }
+  }
+  return std::optional<std::string>();
+}
+
+absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
+                                      ProcessorTransaction& txn) {
+  auto* state = db_->state_family();
+  for (const auto& record : batch) {
+    absl::StatusOr<v1::ChannelEvent> decoded = DecodeChannelEvent(record);
+    absl::StatusOr<v1::ChannelEvent> event =
+        decoded.ok() ? domain::NormalizeChannelEvent(*decoded, config_) : decoded.status();
+    if (!event.ok()) {
+      txn.Emit(DeadLetter(record, Name(), event.status().message()));
+      ++dead_letters_;
+      continue;
+    }
+    LEADFLOW_ASSIGN_OR_RETURN(auto seen, txn.Get(state, SeenKey(event->id())));
+    if (seen.has_value()) continue;
+    if (!event->has_occur_time()) {
+      *event->mutable_occur_time() = ToTimestamp(absl::FromUnixMillis(record.timestamp_ms));
+    }
+    v1::Lead described = domain::LeadFromChannelEvent(*event);
+    const std::vector<std::string> keys = domain::LeadIdentityKeys(described);
+    LEADFLOW_ASSIGN_OR_RETURN(std::optional<std::string> existing, FindOpenLead(txn, keys));
+
+    v1::LeadCommand command;
+    command.set_command_id(absl::StrCat("intake:", event->id()));
+    command.set_lead_id(existing.has_value() ? *existing : DeriveId("ld", event->id()));
+    *command.mutable_issue_time() = event->occur_time();
+    command.set_actor("intake");
+    command.set_causation_id(event->id());
+    command.set_correlation_id(event->id());
+    if (existing.has_value()) {
+      *command.mutable_record_communication()->mutable_channel_event() = *event;
+    } else {
+      *command.mutable_create_lead()->mutable_lead() = std::move(described);
+      *command.mutable_create_lead()->mutable_origin() = *event;
+    }
+    txn.Put(state, SeenKey(event->id()), command.lead_id());
+    for (const auto& key : keys) {
+      LEADFLOW_ASSIGN_OR_RETURN(auto mapped, txn.Get(state, IdentityKey(key)));
+      if (!existing.has_value() || !mapped.has_value()) {
+        txn.Put(state, IdentityKey(key), command.lead_id());
+      }
+    }
+    log::OutgoingRecord out;
+    out.topic = std::string(log::kCommandsTopic);
+    out.key = command.lead_id();
+    out.headers = log::CloudEventHeaders(command.command_id(), "leadflow.v1.LeadCommand",
+                                         "leadflow/intake", FromTimestamp(command.issue_time()));
+    out.value = SerializeDeterministic(command);
+    txn.Emit(std::move(out));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace leadflow::processors

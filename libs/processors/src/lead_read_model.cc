@@ -1,0 +1,147 @@
+#include "leadflow/processors/lead_read_model.h"
+
+#include <rocksdb/iterator.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/field_error.h"
+
+namespace leadflow::processors {
+namespace {
+
+constexpr absl::string_view kLeadPrefix = "lead/";
+constexpr absl::string_view kPageTokenPrefix = "v1:";
+
+std::string IndexPrefix(absl::string_view index, absl::string_view value) {
+  std::string key = absl::StrCat("idx/", index, "/", value);
+  key.push_back('\0');
+  return key;
+}
+
+std::vector<std::string> IndexKeys(const v1::Lead& lead) {
+  std::vector<std::string> keys;
+  keys.push_back(IndexPrefix("status", lead.status_id()) + lead.lead_id());
+  if (!lead.responsible_id().empty()) {
+    keys.push_back(IndexPrefix("responsible", lead.responsible_id()) + lead.lead_id());
+  }
+  keys.push_back(IndexPrefix("source", v1::LeadSource_Name(lead.source())) + lead.lead_id());
+  for (const auto& identity : lead.identity_keys()) {
+    keys.push_back(IndexPrefix("identity", identity) + lead.lead_id());
+  }
+  return keys;
+}
+
+bool Matches(const v1::Lead& lead, const LeadReadModel::Query& query) {
+  if (!query.status_id.empty() && lead.status_id() != query.status_id) return false;
+  if (!query.responsible_id.empty() && lead.responsible_id() != query.responsible_id) return false;
+  if (query.source != v1::LEAD_SOURCE_UNSPECIFIED && lead.source() != query.source) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string LeadReadModel::LeadKey(absl::string_view lead_id) {
+  return absl::StrCat(kLeadPrefix, lead_id);
+}
+
+absl::StatusOr<std::optional<v1::Lead>> LeadReadModel::Get(absl::string_view lead_id) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, db_->Get(db_->views_family(), LeadKey(lead_id)));
+  if (!bytes.has_value()) return std::nullopt;
+  v1::Lead lead;
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(*bytes, &lead, "read model lead"));
+  return lead;
+}
+
+absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) const {
+  std::string after;
+  if (!query.page_token.empty()) {
+    std::string decoded;
+    if (!absl::WebSafeBase64Unescape(query.page_token, &decoded) ||
+        !absl::StartsWith(decoded, kPageTokenPrefix)) {
+      return domain::InvalidField("page_token", "not a token from a previous ListLeads page");
+    }
+    after = decoded.substr(kPageTokenPrefix.size());
+  }
+  const int32_t page_size = query.page_size <= 0 ? 50 : std::min(query.page_size, 1000);
+  // Walk the most selective index the query names; check the rest per lead.
+  std::string prefix;
+  if (!query.responsible_id.empty()) {
+    prefix = IndexPrefix("responsible", query.responsible_id);
+  } else if (!query.status_id.empty()) {
+    prefix = IndexPrefix("status", query.status_id);
+  } else if (query.source != v1::LEAD_SOURCE_UNSPECIFIED) {
+    prefix = IndexPrefix("source", v1::LeadSource_Name(query.source));
+  } else {
+    prefix = std::string(kLeadPrefix);
+  }
+  Page page;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  const std::string start = after.empty() ? prefix : prefix + after + '\0';
+  for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string lead_id = it->key().ToString().substr(prefix.size());
+    if (!after.empty() && lead_id <= after) continue;
+    v1::Lead lead;
+    if (prefix == kLeadPrefix) {
+      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()), &lead, "read model lead"));
+    } else {
+      LEADFLOW_ASSIGN_OR_RETURN(auto found, Get(lead_id));
+      if (!found.has_value()) continue;
+      lead = *std::move(found);
+    }
+    if (!Matches(lead, query)) continue;
+    if (static_cast<int32_t>(page.leads.size()) == page_size) {
+      page.next_page_token = absl::WebSafeBase64Escape(
+          absl::StrCat(kPageTokenPrefix, page.leads.back().lead_id()));
+      break;
+    }
+    page.leads.push_back(std::move(lead));
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "listing leads");
+  return page;
+}
+
+absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByIdentity(
+    absl::string_view identity_key) const {
+  std::vector<std::string> ids;
+  const std::string prefix = IndexPrefix("identity", identity_key);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ids.push_back(it->key().ToString().substr(prefix.size()));
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "searching identities");
+  return ids;
+}
+
+void LeadReadModel::Stage(ProcessorTransaction& txn, const v1::Lead* before,
+                          const v1::Lead& after) const {
+  auto* family = db_->views_family();
+  const std::vector<std::string> new_keys = IndexKeys(after);
+  if (before != nullptr) {
+    for (const auto& key : IndexKeys(*before)) {
+      if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) {
+        txn.Delete(family, key);
+      }
+    }
+  }
+  for (const auto& key : new_keys) txn.Put(family, key, "");
+  txn.Put(family, LeadKey(after.lead_id()), SerializeDeterministic(after));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LeadReadModel::Dump() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (it->key().starts_with("offset/")) continue;
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "dumping read model");
+  return out;
+}
+
+}  // namespace leadflow::processors

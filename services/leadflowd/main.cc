@@ -1,0 +1,187 @@
+// leadflowd: the lead-processing server on the embedded (RocksDB) log.
+//
+// Wiring only: opens the data directory, starts the processors (intake →
+// lead commands → projection) on their threads, serves gRPC, and stops
+// cleanly on SIGTERM/SIGINT.
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "leadflow/api/event_service.h"
+#include "leadflow/api/intake_service.h"
+#include "leadflow/api/lead_service.h"
+#include "leadflow/domain/contact_points.h"
+#include "leadflow/log/embedded_log.h"
+#include "leadflow/processors/intake_processor.h"
+#include "leadflow/processors/lead_command_processor.h"
+#include "leadflow/processors/lead_projection.h"
+
+namespace {
+
+using namespace leadflow;  // NOLINT: the binary's own wiring
+
+struct Options {
+  std::string data_dir = "./leadflow-data";
+  std::string listen = "127.0.0.1:50051";
+  int partitions = 4;
+  std::string default_region = "RU";
+  bool sync_writes = true;
+  bool rebuild_read_models = false;
+};
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "leadflowd: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+v1::ServerStatus CollectStatus(const log::Log& log,
+                               const std::vector<processors::ProcessorRunner*>& runners,
+                               const processors::IntakeProcessor& intake,
+                               const processors::LeadCommandProcessor& commands) {
+  v1::ServerStatus status;
+  status.set_engine(log.EngineName());
+  for (const auto* runner : runners) {
+    const auto offsets = runner->CommittedOffsets();
+    const std::string topic = runner->processor().InputTopic();
+    for (int32_t p = 0; p < static_cast<int32_t>(offsets.size()); ++p) {
+      auto* row = status.add_processors();
+      row->set_processor(runner->processor().Name());
+      row->set_topic(topic);
+      row->set_partition(p);
+      row->set_committed_offset(offsets[p]);
+      row->set_end_offset(log.EndOffset(topic, p));
+      row->set_lag(row->end_offset() - row->committed_offset());
+      status.set_total_lag(status.total_lag() + row->lag());
+    }
+  }
+  status.set_dead_letters(log.EndOffset(log::kDeadLetterTopic, 0));
+  return status;
+}
+
+int Run(const Options& options) {
+  if (!domain::IsKnownPhoneRegion(options.default_region)) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--default-region: unknown region '", options.default_region, "'")));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("--data-dir ", options.data_dir, ": ", ec.message())));
+  }
+  // Block the stop signals in every thread; main waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto db = store::Database::Open({options.data_dir, options.sync_writes});
+  if (!db.ok()) return Fail(db.status());
+  auto log = log::EmbeddedLog::Open(db->get(), log::StandardTopics(options.partitions));
+  if (!log.ok()) return Fail(log.status());
+
+  domain::DomainConfig config;
+  config.default_region = options.default_region;
+  processors::LeadReadModel leads(db->get());
+  processors::CommandOutcomes outcomes;
+  processors::IntakeProcessor intake(db->get(), &leads, config);
+  processors::LeadCommandProcessor commands(db->get(), &outcomes, config);
+  processors::LeadProjection projection(db->get(), &leads);
+
+  if (options.rebuild_read_models) {
+    // The read model is derived: drop it with its offsets and fold the log again.
+    if (auto s = (*db)->Clear((*db)->views_family()); !s.ok()) return Fail(s);
+    std::printf("leadflowd: read models dropped; rebuilding from the event log\n");
+  }
+  processors::ProcessorRunner intake_runner(log->get(), db->get(), &intake);
+  processors::ProcessorRunner command_runner(log->get(), db->get(), &commands);
+  processors::ProcessorRunner projection_runner(log->get(), db->get(), &projection);
+  std::vector<processors::ProcessorRunner*> runners = {&intake_runner, &command_runner,
+                                                       &projection_runner};
+  for (auto* runner : runners) {
+    if (auto s = runner->Init(); !s.ok()) return Fail(s);
+  }
+  projection.Restore(projection_runner.CommittedOffsets());
+
+  SystemClock clock;
+  api::ServiceContext context;
+  context.log = log->get();
+  context.db = db->get();
+  context.leads = &leads;
+  context.projection = &projection;
+  context.outcomes = &outcomes;
+  context.clock = &clock;
+  context.config = config;
+  context.server_status = [&] { return CollectStatus(**log, runners, intake, commands); };
+
+  api::IntakeServiceImpl intake_service(&context);
+  api::LeadServiceImpl lead_service(&context);
+  api::EventServiceImpl event_service(&context);
+  api::AdminServiceImpl admin_service(&context);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&intake_service);
+  builder.RegisterService(&lead_service);
+  builder.RegisterService(&event_service);
+  builder.RegisterService(&admin_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen)));
+  }
+  for (auto* runner : runners) runner->Start();
+  server->GetHealthCheckService()->SetServingStatus(true);
+
+  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  std::printf("leadflowd: engine embedded, data dir %s, %d partitions\n",
+              std::filesystem::absolute(options.data_dir).c_str(), options.partitions);
+  std::printf("leadflowd: listening on %s:%d\n", host.c_str(), port);
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::printf("leadflowd: signal %d, shutting down\n", signal_number);
+  std::fflush(stdout);
+  server->GetHealthCheckService()->SetServingStatus(false);
+  event_service.Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  for (auto* runner : runners) runner->Stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"leadflowd: event-sourced lead processing server (embedded RocksDB log)"};
+  app.add_option("--data-dir", options.data_dir, "Directory for the log, state and read models")
+      ->capture_default_str();
+  app.add_option("--listen", options.listen, "gRPC address; port 0 picks a free one")
+      ->capture_default_str();
+  app.add_option("--partitions", options.partitions,
+                 "Partitions per topic (fixed once the data dir exists)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--default-region", options.default_region,
+                 "Region of phone numbers written without a country code (ISO 3166)")
+      ->capture_default_str();
+  app.add_option("--sync-writes", options.sync_writes,
+                 "fsync every write (off: a power cut may lose the last writes; a crash does not)")
+      ->capture_default_str();
+  app.add_flag("--rebuild-read-models", options.rebuild_read_models,
+               "Drop the read models and rebuild them from the event log at start");
+  CLI11_PARSE(app, argc, argv);
+  return Run(options);
+}
