@@ -1,0 +1,291 @@
+// The real leadflowd binary, driven over gRPC: intake with repeats, restarts
+// (clean and SIGKILL mid-stream), malformed input.
+#include <catch2/catch.hpp>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/v1/service.grpc.pb.h"
+#include "support/channel_events.h"
+#include "support/server_process.h"
+
+namespace leadflow {
+namespace {
+
+using testing::Deadline;
+using testing::ServerProcess;
+using testing::TempDir;
+using testing::WaitUntilIdle;
+
+// 1,000 channel events: 600 people (calls, forms, emails, chats), 350
+// repeats of them under new event ids, and 50 redeliveries of earlier ids.
+struct Scenario {
+  std::vector<v1::ChannelEvent> events;
+  // identity key → communications expected on that person's lead
+  std::map<std::string, int> expected_communications;
+  // identity key → responsible expected
+  std::map<std::string, std::string> expected_responsible;
+
+  static std::string Phone(int person) { return absl::StrCat("+7916", 2000000 + person); }
+  static std::string Email(int person) { return absl::StrCat("person", person, "@example.org"); }
+
+  static std::string Key(int person) {
+    switch (person % 4) {
+      case 0:
+      case 1: return "phone:" + Phone(person);
+      case 2: return "email:" + Email(person);
+      default: return absl::StrCat("messenger:telegram:@p", person);
+    }
+  }
+
+  v1::ChannelEvent EventFor(int person, const std::string& id) {
+    switch (person % 4) {
+      case 0: return testing::CallEvent(id, Phone(person), absl::StrCat("op-", person % 7));
+      case 1: return testing::FormEvent(id, Phone(person), "");
+      case 2: return testing::EmailEvent(id, Email(person));
+      default: return testing::ChatEvent(id, "telegram", absl::StrCat("@p", person));
+    }
+  }
+
+  Scenario() {
+    for (int person = 0; person < 600; ++person) {
+      events.push_back(EventFor(person, absl::StrCat("first-", person)));
+      expected_communications[Key(person)] = 1;
+      expected_responsible[Key(person)] = person % 4 == 0 ? absl::StrCat("op-", person % 7) : "";
+    }
+    for (int i = 0; i < 350; ++i) {
+      const int person = (i * 7) % 600;
+      v1::ChannelEvent repeat = EventFor(person, absl::StrCat("repeat-", i));
+      events.push_back(repeat);
+      ++expected_communications[Key(person)];
+    }
+    for (int i = 0; i < 50; ++i) events.push_back(events[i * 13]);  // same ids again
+  }
+
+  void Publish(v1::IntakeService::Stub& stub, size_t from = 0, size_t to = SIZE_MAX) const {
+    to = std::min(to, events.size());
+    for (size_t start = from; start < to; start += 100) {
+      v1::PublishChannelEventsRequest request;
+      for (size_t i = start; i < std::min(start + 100, to); ++i) *request.add_events() = events[i];
+      v1::PublishChannelEventsResponse response;
+      auto ctx = Deadline();
+      grpc::Status status = stub.PublishChannelEvents(ctx.get(), request, &response);
+      REQUIRE(status.ok());
+      REQUIRE(response.positions_size() == request.events_size());
+    }
+  }
+};
+
+std::vector<v1::Lead> ListAll(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::LeadService::NewStub(channel);
+  std::vector<v1::Lead> leads;
+  v1::ListLeadsRequest request;
+  request.set_page_size(250);
+  do {
+    v1::ListLeadsResponse response;
+    auto ctx = Deadline();
+    REQUIRE(stub->ListLeads(ctx.get(), request, &response).ok());
+    for (const auto& lead : response.leads()) leads.push_back(lead);
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return leads;
+}
+
+void CheckLeadsMatch(const Scenario& scenario, const std::vector<v1::Lead>& leads) {
+  REQUIRE(leads.size() == scenario.expected_communications.size());
+  std::map<std::string, const v1::Lead*> by_key;
+  for (const auto& lead : leads) {
+    REQUIRE(lead.identity_keys_size() == 1);
+    CHECK(by_key.emplace(lead.identity_keys(0), &lead).second);  // one lead per person
+  }
+  int mismatches = 0;
+  for (const auto& [key, expected] : scenario.expected_communications) {
+    auto it = by_key.find(key);
+    REQUIRE(it != by_key.end());
+    if (it->second->communication_count() != expected ||
+        it->second->responsible_id() != scenario.expected_responsible.at(key)) {
+      ++mismatches;
+      UNSCOPED_INFO(key << ": " << ToJson(*it->second));
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
+std::string Snapshot(const std::vector<v1::Lead>& leads) {
+  std::string out;
+  for (const auto& lead : leads) out += SerializeDeterministic(lead);
+  return out;
+}
+
+TEST_CASE("1,000 channel events with repeats yield exactly one lead per person") {
+  TempDir dir;
+  ServerProcess server(dir.Sub("data"));
+  server.Start();
+  Scenario scenario;
+  auto intake = v1::IntakeService::NewStub(server.Channel());
+  scenario.Publish(*intake);
+  REQUIRE(WaitUntilIdle(server.Channel()));
+  const auto leads = ListAll(server.Channel());
+  CheckLeadsMatch(scenario, leads);
+
+  SECTION("a clean restart keeps exactly the same state") {
+    CHECK(server.Stop() == 0);
+    ServerProcess again(dir.Sub("data"));
+    again.Start();
+    REQUIRE(WaitUntilIdle(again.Channel()));
+    CHECK(Snapshot(ListAll(again.Channel())) == Snapshot(leads));
+  }
+
+  SECTION("rebuilding the read models from the log gives the same leads") {
+    CHECK(server.Stop() == 0);
+    ServerProcess rebuilt(dir.Sub("data"), {"--rebuild-read-models"});
+    rebuilt.Start();
+    REQUIRE(WaitUntilIdle(rebuilt.Channel()));
+    CHECK(Snapshot(ListAll(rebuilt.Channel())) == Snapshot(leads));
+  }
+
+  SECTION("publishing everything again changes nothing") {
+    scenario.Publish(*intake);
+    REQUIRE(WaitUntilIdle(server.Channel()));
+    CHECK(Snapshot(ListAll(server.Channel())) == Snapshot(leads));
+  }
+}
+
+TEST_CASE("after SIGKILL mid-stream nothing accepted is lost and nothing is doubled") {
+  TempDir dir;
+  Scenario scenario;
+  {
+    ServerProcess server(dir.Sub("data"));
+    server.Start();
+    auto intake = v1::IntakeService::NewStub(server.Channel());
+    // Publish in the background and kill the server while it works.
+    std::atomic<int> acknowledged{0};
+    std::thread publisher([&] {
+      for (size_t start = 0; start < scenario.events.size(); start += 50) {
+        v1::PublishChannelEventsRequest request;
+        for (size_t i = start; i < std::min(start + 50, scenario.events.size()); ++i) {
+          *request.add_events() = scenario.events[i];
+        }
+        v1::PublishChannelEventsResponse response;
+        auto ctx = Deadline(5);
+        if (!intake->PublishChannelEvents(ctx.get(), request, &response).ok()) break;
+        ++acknowledged;
+      }
+    });
+    while (acknowledged < 4) absl::SleepFor(absl::Microseconds(200));
+    server.Kill();
+    publisher.join();
+    // Killed mid-stream: some batches were never acknowledged.
+    CHECK(acknowledged < 20);
+  }
+  // The client retries everything it may not have had acknowledged.
+  ServerProcess restarted(dir.Sub("data"));
+  restarted.Start();
+  auto intake = v1::IntakeService::NewStub(restarted.Channel());
+  scenario.Publish(*intake);
+  REQUIRE(WaitUntilIdle(restarted.Channel()));
+  CheckLeadsMatch(scenario, ListAll(restarted.Channel()));
+}
+
+TEST_CASE("malformed input gets a clear error and leaves the state untouched") {
+  TempDir dir;
+  ServerProcess server(dir.Sub("data"));
+  server.Start();
+  auto channel = server.Channel();
+  auto intake = v1::IntakeService::NewStub(channel);
+  auto leads = v1::LeadService::NewStub(channel);
+  auto admin = v1::AdminService::NewStub(channel);
+  {
+    v1::PublishChannelEventRequest request;
+    *request.mutable_event() = testing::CallEvent("good-1", "+79165550001", "op-1");
+    v1::PublishChannelEventResponse response;
+    auto ctx = Deadline();
+    REQUIRE(intake->PublishChannelEvent(ctx.get(), request, &response).ok());
+  }
+  REQUIRE(WaitUntilIdle(channel));
+  auto status_before = [&] {
+    v1::ServerStatus status;
+    auto ctx = Deadline();
+    REQUIRE(admin->GetServerStatus(ctx.get(), {}, &status).ok());
+    return SerializeDeterministic(status);
+  };
+  const std::string before = status_before();
+  const std::string leads_before = Snapshot(ListAll(channel));
+
+  SECTION("undecodable bytes") {
+    std::string response;
+    grpc::Status status = testing::RawUnaryCall(
+        channel, "/leadflow.v1.IntakeService/PublishChannelEvent",
+        std::string("\x0a\xff\xff\xff\xff\x0f not a protobuf"), &response);
+    CHECK_FALSE(status.ok());
+    CHECK(status.error_code() != grpc::StatusCode::UNAVAILABLE);
+  }
+
+  SECTION("an invalid phone names the field in the message and the details") {
+    v1::PublishChannelEventRequest request;
+    *request.mutable_event() = testing::CallEvent("bad-1", "+7 123", "op-1");
+    v1::PublishChannelEventResponse response;
+    auto ctx = Deadline();
+    grpc::Status status = intake->PublishChannelEvent(ctx.get(), request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message().find("event.call.customer_phone") == 0);
+    google::rpc::Status details;
+    REQUIRE(details.ParseFromString(status.error_details()));
+    REQUIRE(details.details_size() == 1);
+    google::rpc::BadRequest bad_request;
+    REQUIRE(details.details(0).UnpackTo(&bad_request));
+    CHECK(bad_request.field_violations(0).field() == "event.call.customer_phone");
+  }
+
+  SECTION("one invalid event refuses the whole batch") {
+    v1::PublishChannelEventsRequest request;
+    *request.add_events() = testing::CallEvent("batch-ok", "+79165550002");
+    *request.add_events() = testing::EmailEvent("batch-bad", "nobody@");
+    v1::PublishChannelEventsResponse response;
+    auto ctx = Deadline();
+    grpc::Status status = intake->PublishChannelEvents(ctx.get(), request, &response);
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(status.error_message().find("events[1].email.from_address") == 0);
+  }
+
+  SECTION("an unknown lead") {
+    v1::GetLeadRequest get;
+    get.set_name("leads/no-such-lead");
+    v1::Lead lead;
+    auto ctx = Deadline();
+    CHECK(leads->GetLead(ctx.get(), get, &lead).error_code() == grpc::StatusCode::NOT_FOUND);
+    v1::ChangeLeadStatusRequest move;
+    move.set_name("leads/no-such-lead");
+    move.set_status_id("IN_PROCESS");
+    v1::LeadCommandResponse response;
+    auto ctx2 = Deadline();
+    grpc::Status status = leads->ChangeLeadStatus(ctx2.get(), move, &response);
+    CHECK(status.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(status.error_message() == "name: lead no-such-lead does not exist");
+    REQUIRE(WaitUntilIdle(channel));
+  }
+
+  // The refused input added nothing to intake and changed no lead. (A
+  // refused lead command is on the commands topic as a record of the
+  // request; it changed no state.)
+  v1::ServerStatus after;
+  {
+    auto ctx = Deadline();
+    REQUIRE(admin->GetServerStatus(ctx.get(), {}, &after).ok());
+  }
+  v1::ServerStatus parsed_before;
+  REQUIRE(parsed_before.ParseFromString(before));
+  for (int i = 0; i < after.processors_size(); ++i) {
+    if (after.processors(i).processor() == "intake" ||
+        after.processors(i).processor() == "lead-projection") {
+      CHECK(after.processors(i).end_offset() == parsed_before.processors(i).end_offset());
+    }
+  }
+  CHECK(Snapshot(ListAll(channel)) == leads_before);
+}
+
+}  // namespace
+}  // namespace leadflow

@@ -1,0 +1,274 @@
+// LeadService, EventService, health and reflection through the real binary.
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/v1/service.grpc.pb.h"
+#include "support/channel_events.h"
+#include "support/server_process.h"
+
+namespace leadflow {
+namespace {
+
+using testing::Deadline;
+using testing::ServerProcess;
+using testing::TempDir;
+
+struct Fixture {
+  Fixture() : server(dir.Sub("data")) {
+    server.Start();
+    channel = server.Channel();
+    leads = v1::LeadService::NewStub(channel);
+  }
+
+  v1::LeadCommandResponse Create(const std::string& request_id, const std::string& phone,
+                                 const std::string& responsible = "alice") {
+    v1::CreateLeadRequest request;
+    request.set_request_id(request_id);
+    request.mutable_lead()->set_first_name("Olga");
+    request.mutable_lead()->add_phones()->set_number(phone);
+    request.mutable_lead()->set_responsible_id(responsible);
+    request.mutable_lead()->set_source(v1::LEAD_SOURCE_MANUAL);
+    v1::LeadCommandResponse response;
+    auto ctx = Deadline();
+    grpc::Status status = leads->CreateLead(ctx.get(), request, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return response;
+  }
+
+  TempDir dir;
+  ServerProcess server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::LeadService::Stub> leads;
+};
+
+TEST_CASE("a created lead can be read at once through its position") {
+  Fixture f;
+  auto created = f.Create("r-1", "8 916 700 00 01");
+  CHECK(created.lead().phones(0).number() == "+79167000001");
+  CHECK(created.lead().status_id() == "NEW");
+  CHECK(created.lead().version() == 1);
+  CHECK(created.position().topic() == "leadflow.events.v1");
+  v1::GetLeadRequest get;
+  get.set_name(created.lead().name());
+  *get.mutable_min_position() = created.position();
+  v1::Lead lead;
+  auto ctx = Deadline();
+  REQUIRE(f.leads->GetLead(ctx.get(), get, &lead).ok());
+  CHECK(SerializeDeterministic(lead) == SerializeDeterministic(created.lead()));
+}
+
+TEST_CASE("the same request_id creates one lead") {
+  Fixture f;
+  auto first = f.Create("same-request", "+79167000002");
+  auto second = f.Create("same-request", "+79167000002");
+  CHECK(first.lead().lead_id() == second.lead().lead_id());
+  CHECK(second.lead().version() == 1);
+  v1::ListLeadsRequest list;
+  *list.mutable_min_position() = first.position();
+  v1::ListLeadsResponse response;
+  auto ctx = Deadline();
+  REQUIRE(f.leads->ListLeads(ctx.get(), list, &response).ok());
+  CHECK(response.leads_size() == 1);
+}
+
+TEST_CASE("update with a field mask, with and without the right expected version") {
+  Fixture f;
+  auto created = f.Create("r-2", "+79167000003");
+  v1::UpdateLeadRequest update;
+  update.mutable_lead()->set_name(created.lead().name());
+  update.mutable_lead()->set_title("Wants 40 units");
+  update.mutable_lead()->set_company_title("ignored: not in the mask");
+  update.mutable_lead()->mutable_opportunity()->set_currency_code("RUB");
+  update.mutable_lead()->mutable_opportunity()->set_amount_minor(1500000);
+  update.mutable_update_mask()->add_paths("title");
+  update.mutable_update_mask()->add_paths("opportunity");
+  update.set_expected_version(1);
+  v1::LeadCommandResponse response;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->UpdateLead(ctx.get(), update, &response).ok());
+  }
+  CHECK(response.lead().title() == "Wants 40 units");
+  CHECK(response.lead().company_title().empty());
+  CHECK(response.lead().opportunity().amount_minor() == 1500000);
+  CHECK(response.lead().version() == 2);
+  // Stale version: refused, nothing changes.
+  update.mutable_lead()->set_title("stale write");
+  auto ctx = Deadline();
+  grpc::Status stale = f.leads->UpdateLead(ctx.get(), update, &response);
+  CHECK(stale.error_code() == grpc::StatusCode::ABORTED);
+  CHECK(stale.error_message() == "expected_version: lead is at version 2, not 1");
+  // Invalid email: refused with the field.
+  v1::UpdateLeadRequest bad;
+  bad.mutable_lead()->set_name(created.lead().name());
+  bad.mutable_lead()->add_emails()->set_address("olga at example");
+  bad.mutable_update_mask()->add_paths("emails");
+  auto ctx2 = Deadline();
+  grpc::Status invalid = f.leads->UpdateLead(ctx2.get(), bad, &response);
+  CHECK(invalid.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(invalid.error_message().rfind("lead.emails[0].address", 0) == 0);
+  v1::GetLeadRequest get;
+  get.set_name(created.lead().name());
+  v1::Lead lead;
+  auto ctx3 = Deadline();
+  REQUIRE(f.leads->GetLead(ctx3.get(), get, &lead).ok());
+  CHECK(lead.title() == "Wants 40 units");
+  CHECK(lead.version() == 2);
+}
+
+TEST_CASE("status changes, assignment and junk, with terminal statuses refusing moves") {
+  Fixture f;
+  auto created = f.Create("r-3", "+79167000004");
+  const std::string name = created.lead().name();
+  v1::LeadCommandResponse response;
+  v1::ChangeLeadStatusRequest move;
+  move.set_name(name);
+  move.set_status_id("IN_PROCESS");
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ChangeLeadStatus(ctx.get(), move, &response).ok());
+  }
+  CHECK(response.lead().status_id() == "IN_PROCESS");
+  v1::AssignLeadRequest assign;
+  assign.set_name(name);
+  assign.set_responsible_id("boris");
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->AssignLead(ctx.get(), assign, &response).ok());
+  }
+  CHECK(response.lead().responsible_id() == "boris");
+  v1::MarkLeadJunkRequest junk;
+  junk.set_name(name);
+  junk.set_reason(v1::JUNK_REASON_WRONG_NUMBER);
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->MarkLeadJunk(ctx.get(), junk, &response).ok());
+  }
+  CHECK(response.lead().status_id() == "JUNK");
+  CHECK(response.lead().junk_reason() == v1::JUNK_REASON_WRONG_NUMBER);
+  move.set_status_id("NEW");
+  auto ctx = Deadline();
+  grpc::Status refused = f.leads->ChangeLeadStatus(ctx.get(), move, &response);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  move.set_status_id("NO_SUCH_STATUS");
+  auto ctx2 = Deadline();
+  CHECK(f.leads->ChangeLeadStatus(ctx2.get(), move, &response).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("list filters by status, responsible and source, with page tokens") {
+  Fixture f;
+  v1::LogPosition last;
+  for (int i = 0; i < 7; ++i) {
+    last = f.Create(absl::StrCat("p-", i), absl::StrCat("+7916710000", i),
+                    i % 2 == 0 ? "alice" : "boris")
+               .position();
+  }
+  auto intake = v1::IntakeService::NewStub(f.channel);
+  v1::PublishChannelEventRequest publish;
+  *publish.mutable_event() = testing::EmailEvent("mail-1", "buyer@example.com");
+  v1::PublishChannelEventResponse published;
+  {
+    auto ctx = Deadline();
+    REQUIRE(intake->PublishChannelEvent(ctx.get(), publish, &published).ok());
+  }
+  REQUIRE(testing::WaitUntilIdle(f.channel));
+  auto list = [&](v1::ListLeadsRequest request) {
+    std::vector<v1::Lead> all;
+    *request.mutable_min_position() = last;
+    request.set_page_size(3);
+    do {
+      v1::ListLeadsResponse response;
+      auto ctx = Deadline();
+      REQUIRE(f.leads->ListLeads(ctx.get(), request, &response).ok());
+      CHECK(response.leads_size() <= 3);
+      all.insert(all.end(), response.leads().begin(), response.leads().end());
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    return all;
+  };
+  CHECK(list({}).size() == 8);
+  v1::ListLeadsRequest by_responsible;
+  by_responsible.set_responsible_id("alice");
+  CHECK(list(by_responsible).size() == 4);
+  v1::ListLeadsRequest by_source;
+  by_source.set_source(v1::LEAD_SOURCE_EMAIL);
+  auto emails = list(by_source);
+  REQUIRE(emails.size() == 1);
+  CHECK(emails[0].emails(0).address() == "buyer@example.com");
+  v1::ListLeadsRequest by_status;
+  by_status.set_status_id("NEW");
+  by_status.set_responsible_id("boris");
+  CHECK(list(by_status).size() == 3);
+  v1::ListLeadsRequest bad_token;
+  bad_token.set_page_token("garbage!");
+  v1::ListLeadsResponse response;
+  auto ctx = Deadline();
+  grpc::Status status = f.leads->ListLeads(ctx.get(), bad_token, &response);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message().rfind("page_token", 0) == 0);
+}
+
+TEST_CASE("the event subscription streams every domain event from a position") {
+  Fixture f;
+  auto created = f.Create("s-1", "+79167200001");
+  v1::ChangeLeadStatusRequest move;
+  move.set_name(created.lead().name());
+  move.set_status_id("PROCESSED");
+  v1::LeadCommandResponse moved;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ChangeLeadStatus(ctx.get(), move, &moved).ok());
+  }
+  auto events = v1::EventService::NewStub(f.channel);
+  grpc::ClientContext ctx;
+  v1::SubscribeEventsRequest request;
+  auto reader = events->SubscribeEvents(&ctx, request);
+  v1::SubscribedEvent event;
+  REQUIRE(reader->Read(&event));
+  CHECK(event.event().type() == "leadflow.v1.LeadCreated");
+  CHECK(event.event().event_id() == created.event_ids(0));
+  REQUIRE(reader->Read(&event));
+  CHECK(event.event().type() == "leadflow.v1.LeadStatusChanged");
+  CHECK(event.position().offset() == moved.position().offset());
+  ctx.TryCancel();
+  reader->Finish();
+
+  // From a later position only the later events come.
+  grpc::ClientContext later_ctx;
+  v1::SubscribeEventsRequest later;
+  *later.add_start() = moved.position();
+  auto later_reader = events->SubscribeEvents(&later_ctx, later);
+  REQUIRE(later_reader->Read(&event));
+  CHECK(event.event().type() == "leadflow.v1.LeadStatusChanged");
+  later_ctx.TryCancel();
+  later_reader->Finish();
+
+  // A bad start is refused with the field.
+  grpc::ClientContext bad_ctx;
+  v1::SubscribeEventsRequest bad;
+  bad.add_start()->set_partition(99);
+  auto bad_reader = events->SubscribeEvents(&bad_ctx, bad);
+  CHECK_FALSE(bad_reader->Read(&event));
+  grpc::Status status = bad_reader->Finish();
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message().rfind("start[0].partition", 0) == 0);
+}
+
+TEST_CASE("health checking says SERVING") {
+  Fixture f;
+  // grpc.health.v1.HealthCheckRequest{service: ""} is the empty message;
+  // the response {status: SERVING} is field 1 = 1.
+  std::string bytes;
+  grpc::Status status =
+      testing::RawUnaryCall(f.channel, "/grpc.health.v1.Health/Check", "", &bytes);
+  REQUIRE(status.ok());
+  CHECK(bytes == std::string("\x08\x01", 2));
+}
+
+}  // namespace
+}  // namespace leadflow

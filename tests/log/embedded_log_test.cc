@@ -1,0 +1,157 @@
+#include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "leadflow/log/embedded_log.h"
+#include "support/server_process.h"
+
+namespace leadflow::log {
+namespace {
+
+using leadflow::testing::TempDir;
+
+std::unique_ptr<store::Database> OpenDb(const TempDir& dir) {
+  auto db = store::Database::Open({dir.path(), false});
+  REQUIRE(db.ok());
+  return *std::move(db);
+}
+
+std::unique_ptr<EmbeddedLog> OpenLog(store::Database* db, int partitions = 4) {
+  auto log = EmbeddedLog::Open(db, {{"t", partitions}});
+  REQUIRE(log.ok());
+  return *std::move(log);
+}
+
+OutgoingRecord Rec(const std::string& key, const std::string& value) {
+  return {"t", key, value, {{"h", "v-" + value}}, 0};
+}
+
+TEST_CASE("records of one key keep their order in one partition") {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  auto log = OpenLog(db.get());
+  std::vector<Position> positions;
+  for (int i = 0; i < 50; ++i) {
+    auto appended = log->Append({Rec(absl::StrCat("k", i % 5), absl::StrCat(i))});
+    REQUIRE(appended.ok());
+    positions.push_back(appended->front());
+  }
+  for (int k = 0; k < 5; ++k) {
+    const int32_t partition = PartitionForKey(absl::StrCat("k", k), 4);
+    auto records = log->Read("t", partition, 0, 1000);
+    REQUIRE(records.ok());
+    int last = -1;
+    for (const auto& r : *records) {
+      if (r.key != absl::StrCat("k", k)) continue;
+      const int value = std::stoi(r.value);
+      CHECK(value > last);
+      CHECK(value % 5 == k);
+      CHECK(r.HeaderValue("h") == "v-" + r.value);
+      last = value;
+    }
+    CHECK(last >= 45);
+  }
+}
+
+TEST_CASE("offsets are dense per partition and reads start where asked") {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  auto log = OpenLog(db.get(), 1);
+  std::vector<OutgoingRecord> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(Rec("same", absl::StrCat(i)));
+  auto positions = log->Append(std::move(batch));
+  REQUIRE(positions.ok());
+  for (int i = 0; i < 10; ++i) CHECK((*positions)[i].offset == i);
+  CHECK(log->EndOffset("t", 0) == 10);
+  auto tail = log->Read("t", 0, 7, 100);
+  REQUIRE(tail.ok());
+  REQUIRE(tail->size() == 3);
+  CHECK(tail->front().offset == 7);
+  CHECK(tail->front().value == "7");
+  auto limited = log->Read("t", 0, 0, 4);
+  REQUIRE(limited.ok());
+  CHECK(limited->size() == 4);
+  auto past_end = log->Read("t", 0, 10, 4);
+  REQUIRE(past_end.ok());
+  CHECK(past_end->empty());
+}
+
+TEST_CASE("the log survives close and reopen, and continues its offsets") {
+  TempDir dir;
+  {
+    auto db = OpenDb(dir);
+    auto log = OpenLog(db.get());
+    for (int i = 0; i < 20; ++i) REQUIRE(log->Append({Rec(absl::StrCat("k", i), "x")}).ok());
+  }
+  auto db = OpenDb(dir);
+  auto log = OpenLog(db.get());
+  int64_t total = 0;
+  for (int p = 0; p < 4; ++p) total += log->EndOffset("t", p);
+  CHECK(total == 20);
+  auto appended = log->Append({Rec("k0", "y")});
+  REQUIRE(appended.ok());
+  const auto& pos = appended->front();
+  auto records = log->Read("t", pos.partition, 0, 1000);
+  REQUIRE(records.ok());
+  CHECK(records->back().offset == pos.offset);
+  CHECK(static_cast<int64_t>(records->size()) == pos.offset + 1);
+}
+
+TEST_CASE("reopening with another partition count is refused") {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  { OpenLog(db.get(), 4); }
+  auto reopened = EmbeddedLog::Open(db.get(), {{"t", 8}});
+  REQUIRE_FALSE(reopened.ok());
+  CHECK(reopened.status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("records and local state commit together, with positions known before the write") {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  auto log = OpenLog(db.get(), 1);
+  rocksdb::WriteBatch state;
+  state.Put(db->state_family(), "offset", "5");
+  std::vector<Position> seen;
+  auto positions = log->AppendWithState(
+      {Rec("a", "1"), Rec("a", "2")}, &state,
+      [&](const std::vector<Position>& pos, rocksdb::WriteBatch* batch) {
+        seen = pos;
+        batch->Put(db->state_family(), "last", absl::StrCat(pos.back().offset));
+      });
+  REQUIRE(positions.ok());
+  CHECK(seen.size() == 2);
+  CHECK(*db->Get(db->state_family(), "offset").value() == "5");
+  CHECK(*db->Get(db->state_family(), "last").value() == "1");
+  CHECK(log->EndOffset("t", 0) == 2);
+}
+
+TEST_CASE("appending to an unknown topic fails and appends nothing") {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  auto log = OpenLog(db.get(), 1);
+  auto appended = log->Append({Rec("a", "1"), {"nope", "a", "2", {}, 0}});
+  REQUIRE_FALSE(appended.ok());
+  CHECK(appended.status().code() == absl::StatusCode::kNotFound);
+  CHECK(log->EndOffset("t", 0) == 0);
+}
+
+TEST_CASE("a waiting reader wakes when records arrive") {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  auto log = OpenLog(db.get(), 2);
+  CHECK_FALSE(log->WaitForRecords("t", {0, 0}, absl::Milliseconds(10)));
+  std::thread writer([&] { REQUIRE(log->Append({Rec("k", "v")}).ok()); });
+  CHECK(log->WaitForRecords("t", {0, 0}, absl::Seconds(10)));
+  writer.join();
+}
+
+TEST_CASE("keys land where Kafka's default partitioner puts them") {
+  // murmur2 reference values of the Java client (as in librdkafka's own unit
+  // test), partition = (hash & 0x7fffffff) % n.
+  CHECK(PartitionForKey("kafka", 100) == 1348980580 % 100);
+  CHECK(PartitionForKey("giberish123456789", 100) == 257239820 % 100);
+  CHECK(PartitionForKey("", 100) == 0x106e08d9 % 100);
+}
+
+}  // namespace
+}  // namespace leadflow::log

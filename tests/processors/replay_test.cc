@@ -1,0 +1,219 @@
+// The processors in-process on a temp data dir: intake → commands →
+// projection, dead letters, restart from stored offsets, and rebuilding the
+// read model from the event log.
+#include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/domain/channel_event_rules.h"
+#include "leadflow/log/embedded_log.h"
+#include "leadflow/processors/intake_processor.h"
+#include "leadflow/processors/lead_command_processor.h"
+#include "leadflow/processors/lead_projection.h"
+#include "support/channel_events.h"
+#include "support/server_process.h"
+
+namespace leadflow::processors {
+namespace {
+
+using leadflow::testing::TempDir;
+
+// One data dir with the three processors, driven by hand (RunOnce).
+struct Pipeline {
+  explicit Pipeline(const std::string& path) {
+    auto opened = store::Database::Open({path, false});
+    REQUIRE(opened.ok());
+    db = *std::move(opened);
+    auto opened_log = log::EmbeddedLog::Open(db.get(), log::StandardTopics(3));
+    REQUIRE(opened_log.ok());
+    log = *std::move(opened_log);
+    leads = std::make_unique<LeadReadModel>(db.get());
+    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), domain::DomainConfig());
+    commands = std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig());
+    projection = std::make_unique<LeadProjection>(db.get(), leads.get());
+    for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get()}) {
+      runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p, 64));
+      REQUIRE(runners.back()->Init().ok());
+    }
+  }
+
+  void Publish(const v1::ChannelEvent& event) {
+    auto normalized = domain::NormalizeChannelEvent(event, domain::DomainConfig());
+    REQUIRE(normalized.ok());
+    PublishRaw(domain::IntakeRoutingKey(*normalized), normalized->SerializeAsString());
+  }
+
+  void PublishRaw(const std::string& key, const std::string& value,
+                  std::vector<log::Header> headers = {}) {
+    REQUIRE(log->Append({{std::string(log::kIntakeTopic), key, value, std::move(headers), 0}}).ok());
+  }
+
+  // Runs every processor until none has work.
+  void Drain() {
+    for (int rounds = 0; rounds < 1000; ++rounds) {
+      size_t handled = 0;
+      for (auto& runner : runners) {
+        auto n = runner->RunOnce();
+        REQUIRE(n.ok());
+        handled += *n;
+      }
+      if (handled == 0) return;
+    }
+    FAIL("processors did not settle");
+  }
+
+  std::vector<v1::Lead> AllLeads() {
+    LeadReadModel::Query query;
+    query.page_size = 1000;
+    auto page = leads->List(query);
+    REQUIRE(page.ok());
+    return page->leads;
+  }
+
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<log::EmbeddedLog> log;
+  std::unique_ptr<LeadReadModel> leads;
+  CommandOutcomes outcomes;
+  std::unique_ptr<IntakeProcessor> intake;
+  std::unique_ptr<LeadCommandProcessor> commands;
+  std::unique_ptr<LeadProjection> projection;
+  std::vector<std::unique_ptr<ProcessorRunner>> runners;
+};
+
+void PublishScenario(Pipeline& pipeline) {
+  for (int i = 0; i < 40; ++i) {
+    const std::string phone = absl::StrCat("+7916", 1000000 + i);
+    pipeline.Publish(leadflow::testing::CallEvent(absl::StrCat("call-", i), phone, "op"));
+    if (i % 4 == 0) {
+      pipeline.Publish(leadflow::testing::FormEvent(absl::StrCat("form-", i), phone, ""));
+    }
+    if (i % 10 == 0) {
+      pipeline.Publish(leadflow::testing::CallEvent(absl::StrCat("call-", i), phone, "op"));
+    }
+  }
+  for (int i = 0; i < 5; ++i) {
+    pipeline.Publish(leadflow::testing::EmailEvent(absl::StrCat("mail-", i),
+                                                   absl::StrCat("client", i, "@example.com")));
+  }
+}
+
+TEST_CASE("intake creates one lead per person and attaches repeats") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  PublishScenario(pipeline);
+  pipeline.Drain();
+  auto leads = pipeline.AllLeads();
+  CHECK(leads.size() == 45);
+  int forms_attached = 0;
+  for (const auto& lead : leads) {
+    if (lead.source() == v1::LEAD_SOURCE_CALL) {
+      CHECK(lead.responsible_id() == "op");
+      if (lead.communication_count() == 2) ++forms_attached;
+    }
+  }
+  CHECK(forms_attached == 10);
+}
+
+TEST_CASE("rebuilding the read model from the event log gives identical bytes") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  PublishScenario(pipeline);
+  pipeline.Drain();
+  auto live = pipeline.leads->Dump();
+  REQUIRE(live.ok());
+  REQUIRE(live->size() > 45);
+
+  // The command side's state and the read model fold the same events.
+  for (const auto& lead : pipeline.AllLeads()) {
+    auto state = pipeline.db->Get(pipeline.db->state_family(),
+                                  LeadCommandProcessor::StateKey(lead.lead_id()));
+    REQUIRE(state.ok());
+    REQUIRE(state->has_value());
+    CHECK(**state == SerializeDeterministic(lead));
+  }
+
+  REQUIRE(pipeline.db->Clear(pipeline.db->views_family()).ok());
+  CHECK(pipeline.AllLeads().empty());
+  ProcessorRunner rebuild(pipeline.log.get(), pipeline.db.get(), pipeline.projection.get(), 7);
+  REQUIRE(rebuild.Init().ok());
+  while (*rebuild.RunOnce() > 0) {
+  }
+  auto rebuilt = pipeline.leads->Dump();
+  REQUIRE(rebuilt.ok());
+  CHECK(*rebuilt == *live);
+}
+
+TEST_CASE("undecodable and invalid intake records go to the dead-letter topic with a reason") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  pipeline.PublishRaw("k", "\xff\xff\xff not protobuf");
+  v1::ChannelEvent invalid = leadflow::testing::CallEvent("c-bad", "123");
+  pipeline.PublishRaw("k", invalid.SerializeAsString());
+  pipeline.PublishRaw("k", R"({"id":"j1","source":"kcat","call":{"kind":"CALL_KIND_MISSED","customerPhone":"+79161112233"}})",
+                      {{"content-type", "application/json"}});
+  pipeline.Drain();
+  auto dead = pipeline.log->Read(log::kDeadLetterTopic, 0, 0, 10);
+  REQUIRE(dead.ok());
+  REQUIRE(dead->size() == 2);
+  CHECK(dead->at(0).HeaderValue("leadflow_reason").find("cannot decode") != absl::string_view::npos);
+  CHECK(dead->at(0).value == "\xff\xff\xff not protobuf");
+  CHECK(dead->at(1).HeaderValue("leadflow_reason").find("call.customer_phone") !=
+        absl::string_view::npos);
+  CHECK(dead->at(1).HeaderValue("leadflow_source_topic") == log::kIntakeTopic);
+  // The JSON one became a lead; processing went on past the bad ones.
+  auto leads = pipeline.AllLeads();
+  REQUIRE(leads.size() == 1);
+  CHECK(leads[0].phones(0).number() == "+79161112233");
+}
+
+TEST_CASE("processors resume from their stored offsets after a reopen, applying nothing twice") {
+  TempDir dir;
+  {
+    Pipeline pipeline(dir.path());
+    PublishScenario(pipeline);
+    pipeline.Drain();
+  }
+  Pipeline reopened(dir.path());
+  for (auto& runner : reopened.runners) CHECK(*runner->RunOnce() == 0);
+  reopened.Publish(leadflow::testing::CallEvent("call-0", "+79161000000", "op"));   // redelivery
+  reopened.Publish(leadflow::testing::CallEvent("call-new", "+79161000000", "op"));  // repeat
+  reopened.Drain();
+  auto leads = reopened.AllLeads();
+  CHECK(leads.size() == 45);
+  auto ids = reopened.leads->FindByIdentity("phone:+79161000000");
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 1);
+  auto lead = reopened.leads->Get(ids->front());
+  REQUIRE(lead.ok());
+  // call-0, form-0, then call-new; the redelivered call-0 changed nothing.
+  CHECK((*lead)->communication_count() == 3);
+}
+
+TEST_CASE("a command applied once is answered again, not applied again") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
+  pipeline.Drain();
+  auto lead = pipeline.AllLeads().at(0);
+  v1::LeadCommand command;
+  command.set_command_id("req:once");
+  command.set_lead_id(lead.lead_id());
+  command.mutable_change_lead_status()->set_status_id("IN_PROCESS");
+  for (int i = 0; i < 2; ++i) {
+    auto ticket = pipeline.outcomes.Register("req:once");
+    REQUIRE(pipeline.log
+                ->Append({{std::string(log::kCommandsTopic), lead.lead_id(),
+                           command.SerializeAsString(), {}, 0}})
+                .ok());
+    pipeline.Drain();
+    auto outcome = ticket->Wait(absl::Now() + absl::Seconds(5));
+    REQUIRE(outcome.has_value());
+    CHECK(outcome->code() == 0);
+    CHECK(outcome->lead().version() == 3);
+    CHECK(outcome->position().topic() == log::kEventsTopic);
+  }
+  CHECK(pipeline.leads->Get(lead.lead_id())->value().version() == 3);
+}
+
+}  // namespace
+}  // namespace leadflow::processors
