@@ -1,4 +1,5 @@
 // LeadService, EventService, health and reflection through the real binary.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
@@ -268,6 +269,54 @@ TEST_CASE("health checking says SERVING") {
       testing::RawUnaryCall(f.channel, "/grpc.health.v1.Health/Check", "", &bytes);
   REQUIRE(status.ok());
   CHECK(bytes == std::string("\x08\x01", 2));
+}
+
+}  // namespace
+}  // namespace leadflow
+
+namespace leadflow {
+namespace {
+
+TEST_CASE("server reflection lists the leadflow services") {
+  testing::TempDir dir;
+  testing::ServerProcess server(dir.Sub("data"));
+  server.Start();
+  grpc::GenericStub generic(server.Channel());
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = generic.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t expected) {
+    REQUIRE(cq.Next(&tag, &ok));
+    CHECK(reinterpret_cast<intptr_t>(tag) == expected);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  REQUIRE(step(1));
+  // ServerReflectionRequest{list_services: ""}: field 7, length 0.
+  grpc::Slice slice(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  REQUIRE(step(2));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  REQUIRE(step(3));
+  std::vector<grpc::Slice> slices;
+  REQUIRE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  CHECK(bytes.find("leadflow.v1.LeadService") != std::string::npos);
+  CHECK(bytes.find("leadflow.v1.IntakeService") != std::string::npos);
+  CHECK(bytes.find("grpc.health.v1.Health") != std::string::npos);
+  ctx.TryCancel();
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  step(4);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 }  // namespace
