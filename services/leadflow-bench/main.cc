@@ -96,9 +96,8 @@ int Run(const Options& options) {
     std::fprintf(stderr, "leadflow-bench: no leadflowd at %s\n", options.target.c_str());
     return 1;
   }
-  const std::string run = options.run_id.empty()
-                              ? absl::StrCat(absl::ToUnixMillis(absl::Now()))
-                              : options.run_id;
+  const std::string run =
+      options.run_id.empty() ? absl::StrCat(absl::ToUnixMillis(absl::Now())) : options.run_id;
   // Build the workload.
   absl::BitGen gen(std::seed_seq{options.seed});
   std::vector<v1::ChannelEvent> valid;
@@ -164,8 +163,9 @@ int Run(const Options& options) {
   const double seconds = absl::ToDoubleSeconds(projected - start);
   std::printf("intake: %zu events published in %.2fs, all projected after %.2fs\n", valid.size(),
               absl::ToDoubleSeconds(published - start), seconds);
-  std::printf("intake: %.0f events/s end to end (publish -> lead commands -> events -> read model)\n",
-              static_cast<double>(valid.size()) / seconds);
+  std::printf(
+      "intake: %.0f events/s end to end (publish -> lead commands -> events -> read model)\n",
+      static_cast<double>(valid.size()) / seconds);
   std::printf("intake: %d of %zu invalid events refused; %d publish errors\n", refused,
               invalid.size(), publish_errors.load());
 

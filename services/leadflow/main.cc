@@ -24,11 +24,23 @@ namespace {
 using namespace leadflow;  // NOLINT: the binary's own wiring
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                 "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                 "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
 }
@@ -51,6 +63,17 @@ std::unique_ptr<grpc::ClientContext> Context(int timeout_seconds) {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_seconds));
   }
   return ctx;
+}
+
+// One unary call: prints the response, or reports the error. Returns the
+// exit status.
+template <typename Stub, typename Request, typename Response>
+int Unary(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+          const Request& request, int timeout_seconds) {
+  Response response;
+  auto ctx = Context(timeout_seconds);
+  grpc::Status status = (stub.*method)(ctx.get(), request, &response);
+  return status.ok() ? Print(response) : Report(status);
 }
 
 struct Common {
@@ -77,17 +100,15 @@ int Publish(const Common& common, const v1::ChannelEvent& event) {
       grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
   v1::PublishChannelEventRequest request;
   *request.mutable_event() = event;
-  v1::PublishChannelEventResponse response;
-  auto ctx = Context(common.timeout);
-  grpc::Status status = stub->PublishChannelEvent(ctx.get(), request, &response);
-  if (!status.ok()) return Report(status);
-  return Print(response);
+  return Unary(*stub, &v1::IntakeService::Stub::PublishChannelEvent, request, common.timeout);
 }
 
 int ParseCallKind(const std::string& kind, v1::CallKind* out) {
   static const std::map<std::string, v1::CallKind> kKinds = {
-      {"incoming", v1::CALL_KIND_INCOMING}, {"outgoing", v1::CALL_KIND_OUTGOING},
-      {"missed", v1::CALL_KIND_MISSED}, {"voicemail", v1::CALL_KIND_VOICEMAIL}};
+      {"incoming", v1::CALL_KIND_INCOMING},
+      {"outgoing", v1::CALL_KIND_OUTGOING},
+      {"missed", v1::CALL_KIND_MISSED},
+      {"voicemail", v1::CALL_KIND_VOICEMAIL}};
   auto it = kKinds.find(kind);
   if (it == kKinds.end()) return 2;
   *out = it->second;
@@ -195,16 +216,19 @@ int main(int argc, char** argv) {
   auto* publish = app.add_subcommand("publish", "Publish a channel event");
   publish->require_subcommand(1);
   CallArgs call;
-  auto* pub_call = publish->add_subcommand("call", "A call (incoming, outgoing, missed, voicemail)");
+  auto* pub_call =
+      publish->add_subcommand("call", "A call (incoming, outgoing, missed, voicemail)");
   pub_call->add_option("--id", call.id, "Event id (idempotency key)")->required();
   pub_call->add_option("--phone", call.phone, "The customer's phone")->required();
-  pub_call->add_option("--kind", call.kind, "incoming|outgoing|missed|voicemail")->capture_default_str();
+  pub_call->add_option("--kind", call.kind, "incoming|outgoing|missed|voicemail")
+      ->capture_default_str();
   pub_call->add_option("--operator", call.op, "The user who answered or called");
   pub_call->add_option("--line", call.line, "The telephony line");
   pub_call->add_option("--name", call.name, "Caller id name");
   pub_call->add_option("--duration", call.duration, "Seconds");
   pub_call->add_option("--recording", call.recording, "Recording URL");
-  pub_call->add_option("--source", call.source, "The publishing integration")->capture_default_str();
+  pub_call->add_option("--source", call.source, "The publishing integration")
+      ->capture_default_str();
   pub_call->callback([&] {
     v1::ChannelEvent event;
     event.set_id(call.id);
@@ -282,8 +306,10 @@ int main(int argc, char** argv) {
   });
 
   std::string json_file;
-  auto* pub_json = publish->add_subcommand("json", "Any channel event as JSON (file or - for stdin)");
-  pub_json->add_option("file", json_file, "File with a leadflow.v1.ChannelEvent in JSON")->required();
+  auto* pub_json =
+      publish->add_subcommand("json", "Any channel event as JSON (file or - for stdin)");
+  pub_json->add_option("file", json_file, "File with a leadflow.v1.ChannelEvent in JSON")
+      ->required();
   pub_json->callback([&] {
     std::stringstream text;
     if (json_file == "-") {
@@ -350,10 +376,7 @@ int main(int argc, char** argv) {
   get->callback([&] {
     v1::GetLeadRequest request;
     request.set_name(LeadName(lead_id));
-    v1::Lead lead;
-    auto ctx = Context(common.timeout);
-    grpc::Status status = LeadStub(common)->GetLead(ctx.get(), request, &lead);
-    rc = status.ok() ? Print(lead) : Report(status);
+    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::GetLead, request, common.timeout);
   });
 
   std::string new_status, request_id;
@@ -370,10 +393,8 @@ int main(int argc, char** argv) {
     request.set_request_id(request_id);
     request.set_actor("cli");
     if (expected_version >= 0) request.set_expected_version(expected_version);
-    v1::LeadCommandResponse response;
-    auto ctx = Context(common.timeout);
-    grpc::Status status = LeadStub(common)->ChangeLeadStatus(ctx.get(), request, &response);
-    rc = status.ok() ? Print(response) : Report(status);
+    rc =
+        Unary(*LeadStub(common), &v1::LeadService::Stub::ChangeLeadStatus, request, common.timeout);
   });
 
   std::string responsible;
@@ -385,17 +406,14 @@ int main(int argc, char** argv) {
     request.set_name(LeadName(lead_id));
     request.set_responsible_id(responsible);
     request.set_actor("cli");
-    v1::LeadCommandResponse response;
-    auto ctx = Context(common.timeout);
-    grpc::Status status = LeadStub(common)->AssignLead(ctx.get(), request, &response);
-    rc = status.ok() ? Print(response) : Report(status);
+    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::AssignLead, request, common.timeout);
   });
 
   std::string junk_reason, junk_text;
   auto* junk = leads->add_subcommand("junk", "Mark a lead junk");
   junk->add_option("id", lead_id)->required();
-  junk->add_option("--reason", junk_reason,
-                   "spam|wrong-number|unreachable|defunct|duplicate|other")->required();
+  junk->add_option("--reason", junk_reason, "spam|wrong-number|unreachable|defunct|duplicate|other")
+      ->required();
   junk->add_option("--text", junk_text, "Required with --reason other");
   junk->callback([&] {
     v1::MarkLeadJunkRequest request;
@@ -409,10 +427,7 @@ int main(int argc, char** argv) {
     request.set_reason(reason);
     request.set_text(junk_text);
     request.set_actor("cli");
-    v1::LeadCommandResponse response;
-    auto ctx = Context(common.timeout);
-    grpc::Status status = LeadStub(common)->MarkLeadJunk(ctx.get(), request, &response);
-    rc = status.ok() ? Print(response) : Report(status);
+    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::MarkLeadJunk, request, common.timeout);
   });
 
   // events
@@ -431,10 +446,8 @@ int main(int argc, char** argv) {
   status_cmd->callback([&] {
     auto stub = v1::AdminService::NewStub(
         grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
-    v1::ServerStatus response;
-    auto ctx = Context(common.timeout);
-    grpc::Status status = stub->GetServerStatus(ctx.get(), {}, &response);
-    rc = status.ok() ? Print(response) : Report(status);
+    rc = Unary(*stub, &v1::AdminService::Stub::GetServerStatus, v1::GetServerStatusRequest(),
+               common.timeout);
   });
 
   CLI11_PARSE(app, argc, argv);

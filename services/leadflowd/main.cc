@@ -74,8 +74,8 @@ int Run(const Options& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
-    return Fail(absl::UnavailableError(
-        absl::StrCat("--data-dir ", options.data_dir, ": ", ec.message())));
+    return Fail(
+        absl::UnavailableError(absl::StrCat("--data-dir ", options.data_dir, ": ", ec.message())));
   }
   // Block the stop signals in every thread; main waits for them below.
   sigset_t stop_signals;

@@ -1,6 +1,7 @@
+#include "leadflow/domain/channel_event_rules.h"
+
 #include <catch2/catch.hpp>
 
-#include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/field_error.h"
 #include "support/channel_events.h"
 

@@ -1,6 +1,7 @@
+#include "leadflow/domain/contact_points.h"
+
 #include <catch2/catch.hpp>
 
-#include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/field_error.h"
 
 namespace leadflow::domain {
@@ -23,8 +24,8 @@ TEST_CASE("invalid phones are refused naming the field") {
 
 TEST_CASE("emails are trimmed, lower-cased and checked") {
   CHECK(*NormalizeEmail("  Ivan.Petrov+crm@Example.COM ", "f") == "ivan.petrov+crm@example.com");
-  for (const char* raw : {"", "plain", "a@b", "a@@b.com", "a b@c.com", ".a@b.com", "a@-b.com",
-                          "a@b..com"}) {
+  for (const char* raw :
+       {"", "plain", "a@b", "a@@b.com", "a b@c.com", ".a@b.com", "a@-b.com", "a@b..com"}) {
     auto email = NormalizeEmail(raw, "email");
     CHECK_FALSE(email.ok());
   }

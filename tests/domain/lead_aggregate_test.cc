@@ -1,8 +1,9 @@
+#include "leadflow/domain/lead_aggregate.h"
+
 #include <catch2/catch.hpp>
 
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/field_error.h"
-#include "leadflow/domain/lead_aggregate.h"
 #include "support/channel_events.h"
 
 namespace leadflow::domain {

@@ -35,18 +35,25 @@ struct Scenario {
   static std::string Key(int person) {
     switch (person % 4) {
       case 0:
-      case 1: return "phone:" + Phone(person);
-      case 2: return "email:" + Email(person);
-      default: return absl::StrCat("messenger:telegram:@p", person);
+      case 1:
+        return "phone:" + Phone(person);
+      case 2:
+        return "email:" + Email(person);
+      default:
+        return absl::StrCat("messenger:telegram:@p", person);
     }
   }
 
   v1::ChannelEvent EventFor(int person, const std::string& id) {
     switch (person % 4) {
-      case 0: return testing::CallEvent(id, Phone(person), absl::StrCat("op-", person % 7));
-      case 1: return testing::FormEvent(id, Phone(person), "");
-      case 2: return testing::EmailEvent(id, Email(person));
-      default: return testing::ChatEvent(id, "telegram", absl::StrCat("@p", person));
+      case 0:
+        return testing::CallEvent(id, Phone(person), absl::StrCat("op-", person % 7));
+      case 1:
+        return testing::FormEvent(id, Phone(person), "");
+      case 2:
+        return testing::EmailEvent(id, Email(person));
+      default:
+        return testing::ChatEvent(id, "telegram", absl::StrCat("@p", person));
     }
   }
 
@@ -217,9 +224,9 @@ TEST_CASE("malformed input gets a clear error and leaves the state untouched") {
 
   SECTION("undecodable bytes") {
     std::string response;
-    grpc::Status status = testing::RawUnaryCall(
-        channel, "/leadflow.v1.IntakeService/PublishChannelEvent",
-        std::string("\x0a\xff\xff\xff\xff\x0f not a protobuf"), &response);
+    grpc::Status status =
+        testing::RawUnaryCall(channel, "/leadflow.v1.IntakeService/PublishChannelEvent",
+                              std::string("\x0a\xff\xff\xff\xff\x0f not a protobuf"), &response);
     CHECK_FALSE(status.ok());
     CHECK(status.error_code() != grpc::StatusCode::UNAVAILABLE);
   }

@@ -1,7 +1,8 @@
+#include "leadflow/log/embedded_log.h"
+
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "leadflow/log/embedded_log.h"
 #include "support/server_process.h"
 
 namespace leadflow::log {

@@ -45,7 +45,8 @@ struct Pipeline {
 
   void PublishRaw(const std::string& key, const std::string& value,
                   std::vector<log::Header> headers = {}) {
-    REQUIRE(log->Append({{std::string(log::kIntakeTopic), key, value, std::move(headers), 0}}).ok());
+    REQUIRE(
+        log->Append({{std::string(log::kIntakeTopic), key, value, std::move(headers), 0}}).ok());
   }
 
   // Runs every processor until none has work.
@@ -149,13 +150,16 @@ TEST_CASE("undecodable and invalid intake records go to the dead-letter topic wi
   pipeline.PublishRaw("k", "\xff\xff\xff not protobuf");
   v1::ChannelEvent invalid = leadflow::testing::CallEvent("c-bad", "123");
   pipeline.PublishRaw("k", invalid.SerializeAsString());
-  pipeline.PublishRaw("k", R"({"id":"j1","source":"kcat","call":{"kind":"CALL_KIND_MISSED","customerPhone":"+79161112233"}})",
-                      {{"content-type", "application/json"}});
+  pipeline.PublishRaw(
+      "k",
+      R"({"id":"j1","source":"kcat","call":{"kind":"CALL_KIND_MISSED","customerPhone":"+79161112233"}})",
+      {{"content-type", "application/json"}});
   pipeline.Drain();
   auto dead = pipeline.log->Read(log::kDeadLetterTopic, 0, 0, 10);
   REQUIRE(dead.ok());
   REQUIRE(dead->size() == 2);
-  CHECK(dead->at(0).HeaderValue("leadflow_reason").find("cannot decode") != absl::string_view::npos);
+  CHECK(dead->at(0).HeaderValue("leadflow_reason").find("cannot decode") !=
+        absl::string_view::npos);
   CHECK(dead->at(0).value == "\xff\xff\xff not protobuf");
   CHECK(dead->at(1).HeaderValue("leadflow_reason").find("call.customer_phone") !=
         absl::string_view::npos);
@@ -175,7 +179,7 @@ TEST_CASE("processors resume from their stored offsets after a reopen, applying 
   }
   Pipeline reopened(dir.path());
   for (auto& runner : reopened.runners) CHECK(*runner->RunOnce() == 0);
-  reopened.Publish(leadflow::testing::CallEvent("call-0", "+79161000000", "op"));   // redelivery
+  reopened.Publish(leadflow::testing::CallEvent("call-0", "+79161000000", "op"));    // redelivery
   reopened.Publish(leadflow::testing::CallEvent("call-new", "+79161000000", "op"));  // repeat
   reopened.Drain();
   auto leads = reopened.AllLeads();
@@ -202,8 +206,11 @@ TEST_CASE("a command applied once is answered again, not applied again") {
   for (int i = 0; i < 2; ++i) {
     auto ticket = pipeline.outcomes.Register("req:once");
     REQUIRE(pipeline.log
-                ->Append({{std::string(log::kCommandsTopic), lead.lead_id(),
-                           command.SerializeAsString(), {}, 0}})
+                ->Append({{std::string(log::kCommandsTopic),
+                           lead.lead_id(),
+                           command.SerializeAsString(),
+                           {},
+                           0}})
                 .ok());
     pipeline.Drain();
     auto outcome = ticket->Wait(absl::Now() + absl::Seconds(5));

@@ -1,6 +1,7 @@
 #include "support/server_process.h"
 
 #include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 
 #include <catch2/catch.hpp>
 #include <condition_variable>
-#include <grpcpp/generic/generic_stub.h>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -161,7 +161,8 @@ grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const s
   response->clear();
   std::vector<grpc::Slice> slices;
   if (status.ok() && response_buffer.Dump(&slices).ok()) {
-    for (const auto& s : slices) response->append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const auto& s : slices)
+      response->append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   return status;
 }

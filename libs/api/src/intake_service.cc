@@ -23,9 +23,9 @@ absl::StatusOr<log::OutgoingRecord> ToIntakeRecord(const v1::ChannelEvent& event
   log::OutgoingRecord record;
   record.topic = std::string(log::kIntakeTopic);
   record.key = domain::IntakeRoutingKey(*normalized);
-  record.headers = log::CloudEventHeaders(normalized->id(), "leadflow.v1.ChannelEvent",
-                                          normalized->source(),
-                                          FromTimestamp(normalized->occur_time()));
+  record.headers =
+      log::CloudEventHeaders(normalized->id(), "leadflow.v1.ChannelEvent", normalized->source(),
+                             FromTimestamp(normalized->occur_time()));
   record.value = SerializeDeterministic(*normalized);
   return record;
 }

@@ -4,8 +4,8 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/derived_id.h"
@@ -20,7 +20,8 @@ namespace {
 
 absl::StatusOr<std::string> LeadIdFromName(absl::string_view name, absl::string_view field) {
   if (!absl::ConsumePrefix(&name, "leads/")) {
-    return domain::InvalidField(field, absl::StrCat("'", name, "' is not a lead name (leads/{id})"));
+    return domain::InvalidField(field,
+                                absl::StrCat("'", name, "' is not a lead name (leads/{id})"));
   }
   LEADFLOW_RETURN_IF_ERROR(domain::CheckLeadId(name, field));
   return std::string(name);
@@ -45,7 +46,8 @@ absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap, cons
 }
 
 absl::Status CheckRequestId(absl::string_view request_id) {
-  if (request_id.size() > 200) return domain::InvalidField("request_id", "longer than 200 characters");
+  if (request_id.size() > 200)
+    return domain::InvalidField("request_id", "longer than 200 characters");
   return absl::OkStatus();
 }
 
@@ -79,9 +81,9 @@ absl::Status LeadServiceImpl::AwaitPosition(grpc::ServerContext* ctx,
   }
   const absl::Time deadline = CallDeadline(ctx, context_->command_timeout, *context_->clock);
   if (!context_->projection->WaitForApplied(position.partition(), position.offset(), deadline)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "min_position: the read model has not reached ", position.partition(), "@",
-        position.offset(), " yet"));
+    return absl::DeadlineExceededError(absl::StrCat("min_position: the read model has not reached ",
+                                                    position.partition(), "@", position.offset(),
+                                                    " yet"));
   }
   return absl::OkStatus();
 }
@@ -148,9 +150,9 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
   if (!lead_id.empty()) {
     if (auto s = domain::CheckLeadId(lead_id, "lead_id"); !s.ok()) return ToGrpcStatus(s);
   } else {
-    lead_id = DeriveId("ld", request->request_id().empty()
-                                 ? RandomToken()
-                                 : absl::StrCat("req:", request->request_id()));
+    lead_id =
+        DeriveId("ld", request->request_id().empty() ? RandomToken()
+                                                     : absl::StrCat("req:", request->request_id()));
   }
   v1::LeadCommand command;
   command.set_command_id(CommandId(lead_id, request->request_id()));
@@ -183,7 +185,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   if (request->page_size() < 0) {
     return ToGrpcStatus(domain::InvalidField("page_size", "negative"));
   }
-  if (!request->status_id().empty() && context_->config.pipeline.Find(request->status_id()) == nullptr) {
+  if (!request->status_id().empty() &&
+      context_->config.pipeline.Find(request->status_id()) == nullptr) {
     return ToGrpcStatus(domain::InvalidField(
         "status_id", absl::StrCat("unknown status '", request->status_id(), "'")));
   }

@@ -22,9 +22,9 @@ std::string SerializeDeterministic(const google::protobuf::Message& message) {
 absl::Status ParseProto(absl::string_view bytes, google::protobuf::Message* message,
                         absl::string_view what) {
   if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": cannot decode ", bytes.size(), " bytes as ",
-                     message->GetDescriptor()->full_name()));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": cannot decode ", bytes.size(),
+                                                   " bytes as ",
+                                                   message->GetDescriptor()->full_name()));
   }
   return absl::OkStatus();
 }
@@ -47,9 +47,9 @@ absl::Status FromJson(absl::string_view json, google::protobuf::Message* message
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot decode JSON as ", message->GetDescriptor()->full_name(), ": ",
-                     std::string(status.message())));
+    return absl::InvalidArgumentError(absl::StrCat("cannot decode JSON as ",
+                                                   message->GetDescriptor()->full_name(), ": ",
+                                                   std::string(status.message())));
   }
   return absl::OkStatus();
 }

@@ -54,7 +54,6 @@ absl::Status NormalizeEmailField(std::string* email, absl::string_view field, bo
   return absl::OkStatus();
 }
 
-
 void SplitName(absl::string_view full, v1::Lead* lead) {
   std::string name(absl::StripAsciiWhitespace(full));
   if (name.empty()) return;
@@ -105,8 +104,8 @@ absl::StatusOr<v1::ChannelEvent> NormalizeChannelEvent(const v1::ChannelEvent& e
       break;
     }
     case v1::ChannelEvent::kEmail:
-      LEADFLOW_RETURN_IF_ERROR(
-          NormalizeEmailField(out.mutable_email()->mutable_from_address(), "email.from_address", true));
+      LEADFLOW_RETURN_IF_ERROR(NormalizeEmailField(out.mutable_email()->mutable_from_address(),
+                                                   "email.from_address", true));
       break;
     case v1::ChannelEvent::kWebForm: {
       auto* form = out.mutable_web_form();
@@ -114,7 +113,8 @@ absl::StatusOr<v1::ChannelEvent> NormalizeChannelEvent(const v1::ChannelEvent& e
       auto& fields = *form->mutable_fields();
       std::string phone = FieldOrEmpty(fields, "phone");
       std::string email = FieldOrEmpty(fields, "email");
-      LEADFLOW_RETURN_IF_ERROR(NormalizePhoneField(&phone, "web_form.fields[phone]", false, config));
+      LEADFLOW_RETURN_IF_ERROR(
+          NormalizePhoneField(&phone, "web_form.fields[phone]", false, config));
       LEADFLOW_RETURN_IF_ERROR(NormalizeEmailField(&email, "web_form.fields[email]", false));
       if (phone.empty() && email.empty()) {
         return InvalidField("web_form.fields", "needs a \"phone\" or an \"email\" field");
@@ -133,35 +133,45 @@ absl::StatusOr<v1::ChannelEvent> NormalizeChannelEvent(const v1::ChannelEvent& e
       LEADFLOW_RETURN_IF_ERROR(CheckId(chat->handle(), "chat_message.handle", true));
       LEADFLOW_RETURN_IF_ERROR(
           NormalizePhoneField(chat->mutable_phone(), "chat_message.phone", false, config));
-      LEADFLOW_RETURN_IF_ERROR(NormalizeEmailField(chat->mutable_email(), "chat_message.email", false));
+      LEADFLOW_RETURN_IF_ERROR(
+          NormalizeEmailField(chat->mutable_email(), "chat_message.email", false));
       break;
     }
     case v1::ChannelEvent::kManualEntry: {
       auto* manual = out.mutable_manual_entry();
       LEADFLOW_RETURN_IF_ERROR(
           NormalizePhoneField(manual->mutable_phone(), "manual_entry.phone", false, config));
-      LEADFLOW_RETURN_IF_ERROR(NormalizeEmailField(manual->mutable_email(), "manual_entry.email", false));
+      LEADFLOW_RETURN_IF_ERROR(
+          NormalizeEmailField(manual->mutable_email(), "manual_entry.email", false));
       if (manual->phone().empty() && manual->email().empty()) {
         return InvalidField("manual_entry", "needs a phone or an email");
       }
       break;
     }
     case v1::ChannelEvent::PAYLOAD_NOT_SET:
-      return InvalidField("payload", "required: one of call, email, web_form, callback_request, "
-                                     "chat_message, manual_entry");
+      return InvalidField("payload",
+                          "required: one of call, email, web_form, callback_request, "
+                          "chat_message, manual_entry");
   }
   return out;
 }
 
 v1::LeadSource LeadSourceOf(const v1::ChannelEvent& event) {
   switch (event.payload_case()) {
-    case v1::ChannelEvent::kCall: return v1::LEAD_SOURCE_CALL;
-    case v1::ChannelEvent::kEmail: return v1::LEAD_SOURCE_EMAIL;
-    case v1::ChannelEvent::kWebForm: return v1::LEAD_SOURCE_WEB_FORM;
-    case v1::ChannelEvent::kCallbackRequest: return v1::LEAD_SOURCE_CALLBACK;
-    case v1::ChannelEvent::kChatMessage: return v1::LEAD_SOURCE_CHAT;
-    case v1::ChannelEvent::kManualEntry: return v1::LEAD_SOURCE_MANUAL;
-    case v1::ChannelEvent::PAYLOAD_NOT_SET: break;
+    case v1::ChannelEvent::kCall:
+      return v1::LEAD_SOURCE_CALL;
+    case v1::ChannelEvent::kEmail:
+      return v1::LEAD_SOURCE_EMAIL;
+    case v1::ChannelEvent::kWebForm:
+      return v1::LEAD_SOURCE_WEB_FORM;
+    case v1::ChannelEvent::kCallbackRequest:
+      return v1::LEAD_SOURCE_CALLBACK;
+    case v1::ChannelEvent::kChatMessage:
+      return v1::LEAD_SOURCE_CHAT;
+    case v1::ChannelEvent::kManualEntry:
+      return v1::LEAD_SOURCE_MANUAL;
+    case v1::ChannelEvent::PAYLOAD_NOT_SET:
+      break;
   }
   return v1::LEAD_SOURCE_UNSPECIFIED;
 }
@@ -181,10 +191,10 @@ v1::Lead LeadFromChannelEvent(const v1::ChannelEvent& event) {
       const bool answered =
           call.kind() == v1::CALL_KIND_INCOMING || call.kind() == v1::CALL_KIND_OUTGOING;
       if (answered) lead.set_responsible_id(call.operator_id());
-      const char* what = call.kind() == v1::CALL_KIND_OUTGOING  ? "Outgoing call to "
-                         : call.kind() == v1::CALL_KIND_MISSED  ? "Missed call from "
+      const char* what = call.kind() == v1::CALL_KIND_OUTGOING    ? "Outgoing call to "
+                         : call.kind() == v1::CALL_KIND_MISSED    ? "Missed call from "
                          : call.kind() == v1::CALL_KIND_VOICEMAIL ? "Voicemail from "
-                                                                 : "Incoming call from ";
+                                                                  : "Incoming call from ";
       lead.set_title(absl::StrCat(what, call.customer_phone()));
       break;
     }
@@ -193,7 +203,8 @@ v1::Lead LeadFromChannelEvent(const v1::ChannelEvent& event) {
       AddEmail(email.from_address(), &lead);
       SplitName(email.from_name(), &lead);
       if (!email.message_id().empty()) details["message_id"] = email.message_id();
-      lead.set_title(absl::StrCat("Email: ", email.subject().empty() ? "(no subject)" : email.subject()));
+      lead.set_title(
+          absl::StrCat("Email: ", email.subject().empty() ? "(no subject)" : email.subject()));
       lead.set_comments(email.body().substr(0, 4000));
       break;
     }

@@ -5,8 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "leadflow/domain/field_error.h"
 
 namespace leadflow::domain {
@@ -21,7 +21,8 @@ absl::StatusOr<std::string> NormalizePhone(absl::string_view raw, absl::string_v
   if (trimmed.size() > 64) return InvalidField(field, "phone number is longer than 64 characters");
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
-  if (util.Parse(trimmed, std::string(default_region), &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+  if (util.Parse(trimmed, std::string(default_region), &number) !=
+      PhoneNumberUtil::NO_PARSING_ERROR) {
     return InvalidField(field, absl::StrCat("'", trimmed, "' is not a phone number"));
   }
   if (!util.IsValidNumber(number)) {
@@ -38,8 +39,8 @@ namespace {
 bool IsDomainLabelChar(char c) { return absl::ascii_isalnum(c) || c == '-'; }
 
 bool IsLocalPartChar(char c) {
-  return absl::ascii_isalnum(c) || absl::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) !=
-                                        absl::string_view::npos;
+  return absl::ascii_isalnum(c) ||
+         absl::string_view("!#$%&'*+/=?^_`{|}~.-").find(c) != absl::string_view::npos;
 }
 
 }  // namespace
@@ -50,7 +51,8 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view raw, absl::string_v
   if (email.size() > 254) return InvalidField(field, "email address is longer than 254 characters");
   const size_t at = email.find('@');
   if (at == std::string::npos || email.find('@', at + 1) != std::string::npos) {
-    return InvalidField(field, absl::StrCat("'", email, "' is not an email address: it needs exactly one '@'"));
+    return InvalidField(
+        field, absl::StrCat("'", email, "' is not an email address: it needs exactly one '@'"));
   }
   absl::string_view local(email.data(), at);
   absl::string_view domain(email.data() + at + 1, email.size() - at - 1);
@@ -73,7 +75,8 @@ absl::StatusOr<std::string> NormalizeEmail(absl::string_view raw, absl::string_v
     }
     for (char c : label) {
       if (!IsDomainLabelChar(c)) {
-        return InvalidField(field, absl::StrCat("'", email, "' has an invalid character in its domain"));
+        return InvalidField(field,
+                            absl::StrCat("'", email, "' has an invalid character in its domain"));
       }
     }
   }

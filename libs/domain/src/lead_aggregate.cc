@@ -19,8 +19,8 @@ namespace {
 using google::protobuf::util::FieldMaskUtil;
 
 constexpr std::array<absl::string_view, 11> kUpdatableFields = {
-    "title",         "first_name", "last_name", "second_name", "company_title",     "phones",
-    "emails",        "messengers", "comments",  "opportunity", "source_description"};
+    "title",  "first_name", "last_name", "second_name", "company_title",     "phones",
+    "emails", "messengers", "comments",  "opportunity", "source_description"};
 
 // Builds envelopes for the events of one command.
 class EventSink {
@@ -62,10 +62,9 @@ absl::Status NormalizeContactPoints(v1::Lead* lead, absl::string_view prefix,
   std::vector<std::string> seen;
   google::protobuf::RepeatedPtrField<v1::PhoneNumber> phones;
   for (int i = 0; i < lead->phones_size(); ++i) {
-    LEADFLOW_ASSIGN_OR_RETURN(
-        std::string e164,
-        NormalizePhone(lead->phones(i).number(), config.default_region,
-                       absl::StrCat(prefix, "phones[", i, "].number")));
+    LEADFLOW_ASSIGN_OR_RETURN(std::string e164,
+                              NormalizePhone(lead->phones(i).number(), config.default_region,
+                                             absl::StrCat(prefix, "phones[", i, "].number")));
     if (std::find(seen.begin(), seen.end(), e164) != seen.end()) continue;
     seen.push_back(e164);
     auto* phone = phones.Add();
@@ -75,9 +74,9 @@ absl::Status NormalizeContactPoints(v1::Lead* lead, absl::string_view prefix,
   lead->mutable_phones()->Swap(&phones);
   google::protobuf::RepeatedPtrField<v1::EmailAddress> emails;
   for (int i = 0; i < lead->emails_size(); ++i) {
-    LEADFLOW_ASSIGN_OR_RETURN(std::string address,
-                              NormalizeEmail(lead->emails(i).address(),
-                                             absl::StrCat(prefix, "emails[", i, "].address")));
+    LEADFLOW_ASSIGN_OR_RETURN(
+        std::string address,
+        NormalizeEmail(lead->emails(i).address(), absl::StrCat(prefix, "emails[", i, "].address")));
     if (std::find(seen.begin(), seen.end(), address) != seen.end()) continue;
     seen.push_back(address);
     auto* email = emails.Add();
@@ -123,8 +122,8 @@ void ClearOutputOnly(v1::Lead* lead) {
 }
 
 std::string DefaultTitle(const v1::Lead& lead) {
-  std::string who = absl::StrCat(lead.first_name(), lead.first_name().empty() ? "" : " ",
-                                 lead.last_name());
+  std::string who =
+      absl::StrCat(lead.first_name(), lead.first_name().empty() ? "" : " ", lead.last_name());
   if (who.empty() && lead.phones_size() > 0) who = lead.phones(0).number();
   if (who.empty() && lead.emails_size() > 0) who = lead.emails(0).address();
   if (who.empty()) who = lead.company_title();
@@ -199,8 +198,9 @@ absl::Status DecideChangeStatus(const v1::Lead& current, const v1::LeadCommand& 
   if (to == current.status_id()) return absl::OkStatus();
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "status_id"));
   if (target->semantic == v1::STATUS_SEMANTIC_FAILURE) {
-    return FieldError(absl::StatusCode::kFailedPrecondition, "status_id",
-                      absl::StrCat("'", to, "' is a failure status: use MarkLeadJunk with a reason"));
+    return FieldError(
+        absl::StatusCode::kFailedPrecondition, "status_id",
+        absl::StrCat("'", to, "' is a failure status: use MarkLeadJunk with a reason"));
   }
   auto* changed = sink.Add().mutable_lead_status_changed();
   changed->set_from_status_id(current.status_id());
@@ -226,8 +226,9 @@ absl::Status DecideMarkJunk(const v1::Lead& current, const v1::LeadCommand& comm
                             const DomainConfig& config, EventSink& sink) {
   const auto& junk = command.mark_lead_junk();
   if (junk.reason() == v1::JUNK_REASON_UNSPECIFIED) {
-    return InvalidField("reason", "required: spam, wrong number, unreachable, defunct, duplicate "
-                                  "or other");
+    return InvalidField("reason",
+                        "required: spam, wrong number, unreachable, defunct, duplicate "
+                        "or other");
   }
   if (junk.reason() == v1::JUNK_REASON_OTHER && junk.text().empty()) {
     return InvalidField("text", "required when the reason is JUNK_REASON_OTHER");
@@ -304,9 +305,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideLead(const v1::Lead* curren
   if (command.has_expected_version()) {
     const int64_t actual = current == nullptr ? 0 : current->version();
     if (command.expected_version() != actual) {
-      return FieldError(absl::StatusCode::kAborted, "expected_version",
-                        absl::StrCat("lead is at version ", actual, ", not ",
-                                     command.expected_version()));
+      return FieldError(
+          absl::StatusCode::kAborted, "expected_version",
+          absl::StrCat("lead is at version ", actual, ", not ", command.expected_version()));
     }
   }
   EventSink sink(current, command);

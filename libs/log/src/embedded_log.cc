@@ -39,14 +39,15 @@ std::string TopicMetaKey(absl::string_view topic) { return absl::StrCat("\x01top
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::Database* db,
-                                                               const std::vector<TopicSpec>& topics) {
+absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(
+    store::Database* db, const std::vector<TopicSpec>& topics) {
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog(db));
   absl::MutexLock lock(&log->mu_);
   rocksdb::WriteBatch created;
   for (const auto& spec : topics) {
     if (spec.partitions < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("topic ", spec.name, ": partitions must be >= 1"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("topic ", spec.name, ": partitions must be >= 1"));
     }
     auto meta = db->Get(db->log_family(), TopicMetaKey(spec.name));
     if (!meta.ok()) return meta.status();
@@ -76,8 +77,9 @@ absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::Database* 
       it->SeekForPrev(upper);
       const std::string prefix = PartitionPrefix(spec.name, p);
       if (it->Valid() && it->key().starts_with(prefix)) {
-        ends[p] = static_cast<int64_t>(ReadBigEndian(
-                      absl::string_view(it->key().data() + prefix.size(), 8))) + 1;
+        ends[p] = static_cast<int64_t>(
+                      ReadBigEndian(absl::string_view(it->key().data() + prefix.size(), 8))) +
+                  1;
       }
       if (!it->status().ok()) return store::FromRocks(it->status(), "scanning log");
     }
@@ -116,7 +118,8 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
       return absl::NotFoundError(absl::StrCat("unknown topic ", record.topic));
     }
     auto [slot, inserted] = next.try_emplace(record.topic, ends->second);
-    const int32_t partition = PartitionForKey(record.key, static_cast<int32_t>(slot->second.size()));
+    const int32_t partition =
+        PartitionForKey(record.key, static_cast<int32_t>(slot->second.size()));
     const int64_t offset = slot->second[partition]++;
     storage::v1::StoredRecord stored;
     stored.set_timestamp_ms(record.timestamp_ms != 0 ? record.timestamp_ms : now_ms);

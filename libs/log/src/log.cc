@@ -14,8 +14,10 @@ absl::string_view Record::HeaderValue(absl::string_view name) const {
 }
 
 std::vector<TopicSpec> StandardTopics(int32_t partitions) {
-  return {{std::string(kIntakeTopic), partitions},   {std::string(kCommandsTopic), partitions},
-          {std::string(kEventsTopic), partitions},   {std::string(kFollowupsTopic), partitions},
+  return {{std::string(kIntakeTopic), partitions},
+          {std::string(kCommandsTopic), partitions},
+          {std::string(kEventsTopic), partitions},
+          {std::string(kFollowupsTopic), partitions},
           {std::string(kDeadLetterTopic), 1}};
 }
 

@@ -69,7 +69,8 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
         out.value = SerializeDeterministic(event);
         txn.Emit(std::move(out));
       }
-      if (!events->empty()) txn.Put(state, StateKey(command.lead_id()), SerializeDeterministic(lead));
+      if (!events->empty())
+        txn.Put(state, StateKey(command.lead_id()), SerializeDeterministic(lead));
       *outcome.mutable_lead() = std::move(lead);
     }
     txn.Put(state, outcome_key, SerializeDeterministic(outcome));
@@ -78,15 +79,16 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
     if (events.ok() && !events->empty()) {
       // The last event's position is known only once the log assigns it.
       const size_t record_index = txn.records().size() - 1;
-      txn.OnPositions([this, slot, record_index, state, outcome_key](
-                          const std::vector<log::Position>& positions, rocksdb::WriteBatch* write_batch) {
-        auto* position = pending_[slot].mutable_position();
-        position->set_topic(positions[record_index].topic);
-        position->set_partition(positions[record_index].partition);
-        position->set_offset(positions[record_index].offset);
-        write_batch->Put(state, outcome_key, SerializeDeterministic(pending_[slot]))
-            .PermitUncheckedError();
-      });
+      txn.OnPositions(
+          [this, slot, record_index, state, outcome_key](
+              const std::vector<log::Position>& positions, rocksdb::WriteBatch* write_batch) {
+            auto* position = pending_[slot].mutable_position();
+            position->set_topic(positions[record_index].topic);
+            position->set_partition(positions[record_index].partition);
+            position->set_offset(positions[record_index].offset);
+            write_batch->Put(state, outcome_key, SerializeDeterministic(pending_[slot]))
+                .PermitUncheckedError();
+          });
     }
   }
   return absl::OkStatus();

@@ -24,8 +24,8 @@ absl::Status LeadProjection::Process(const std::vector<log::Record>& batch,
       continue;
     }
     if (event.aggregate_type() != "lead") continue;
-    LEADFLOW_ASSIGN_OR_RETURN(auto stored,
-                              txn.Get(db_->views_family(), LeadReadModel::LeadKey(event.aggregate_id())));
+    LEADFLOW_ASSIGN_OR_RETURN(
+        auto stored, txn.Get(db_->views_family(), LeadReadModel::LeadKey(event.aggregate_id())));
     std::optional<v1::Lead> before;
     if (stored.has_value()) {
       LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &before.emplace(), "read model lead"));

@@ -86,7 +86,8 @@ absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) cons
     if (!after.empty() && lead_id <= after) continue;
     v1::Lead lead;
     if (prefix == kLeadPrefix) {
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()), &lead, "read model lead"));
+      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
+                                          &lead, "read model lead"));
     } else {
       LEADFLOW_ASSIGN_OR_RETURN(auto found, Get(lead_id));
       if (!found.has_value()) continue;
@@ -94,8 +95,8 @@ absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) cons
     }
     if (!Matches(lead, query)) continue;
     if (static_cast<int32_t>(page.leads.size()) == page_size) {
-      page.next_page_token = absl::WebSafeBase64Escape(
-          absl::StrCat(kPageTokenPrefix, page.leads.back().lead_id()));
+      page.next_page_token =
+          absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, page.leads.back().lead_id()));
       break;
     }
     page.leads.push_back(std::move(lead));

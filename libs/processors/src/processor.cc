@@ -13,8 +13,8 @@ ProcessorTransaction::ProcessorTransaction(const store::Database* db)
 absl::StatusOr<std::optional<std::string>> ProcessorTransaction::Get(
     rocksdb::ColumnFamilyHandle* family, absl::string_view key) {
   std::string value;
-  rocksdb::Status status = batch_.GetFromBatchAndDB(
-      db_->db(), rocksdb::ReadOptions(), family, rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status status = batch_.GetFromBatchAndDB(db_->db(), rocksdb::ReadOptions(), family,
+                                                    rocksdb::Slice(key.data(), key.size()), &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return store::FromRocks(status, "reading processor state");
   return value;
@@ -22,8 +22,9 @@ absl::StatusOr<std::optional<std::string>> ProcessorTransaction::Get(
 
 void ProcessorTransaction::Put(rocksdb::ColumnFamilyHandle* family, absl::string_view key,
                                absl::string_view value) {
-  batch_.Put(family, rocksdb::Slice(key.data(), key.size()),
-             rocksdb::Slice(value.data(), value.size()))
+  batch_
+      .Put(family, rocksdb::Slice(key.data(), key.size()),
+           rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();
 }
 
@@ -33,7 +34,10 @@ void ProcessorTransaction::Delete(rocksdb::ColumnFamilyHandle* family, absl::str
 
 ProcessorRunner::ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
                                  size_t max_batch)
-    : log_(log), db_(db), processor_(processor), max_batch_(max_batch),
+    : log_(log),
+      db_(db),
+      processor_(processor),
+      max_batch_(max_batch),
       topic_(processor->InputTopic()) {}
 
 ProcessorRunner::~ProcessorRunner() { Stop(); }
@@ -48,9 +52,8 @@ absl::Status ProcessorRunner::Init() {
   if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic_));
   std::vector<int64_t> offsets(partitions, 0);
   for (int32_t p = 0; p < partitions; ++p) {
-    LEADFLOW_ASSIGN_OR_RETURN(auto stored,
-                              db_->Get(processor_->StateFamily(),
-                                       OffsetKey(processor_->Name(), topic_, p)));
+    LEADFLOW_ASSIGN_OR_RETURN(
+        auto stored, db_->Get(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, p)));
     if (stored.has_value() && !absl::SimpleAtoi(*stored, &offsets[p])) {
       return absl::DataLossError(absl::StrCat("offset of ", processor_->Name(), " is corrupt"));
     }
@@ -70,15 +73,16 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce() {
     const int64_t next = batch.back().offset + 1;
     ProcessorTransaction txn(db_);
     LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));
-    txn.Put(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, p), absl::StrCat(next));
+    txn.Put(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, p),
+            absl::StrCat(next));
     auto hooks = std::move(txn.hooks_);
     LEADFLOW_ASSIGN_OR_RETURN(
         std::vector<log::Position> positions,
-        log_->AppendWithState(std::move(txn.records_), txn.batch_.GetWriteBatch(),
-                              [&hooks](const std::vector<log::Position>& pos,
-                                       rocksdb::WriteBatch* write_batch) {
-                                for (auto& hook : hooks) hook(pos, write_batch);
-                              }));
+        log_->AppendWithState(
+            std::move(txn.records_), txn.batch_.GetWriteBatch(),
+            [&hooks](const std::vector<log::Position>& pos, rocksdb::WriteBatch* write_batch) {
+              for (auto& hook : hooks) hook(pos, write_batch);
+            }));
     {
       absl::MutexLock lock(&mu_);
       offsets_[p] = next;
@@ -111,8 +115,8 @@ void ProcessorRunner::Loop() {
     if (!handled.ok()) {
       // Storage trouble: nothing was committed, so retrying the same batch
       // later is safe.
-      fprintf(stderr, "leadflowd: processor %s: %s (retrying in %s)\n",
-              processor_->Name().c_str(), std::string(handled.status().message()).c_str(),
+      fprintf(stderr, "leadflowd: processor %s: %s (retrying in %s)\n", processor_->Name().c_str(),
+              std::string(handled.status().message()).c_str(),
               absl::FormatDuration(backoff).c_str());
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(5));

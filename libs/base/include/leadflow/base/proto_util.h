@@ -1,12 +1,12 @@
 #pragma once
 
-#include <string>
-#include "absl/strings/string_view.h"
-
 #include <google/protobuf/message.h>
 #include <google/protobuf/timestamp.pb.h>
 
+#include <string>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace leadflow {

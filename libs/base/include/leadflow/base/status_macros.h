@@ -3,9 +3,9 @@
 #include "absl/status/status.h"
 
 // Returns the status of `expr` from the enclosing function when it is not OK.
-#define LEADFLOW_RETURN_IF_ERROR(expr)    \
-  do {                                    \
-    absl::Status leadflow_status_ = (expr); \
+#define LEADFLOW_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    absl::Status leadflow_status_ = (expr);              \
     if (!leadflow_status_.ok()) return leadflow_status_; \
   } while (false)
 

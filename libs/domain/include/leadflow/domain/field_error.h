@@ -1,9 +1,9 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace leadflow::domain {
 
@@ -24,7 +24,6 @@ std::string FieldOf(const absl::Status& status);
 absl::Status NestField(const absl::Status& status, absl::string_view prefix);
 
 // The payload URL of the field violation.
-inline constexpr absl::string_view kBadRequestTypeUrl =
-    "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
 
 }  // namespace leadflow::domain

@@ -1,10 +1,10 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "leadflow/v1/lead.pb.h"
 
 namespace leadflow::domain {

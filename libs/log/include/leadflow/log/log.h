@@ -1,11 +1,11 @@
 #pragma once
 
+#include <rocksdb/write_batch.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <rocksdb/write_batch.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

@@ -1,13 +1,13 @@
 #pragma once
 
+#include <rocksdb/utilities/write_batch_with_index.h>
+
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"

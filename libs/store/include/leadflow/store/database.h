@@ -1,11 +1,11 @@
 #pragma once
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
