@@ -29,26 +29,23 @@ grpc::Status EventServiceImpl::SubscribeEvents(grpc::ServerContext* ctx,
     }
     next[start.partition()] = start.offset();
   }
+  auto reader = context_->log->OpenReader(topic, next);
+  if (!reader.ok()) return ToGrpcStatus(reader.status());
   while (!ctx->IsCancelled() && !shutting_down_) {
-    bool sent = false;
-    for (int32_t p = 0; p < partitions; ++p) {
-      auto records = context_->log->Read(topic, p, next[p], 500);
-      if (!records.ok()) return ToGrpcStatus(records.status());
-      for (const auto& record : *records) {
-        v1::SubscribedEvent out;
-        out.mutable_position()->set_topic(topic);
-        out.mutable_position()->set_partition(p);
-        out.mutable_position()->set_offset(record.offset);
-        if (!out.mutable_event()->ParseFromString(record.value)) {
-          return grpc::Status(grpc::StatusCode::DATA_LOSS,
-                              absl::StrCat("event ", p, "@", record.offset, " does not decode"));
-        }
-        if (!writer->Write(out)) return grpc::Status::OK;  // the client went away
-        next[p] = record.offset + 1;
-        sent = true;
+    auto records = (*reader)->Poll(500, absl::Milliseconds(200));
+    if (!records.ok()) return ToGrpcStatus(records.status());
+    for (const auto& record : *records) {
+      v1::SubscribedEvent out;
+      out.mutable_position()->set_topic(topic);
+      out.mutable_position()->set_partition(record.partition);
+      out.mutable_position()->set_offset(record.offset);
+      if (!out.mutable_event()->ParseFromString(record.value)) {
+        return grpc::Status(
+            grpc::StatusCode::DATA_LOSS,
+            absl::StrCat("event ", record.partition, "@", record.offset, " does not decode"));
       }
+      if (!writer->Write(out)) return grpc::Status::OK;  // the client went away
     }
-    if (!sent) context_->log->WaitForRecords(topic, next, absl::Milliseconds(200));
   }
   return grpc::Status::OK;
 }

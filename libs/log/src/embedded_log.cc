@@ -194,6 +194,58 @@ int64_t EmbeddedLog::EndOffset(absl::string_view topic, int32_t partition) const
   return ends->second[partition];
 }
 
+namespace {
+
+// Reads the partitions round-robin from its cursors; waits on the log when
+// all are drained.
+class EmbeddedReader final : public LogReader {
+ public:
+  EmbeddedReader(const EmbeddedLog* log, std::string topic, std::vector<int64_t> next)
+      : log_(log), topic_(std::move(topic)), next_(std::move(next)) {}
+
+  absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
+    std::vector<Record> out;
+    for (int attempt = 0; attempt < 2 && out.empty(); ++attempt) {
+      if (attempt == 1 && !log_->WaitForRecords(topic_, next_, timeout)) break;
+      for (size_t i = 0; i < next_.size() && out.size() < max_records; ++i) {
+        const int32_t p = static_cast<int32_t>((first_ + i) % next_.size());
+        auto records = log_->Read(topic_, p, next_[p], max_records - out.size());
+        if (!records.ok()) return records.status();
+        if (records->empty()) continue;
+        next_[p] = records->back().offset + 1;
+        for (auto& r : *records) out.push_back(std::move(r));
+      }
+      first_ = (first_ + 1) % next_.size();  // no partition starves the others
+    }
+    return out;
+  }
+
+  absl::Status Seek(int32_t partition, int64_t offset) override {
+    if (partition < 0 || partition >= static_cast<int32_t>(next_.size())) {
+      return absl::OutOfRangeError(absl::StrCat("topic ", topic_, " has no partition ", partition));
+    }
+    next_[partition] = offset;
+    return absl::OkStatus();
+  }
+
+ private:
+  const EmbeddedLog* log_;
+  const std::string topic_;
+  std::vector<int64_t> next_;
+  size_t first_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedLog::OpenReader(
+    absl::string_view topic, const std::vector<int64_t>& start) const {
+  const int32_t partitions = PartitionCount(topic);
+  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  std::vector<int64_t> next(partitions, 0);
+  for (size_t p = 0; p < start.size() && p < next.size(); ++p) next[p] = start[p];
+  return std::make_unique<EmbeddedReader>(this, std::string(topic), std::move(next));
+}
+
 bool EmbeddedLog::WaitForRecords(absl::string_view topic, const std::vector<int64_t>& next,
                                  absl::Duration timeout) const {
   auto has_data = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -58,39 +58,56 @@ absl::Status ProcessorRunner::Init() {
       return absl::DataLossError(absl::StrCat("offset of ", processor_->Name(), " is corrupt"));
     }
   }
+  LEADFLOW_ASSIGN_OR_RETURN(reader_, log_->OpenReader(topic_, offsets));
   absl::MutexLock lock(&mu_);
   offsets_ = std::move(offsets);
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> ProcessorRunner::RunOnce() {
-  const std::vector<int64_t> offsets = CommittedOffsets();
-  size_t handled = 0;
-  for (int32_t p = 0; p < static_cast<int32_t>(offsets.size()); ++p) {
-    LEADFLOW_ASSIGN_OR_RETURN(std::vector<log::Record> batch,
-                              log_->Read(topic_, p, offsets[p], max_batch_));
-    if (batch.empty()) continue;
-    const int64_t next = batch.back().offset + 1;
-    ProcessorTransaction txn(db_);
-    LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));
-    txn.Put(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, p),
-            absl::StrCat(next));
-    auto hooks = std::move(txn.hooks_);
-    LEADFLOW_ASSIGN_OR_RETURN(
-        std::vector<log::Position> positions,
-        log_->AppendWithState(
-            std::move(txn.records_), txn.batch_.GetWriteBatch(),
-            [&hooks](const std::vector<log::Position>& pos, rocksdb::WriteBatch* write_batch) {
-              for (auto& hook : hooks) hook(pos, write_batch);
-            }));
-    {
-      absl::MutexLock lock(&mu_);
-      offsets_[p] = next;
-    }
-    processor_->AfterCommit(p, next, positions);
-    handled += batch.size();
+absl::Status ProcessorRunner::CommitPartition(int32_t partition,
+                                              const std::vector<log::Record>& batch,
+                                              std::vector<int64_t>& committed) {
+  const int64_t next = batch.back().offset + 1;
+  ProcessorTransaction txn(db_);
+  LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));
+  txn.Put(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, partition),
+          absl::StrCat(next));
+  auto hooks = std::move(txn.hooks_);
+  LEADFLOW_ASSIGN_OR_RETURN(
+      std::vector<log::Position> positions,
+      log_->AppendWithState(
+          std::move(txn.records_), txn.batch_.GetWriteBatch(),
+          [&hooks](const std::vector<log::Position>& pos, rocksdb::WriteBatch* write_batch) {
+            for (auto& hook : hooks) hook(pos, write_batch);
+          }));
+  {
+    absl::MutexLock lock(&mu_);
+    offsets_[partition] = next;
   }
-  return handled;
+  committed[partition] = next;
+  processor_->AfterCommit(partition, next, positions);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
+  LEADFLOW_ASSIGN_OR_RETURN(std::vector<log::Record> polled, reader_->Poll(max_batch_, wait));
+  if (polled.empty()) return 0;
+  std::vector<int64_t> committed = CommittedOffsets();
+  // Group by partition, keeping each partition's order.
+  std::vector<std::vector<log::Record>> batches(committed.size());
+  for (auto& record : polled) batches[record.partition].push_back(std::move(record));
+  for (int32_t p = 0; p < static_cast<int32_t>(batches.size()); ++p) {
+    if (batches[p].empty()) continue;
+    absl::Status status = CommitPartition(p, batches[p], committed);
+    if (!status.ok()) {
+      // Re-read everything not committed, this partition's batch included.
+      for (int32_t q = 0; q < static_cast<int32_t>(committed.size()); ++q) {
+        reader_->Seek(q, committed[q]).IgnoreError();
+      }
+      return status;
+    }
+  }
+  return polled.size();
 }
 
 std::vector<int64_t> ProcessorRunner::CommittedOffsets() const {
@@ -111,7 +128,7 @@ void ProcessorRunner::Stop() {
 void ProcessorRunner::Loop() {
   absl::Duration backoff = absl::Milliseconds(10);
   while (!stop_) {
-    absl::StatusOr<size_t> handled = RunOnce();
+    absl::StatusOr<size_t> handled = RunOnce(absl::Milliseconds(200));
     if (!handled.ok()) {
       // Storage trouble: nothing was committed, so retrying the same batch
       // later is safe.
@@ -123,7 +140,6 @@ void ProcessorRunner::Loop() {
       continue;
     }
     backoff = absl::Milliseconds(10);
-    if (*handled == 0) log_->WaitForRecords(topic_, CommittedOffsets(), absl::Milliseconds(200));
   }
 }
 

@@ -30,11 +30,17 @@ class EmbeddedLog final : public Log {
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
                                                         rocksdb::WriteBatch* local_state,
                                                         const BeforeWrite& before_write) override;
-  absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition, int64_t from,
-                                           size_t max_records) const override;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
+      absl::string_view topic, const std::vector<int64_t>& start) const override;
   int64_t EndOffset(absl::string_view topic, int32_t partition) const override;
+
+  // Up to `max_records` records of one partition from offset `from` on.
+  absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition, int64_t from,
+                                           size_t max_records) const;
+  // Blocks until some partition p of `topic` has a record at or after
+  // next[p], or `timeout` passes. Returns true when there is something to read.
   bool WaitForRecords(absl::string_view topic, const std::vector<int64_t>& next,
-                      absl::Duration timeout) const override;
+                      absl::Duration timeout) const;
 
  private:
   explicit EmbeddedLog(store::Database* db) : db_(db) {}

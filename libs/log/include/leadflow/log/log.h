@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,20 @@ std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view ty
 // written, so writes that depend on them can join the same unit.
 using BeforeWrite = std::function<void(const std::vector<Position>&, rocksdb::WriteBatch*)>;
 
+// A cursor over the partitions of one topic, like a Kafka consumer with a
+// manual assignment. Not thread-safe: one reader per consuming thread.
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // The next records, in offset order within each partition, at most
+  // `max_records`; waits up to `timeout` when there are none. Offsets within
+  // a partition increase but may skip (Kafka transaction markers).
+  virtual absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) = 0;
+  // Moves the cursor of `partition` to `offset` (e.g. back to the last
+  // committed offset after a failed batch).
+  virtual absl::Status Seek(int32_t partition, int64_t offset) = 0;
+};
+
 // A partitioned, append-only log. Implementations are thread-safe.
 class Log {
  public:
@@ -94,17 +109,13 @@ class Log {
       std::vector<OutgoingRecord> records, rocksdb::WriteBatch* local_state,
       const BeforeWrite& before_write) = 0;
 
-  // Up to `max_records` records of one partition from offset `from` on.
-  virtual absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition,
-                                                   int64_t from, size_t max_records) const = 0;
+  // A reader of every partition of `topic`, partition p starting at
+  // start[p] (0 where start has no entry).
+  virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
+      absl::string_view topic, const std::vector<int64_t>& start) const = 0;
 
   // The offset the next record of the partition will get.
   virtual int64_t EndOffset(absl::string_view topic, int32_t partition) const = 0;
-
-  // Blocks until some partition p of `topic` has a record at or after
-  // next[p], or `timeout` passes. Returns true when there is something to read.
-  virtual bool WaitForRecords(absl::string_view topic, const std::vector<int64_t>& next,
-                              absl::Duration timeout) const = 0;
 };
 
 }  // namespace leadflow::log

@@ -70,13 +70,16 @@ class ProcessorRunner {
                   size_t max_batch = 1000);
   ~ProcessorRunner();
 
-  // Reads the committed offsets. Call before Start / RunOnce.
+  // Reads the committed offsets and opens the reader there. Call before
+  // Start / RunOnce.
   absl::Status Init();
   void Start();
   void Stop();
-  // Processes one batch of every partition that has records. Returns how
-  // many records were handled.
-  absl::StatusOr<size_t> RunOnce();
+  // Polls once (waiting up to `wait` for records) and processes and commits
+  // what came, one batch per partition. Returns how many records were
+  // handled. On error nothing of the failed batch is committed and the
+  // reader is rewound to the committed offsets.
+  absl::StatusOr<size_t> RunOnce(absl::Duration wait = absl::ZeroDuration());
   // Next offset to read, per partition.
   std::vector<int64_t> CommittedOffsets() const;
   const Processor& processor() const { return *processor_; }
@@ -86,6 +89,8 @@ class ProcessorRunner {
 
  private:
   void Loop();
+  absl::Status CommitPartition(int32_t partition, const std::vector<log::Record>& batch,
+                               std::vector<int64_t>& committed);
 
   log::Log* const log_;
   store::Database* const db_;
@@ -94,6 +99,7 @@ class ProcessorRunner {
   const std::string topic_;
   mutable absl::Mutex mu_;
   std::vector<int64_t> offsets_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<log::LogReader> reader_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
