@@ -43,5 +43,5 @@ function(leadflow_test)
     set(ARG_TIMEOUT 300)
   endif()
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "LEADFLOWD=$<TARGET_FILE:leadflowd>;LEADFLOW_CLI=$<TARGET_FILE:leadflow>")
+    ENVIRONMENT "LEADFLOWD=$<TARGET_FILE:leadflowd>;LEADFLOW_CLI=$<TARGET_FILE:leadflow>;LEADFLOW_DEV_BROKER=$<TARGET_FILE:leadflow-dev-broker>")
 endfunction()

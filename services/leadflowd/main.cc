@@ -1,4 +1,5 @@
-// leadflowd: the lead-processing server on the embedded (RocksDB) log.
+// leadflowd: the lead-processing server, on the embedded (RocksDB) log or on
+// Apache Kafka.
 //
 // Wiring only: opens the data directory, starts the processors (intake →
 // lead commands → projection) on their threads, serves gRPC, and stops
@@ -18,8 +19,10 @@
 #include "leadflow/api/event_service.h"
 #include "leadflow/api/intake_service.h"
 #include "leadflow/api/lead_service.h"
+#include "leadflow/base/derived_id.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/log/embedded_log.h"
+#include "leadflow/log/kafka_log.h"
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/lead_command_processor.h"
 #include "leadflow/processors/lead_projection.h"
@@ -35,6 +38,10 @@ struct Options {
   std::string default_region = "RU";
   bool sync_writes = true;
   bool rebuild_read_models = false;
+  // Kafka engine when set.
+  std::string kafka_brokers;
+  std::string kafka_transactional_id;
+  int kafka_replication = 3;
 };
 
 int Fail(const absl::Status& status) {
@@ -50,6 +57,7 @@ v1::ServerStatus CollectStatus(const log::Log& log,
   status.set_engine(log.EngineName());
   for (const auto* runner : runners) {
     const auto offsets = runner->CommittedOffsets();
+    const auto consumed = runner->ConsumedOffsets();
     const std::string topic = runner->processor().InputTopic();
     for (int32_t p = 0; p < static_cast<int32_t>(offsets.size()); ++p) {
       auto* row = status.add_processors();
@@ -58,7 +66,7 @@ v1::ServerStatus CollectStatus(const log::Log& log,
       row->set_partition(p);
       row->set_committed_offset(offsets[p]);
       row->set_end_offset(log.EndOffset(topic, p));
-      row->set_lag(row->end_offset() - row->committed_offset());
+      row->set_lag(std::max<int64_t>(0, row->end_offset() - consumed[p]));
       status.set_total_lag(status.total_lag() + row->lag());
     }
   }
@@ -86,8 +94,25 @@ int Run(const Options& options) {
 
   auto db = store::Database::Open({options.data_dir, options.sync_writes});
   if (!db.ok()) return Fail(db.status());
-  auto log = log::EmbeddedLog::Open(db->get(), log::StandardTopics(options.partitions));
-  if (!log.ok()) return Fail(log.status());
+  std::unique_ptr<log::Log> log;
+  const std::string data_dir = std::filesystem::absolute(options.data_dir).string();
+  if (options.kafka_brokers.empty()) {
+    auto embedded = log::EmbeddedLog::Open(db->get(), log::StandardTopics(options.partitions));
+    if (!embedded.ok()) return Fail(embedded.status());
+    log = *std::move(embedded);
+  } else {
+    log::KafkaLog::Options kafka;
+    kafka.bootstrap_servers = options.kafka_brokers;
+    kafka.topics = log::StandardTopics(options.partitions);
+    kafka.replication_factor = options.kafka_replication;
+    // Stable per data dir: a restarted instance fences its previous self.
+    kafka.transactional_id = options.kafka_transactional_id.empty()
+                                 ? DeriveId("leadflowd", data_dir)
+                                 : options.kafka_transactional_id;
+    auto opened = log::KafkaLog::Open(db->get(), kafka);
+    if (!opened.ok()) return Fail(opened.status());
+    log = *std::move(opened);
+  }
 
   domain::DomainConfig config;
   config.default_region = options.default_region;
@@ -102,9 +127,9 @@ int Run(const Options& options) {
     if (auto s = (*db)->Clear((*db)->views_family()); !s.ok()) return Fail(s);
     std::printf("leadflowd: read models dropped; rebuilding from the event log\n");
   }
-  processors::ProcessorRunner intake_runner(log->get(), db->get(), &intake);
-  processors::ProcessorRunner command_runner(log->get(), db->get(), &commands);
-  processors::ProcessorRunner projection_runner(log->get(), db->get(), &projection);
+  processors::ProcessorRunner intake_runner(log.get(), db->get(), &intake);
+  processors::ProcessorRunner command_runner(log.get(), db->get(), &commands);
+  processors::ProcessorRunner projection_runner(log.get(), db->get(), &projection);
   std::vector<processors::ProcessorRunner*> runners = {&intake_runner, &command_runner,
                                                        &projection_runner};
   for (auto* runner : runners) {
@@ -114,14 +139,14 @@ int Run(const Options& options) {
 
   SystemClock clock;
   api::ServiceContext context;
-  context.log = log->get();
+  context.log = log.get();
   context.db = db->get();
   context.leads = &leads;
   context.projection = &projection;
   context.outcomes = &outcomes;
   context.clock = &clock;
   context.config = config;
-  context.server_status = [&] { return CollectStatus(**log, runners, intake, commands); };
+  context.server_status = [&] { return CollectStatus(*log, runners, intake, commands); };
 
   api::IntakeServiceImpl intake_service(&context);
   api::LeadServiceImpl lead_service(&context);
@@ -145,8 +170,9 @@ int Run(const Options& options) {
   server->GetHealthCheckService()->SetServingStatus(true);
 
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  std::printf("leadflowd: engine embedded, data dir %s, %d partitions\n",
-              std::filesystem::absolute(options.data_dir).c_str(), options.partitions);
+  std::printf("leadflowd: engine %s%s%s, data dir %s, %d partitions\n", log->EngineName().c_str(),
+              options.kafka_brokers.empty() ? "" : " at ", options.kafka_brokers.c_str(),
+              data_dir.c_str(), options.partitions);
   std::printf("leadflowd: listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
@@ -165,7 +191,7 @@ int Run(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"leadflowd: event-sourced lead processing server (embedded RocksDB log)"};
+  CLI::App app{"leadflowd: event-sourced lead processing server (embedded log or Kafka)"};
   app.add_option("--data-dir", options.data_dir, "Directory for the log, state and read models")
       ->capture_default_str();
   app.add_option("--listen", options.listen, "gRPC address; port 0 picks a free one")
@@ -182,6 +208,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--rebuild-read-models", options.rebuild_read_models,
                "Drop the read models and rebuild them from the event log at start");
+  app.add_option("--kafka-brokers", options.kafka_brokers,
+                 "Run on Apache Kafka (bootstrap servers host:port,…) instead of the embedded log");
+  app.add_option("--kafka-transactional-id", options.kafka_transactional_id,
+                 "Producer transactional.id (default: derived from the data dir)");
+  app.add_option("--kafka-replication", options.kafka_replication,
+                 "Replication factor of topics leadflowd creates")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Run(options);
 }

@@ -163,6 +163,26 @@ TEMPLATE_TEST_CASE("a reader starts at the offsets it is given and can seek back
   CHECK(again.front().value == "0");
 }
 
+TEMPLATE_TEST_CASE("a drained reader's position reaches the end offset", "", EmbeddedEngine,
+                   KafkaEngine) {
+  TestType engine;
+  for (int i = 0; i < 5; ++i) REQUIRE(engine.log->Append({Rec("k", absl::StrCat(i))}).ok());
+  REQUIRE(engine.log->Append({Rec("k", "5"), Rec("k", "6")}).ok());
+  const int32_t p = PartitionForKey("k", 4);
+  auto reader = engine.log->OpenReader("t", {});
+  REQUIRE(reader.ok());
+  size_t got = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline &&
+         (got < 7 || (*reader)->Position(p) < engine.log->EndOffset("t", p))) {
+    auto records = (*reader)->Poll(100, absl::Milliseconds(50));
+    REQUIRE(records.ok());
+    got += records->size();
+  }
+  CHECK(got == 7);
+  CHECK((*reader)->Position(p) == engine.log->EndOffset("t", p));
+}
+
 TEMPLATE_TEST_CASE("after a reopen nothing is lost and offsets go on", "", EmbeddedEngine,
                    KafkaEngine) {
   TestType engine;

@@ -34,20 +34,19 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)
-    : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {}
-
-ServerProcess::~ServerProcess() {
+ChildProcess::~ChildProcess() {
   if (running()) Stop();
 }
 
-void ServerProcess::Start() {
-  const char* binary = std::getenv("LEADFLOWD");
+std::string ChildProcess::Start(const char* binary_env, const std::vector<std::string>& args,
+                                const std::string& marker) {
+  const char* binary = std::getenv(binary_env);
+  INFO("environment variable " << binary_env);
   REQUIRE(binary != nullptr);
   int fds[2];
   REQUIRE(pipe(fds) == 0);
-  std::vector<std::string> args = {binary, "--data-dir", data_dir_, "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<std::string> argv_strings = {binary};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   pid_ = fork();
   REQUIRE(pid_ >= 0);
   if (pid_ == 0) {
@@ -55,7 +54,7 @@ void ServerProcess::Start() {
     close(fds[0]);
     close(fds[1]);
     std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
+    for (auto& arg : argv_strings) argv.push_back(arg.data());
     argv.push_back(nullptr);
     execv(binary, argv.data());
     _exit(127);
@@ -64,11 +63,11 @@ void ServerProcess::Start() {
   stdout_fd_ = fds[0];
   output_ = std::make_shared<std::string>();
   output_mu_ = std::make_shared<std::mutex>();
-  // Read until the port shows, then keep draining so the child never blocks.
   std::string seen;
+  std::string found;
+  bool ready = false;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  const std::string marker = "listening on ";
-  while (absl::Now() < deadline) {
+  while (!ready && absl::Now() < deadline) {
     pollfd pfd{stdout_fd_, POLLIN, 0};
     if (poll(&pfd, 1, 100) <= 0) continue;
     char buffer[4096];
@@ -76,13 +75,14 @@ void ServerProcess::Start() {
     if (n <= 0) break;
     seen.append(buffer, static_cast<size_t>(n));
     const size_t at = seen.find(marker);
-    if (at != std::string::npos && seen.find('\n', at) != std::string::npos) {
-      target_ = seen.substr(at + marker.size(), seen.find('\n', at) - at - marker.size());
-      break;
+    const size_t eol = at == std::string::npos ? at : seen.find('\n', at);
+    if (eol != std::string::npos) {
+      found = seen.substr(at + marker.size(), eol - at - marker.size());
+      ready = true;
     }
   }
-  INFO("leadflowd output: " << seen);
-  REQUIRE(!target_.empty());
+  INFO(binary << " printed: " << seen);
+  REQUIRE(ready);
   *output_ = seen;
   drain_ = std::thread([fd = stdout_fd_, out = output_, mu = output_mu_] {
     char buffer[4096];
@@ -92,43 +92,43 @@ void ServerProcess::Start() {
       out->append(buffer, static_cast<size_t>(n));
     }
   });
+  return found;
 }
 
-namespace {
-int Reap(pid_t pid) {
+void ChildProcess::Reap(int signal_number) {
+  kill(pid_, signal_number);
   int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+  waitpid(pid_, &status, 0);
+  exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  pid_ = -1;
+  if (drain_.joinable()) drain_.join();
+  close(stdout_fd_);
 }
-}  // namespace
 
-int ServerProcess::Stop() {
+int ChildProcess::Stop() {
   if (!running()) return -1;
-  kill(pid_, SIGTERM);
-  const int code = Reap(pid_);
-  pid_ = -1;
-  if (drain_.joinable()) drain_.join();
-  close(stdout_fd_);
-  return code;
+  Reap(SIGTERM);
+  return exit_status_;
 }
 
-void ServerProcess::Kill() {
-  if (!running()) return;
-  kill(pid_, SIGKILL);
-  Reap(pid_);
-  pid_ = -1;
-  if (drain_.joinable()) drain_.join();
-  close(stdout_fd_);
+void ChildProcess::Kill() {
+  if (running()) Reap(SIGKILL);
+}
+
+std::string ChildProcess::Output() const {
+  if (output_mu_ == nullptr) return "";
+  std::lock_guard<std::mutex> lock(*output_mu_);
+  return *output_;
+}
+
+void ServerProcess::Start() {
+  std::vector<std::string> args = {"--data-dir", data_dir_, "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  target_ = process_.Start("LEADFLOWD", args, "listening on ");
 }
 
 std::shared_ptr<grpc::Channel> ServerProcess::Channel() const {
   return grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
-}
-
-std::string ServerProcess::Output() const {
-  std::lock_guard<std::mutex> lock(*output_mu_);
-  return *output_;
 }
 
 std::unique_ptr<grpc::ClientContext> Deadline(int seconds) {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,35 +25,72 @@ class TempDir {
   std::string path_;
 };
 
-// The real leadflowd binary ($LEADFLOWD) on a free loopback port (it is
-// started with --listen 127.0.0.1:0 and prints the port it got).
-class ServerProcess {
+// A child process of ours (a built binary named by an environment
+// variable), started and stopped by the test. Its stdout is drained on a
+// thread so it never blocks.
+class ChildProcess {
  public:
-  explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {});
-  ~ServerProcess();
+  ChildProcess() = default;
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Starts it and waits until it listens. REQUIREs success.
-  void Start();
+  // Starts $<binary_env> with `args` and waits until a stdout line contains
+  // `marker`; returns the rest of that line. REQUIREs success.
+  std::string Start(const char* binary_env, const std::vector<std::string>& args,
+                    const std::string& marker);
   // SIGTERM, then waits; returns the exit status.
   int Stop();
   // SIGKILL: no chance to flush or shut down.
   void Kill();
   bool running() const { return pid_ > 0; }
-
-  const std::string& target() const { return target_; }
-  std::shared_ptr<grpc::Channel> Channel() const;
   // Everything it printed on stdout so far.
   std::string Output() const;
 
  private:
-  std::string data_dir_;
-  std::vector<std::string> extra_args_;
+  void Reap(int signal_number);
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
-  std::string target_;
+  int exit_status_ = -1;
   std::shared_ptr<std::string> output_;
   std::shared_ptr<std::mutex> output_mu_;
   std::thread drain_;
+};
+
+// The real leadflowd binary ($LEADFLOWD) on a free loopback port (it is
+// started with --listen 127.0.0.1:0 and prints the port it got).
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {})
+      : data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {}
+
+  void Start();
+  int Stop() { return process_.Stop(); }
+  void Kill() { process_.Kill(); }
+  bool running() const { return process_.running(); }
+  const std::string& target() const { return target_; }
+  std::shared_ptr<grpc::Channel> Channel() const;
+  std::string Output() const { return process_.Output(); }
+
+ private:
+  std::string data_dir_;
+  std::vector<std::string> extra_args_;
+  std::string target_;
+  ChildProcess process_;
+};
+
+// leadflow-dev-broker ($LEADFLOW_DEV_BROKER): Kafka-protocol brokers on
+// loopback, in memory.
+class DevBrokerProcess {
+ public:
+  void Start() {
+    bootstrap_servers_ = process_.Start("LEADFLOW_DEV_BROKER", {}, "bootstrap servers ");
+  }
+  const std::string& bootstrap_servers() const { return bootstrap_servers_; }
+
+ private:
+  std::string bootstrap_servers_;
+  ChildProcess process_;
 };
 
 // Polls AdminService until every processor has caught up with its input,

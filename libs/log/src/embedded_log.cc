@@ -228,6 +228,10 @@ class EmbeddedReader final : public LogReader {
     return absl::OkStatus();
   }
 
+  int64_t Position(int32_t partition) const override {
+    return partition >= 0 && partition < static_cast<int32_t>(next_.size()) ? next_[partition] : 0;
+  }
+
  private:
   const EmbeddedLog* log_;
   const std::string topic_;

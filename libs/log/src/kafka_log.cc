@@ -134,10 +134,18 @@ class KafkaReader final : public LogReader {
   }
 
   absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
+    // Wait for the first record only, then take what is ready: a batch call
+    // with a timeout would wait for a full batch.
     std::vector<rd_kafka_message_t*> messages(max_records);
-    const ssize_t n =
-        rd_kafka_consume_batch_queue(queue_, Millis(timeout), messages.data(), max_records);
-    if (n < 0) return FromKafka(rd_kafka_last_error(), absl::StrCat("polling ", topic_));
+    rd_kafka_message_t* first = rd_kafka_consume_queue(queue_, Millis(timeout));
+    if (first == nullptr) return std::vector<Record>();
+    messages[0] = first;
+    ssize_t rest = 0;
+    if (max_records > 1) {
+      rest = rd_kafka_consume_batch_queue(queue_, 0, messages.data() + 1, max_records - 1);
+      if (rest < 0) rest = 0;
+    }
+    const ssize_t n = rest + 1;
     std::vector<Record> out;
     out.reserve(static_cast<size_t>(n));
     absl::Status status = absl::OkStatus();
@@ -179,6 +187,20 @@ class KafkaReader final : public LogReader {
     }
     next_[partition] = offset;
     return Assign();  // a new assignment drops what was fetched ahead
+  }
+
+  int64_t Position(int32_t partition) const override {
+    if (partition < 0 || partition >= static_cast<int32_t>(next_.size())) return 0;
+    // librdkafka moves the position past transaction markers it skipped.
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition);
+    int64_t position = next_[partition];
+    if (rd_kafka_position(consumer_, list) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        list->elems[0].offset >= 0) {
+      position = std::max(position, list->elems[0].offset);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return position;
   }
 
  private:

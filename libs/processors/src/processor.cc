@@ -60,6 +60,7 @@ absl::Status ProcessorRunner::Init() {
   }
   LEADFLOW_ASSIGN_OR_RETURN(reader_, log_->OpenReader(topic_, offsets));
   absl::MutexLock lock(&mu_);
+  consumed_ = offsets;
   offsets_ = std::move(offsets);
   return absl::OkStatus();
 }
@@ -83,6 +84,7 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   {
     absl::MutexLock lock(&mu_);
     offsets_[partition] = next;
+    consumed_[partition] = std::max(consumed_[partition], next);
   }
   committed[partition] = next;
   processor_->AfterCommit(partition, next, positions);
@@ -91,7 +93,13 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
 
 absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
   LEADFLOW_ASSIGN_OR_RETURN(std::vector<log::Record> polled, reader_->Poll(max_batch_, wait));
-  if (polled.empty()) return 0;
+  if (polled.empty()) {
+    absl::MutexLock lock(&mu_);
+    for (int32_t p = 0; p < static_cast<int32_t>(consumed_.size()); ++p) {
+      consumed_[p] = std::max(offsets_[p], reader_->Position(p));
+    }
+    return 0;
+  }
   std::vector<int64_t> committed = CommittedOffsets();
   // Group by partition, keeping each partition's order.
   std::vector<std::vector<log::Record>> batches(committed.size());
@@ -113,6 +121,11 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
 std::vector<int64_t> ProcessorRunner::CommittedOffsets() const {
   absl::MutexLock lock(&mu_);
   return offsets_;
+}
+
+std::vector<int64_t> ProcessorRunner::ConsumedOffsets() const {
+  absl::MutexLock lock(&mu_);
+  return consumed_;
 }
 
 void ProcessorRunner::Start() {

@@ -88,6 +88,10 @@ class LogReader {
   // Moves the cursor of `partition` to `offset` (e.g. back to the last
   // committed offset after a failed batch).
   virtual absl::Status Seek(int32_t partition, int64_t offset) = 0;
+  // The next offset this reader will fetch from `partition`, past records it
+  // skipped (Kafka transaction markers). Once a reader has drained a
+  // partition, this equals the partition's end offset.
+  virtual int64_t Position(int32_t partition) const = 0;
 };
 
 // A partitioned, append-only log. Implementations are thread-safe.

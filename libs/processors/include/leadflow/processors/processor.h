@@ -80,8 +80,12 @@ class ProcessorRunner {
   // handled. On error nothing of the failed batch is committed and the
   // reader is rewound to the committed offsets.
   absl::StatusOr<size_t> RunOnce(absl::Duration wait = absl::ZeroDuration());
-  // Next offset to read, per partition.
+  // Next offset to read, per partition, as committed with the state.
   std::vector<int64_t> CommittedOffsets() const;
+  // How far the processor has consumed, per partition: the committed
+  // offset, or past skipped records (Kafka transaction markers) once the
+  // reader found nothing more. Lag is the end offset minus this.
+  std::vector<int64_t> ConsumedOffsets() const;
   const Processor& processor() const { return *processor_; }
 
   static std::string OffsetKey(absl::string_view processor, absl::string_view topic,
@@ -99,6 +103,7 @@ class ProcessorRunner {
   const std::string topic_;
   mutable absl::Mutex mu_;
   std::vector<int64_t> offsets_ ABSL_GUARDED_BY(mu_);
+  std::vector<int64_t> consumed_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<log::LogReader> reader_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
