@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev libgrpc-dev
   librocksdb-dev librdkafka-dev libabsl-dev libphonenumber-dev libxxhash-dev
   libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
-  catch2 libbenchmark-dev clang-format clang-tidy
+  catch2 libbenchmark-dev clang-format clang-tidy kcat
 )
 
 missing=()

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Plain Kafka clients interoperate: with leadflowd on the dev broker, a
+# kcat-published JSON channel event becomes a lead, a garbage record lands on
+# the dead-letter topic with its reason, and kcat reading the event topic
+# from offset 0 sees every domain event.
+set -euo pipefail
+
+: "${LEADFLOWD:?}" "${LEADFLOW_CLI:?}" "${LEADFLOW_DEV_BROKER:?}"
+command -v kcat >/dev/null || { echo "FAIL: kcat is not installed (deploy/install-deps.sh installs it)"; exit 1; }
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() { # file, pattern
+  for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+  cat "$1"; echo "FAIL: no '$2'"; exit 1
+}
+
+"$LEADFLOW_DEV_BROKER" >"$work/broker" 2>&1 &
+pids+=($!)
+wait_for "$work/broker" 'bootstrap servers'
+brokers=$(sed -n 's/.*bootstrap servers //p' "$work/broker")
+"$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --kafka-brokers "$brokers" >"$work/server" 2>&1 &
+pids+=($!)
+wait_for "$work/server" 'listening on'
+export LEADFLOW_TARGET=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$work/server")
+lf() { "$LEADFLOW_CLI" "$@"; }
+json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
+wait_idle() {
+  for _ in $(seq 200); do
+    [ "$(lf status | json "d.get('totalLag', 0)")" = 0 ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+pass=0 fail=0
+check() {
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
+}
+
+# A JSON channel event (protobuf's JSON mapping), chosen by content-type.
+echo '{"id":"kcat-1","source":"kcat","call":{"kind":"CALL_KIND_INCOMING","customerPhone":"8 916 321-00-00","operatorId":"vera"}}' |
+  kcat -P -b "$brokers" -t leadflow.intake.v1 -k phone:+79163210000 \
+    -H content-type=application/json -H ce_id=kcat-1 -H ce_type=leadflow.v1.ChannelEvent
+# Garbage, and a valid JSON event with an invalid phone.
+printf 'this is not a channel event' | kcat -P -b "$brokers" -t leadflow.intake.v1 -k junk
+echo '{"id":"kcat-2","source":"kcat","call":{"kind":"CALL_KIND_MISSED","customerPhone":"12"}}' |
+  kcat -P -b "$brokers" -t leadflow.intake.v1 -k junk -H content-type=application/json
+# And one through gRPC, for good measure.
+lf publish email --id kcat-3 --from someone@example.com >/dev/null
+sleep 0.5
+wait_idle
+
+check "the kcat event became a lead of its operator" \
+  [ "$(lf leads list --responsible vera | json "d['phones'][0]['number']")" = "+79163210000" ]
+check "two leads in all" [ "$(lf leads list | wc -l)" = 2 ]
+
+kcat -C -b "$brokers" -t leadflow.deadletter.v1 -o beginning -e -q -f '%h|%s\n' >"$work/dead"
+check "two dead letters" [ "$(wc -l <"$work/dead")" = 2 ]
+check "garbage has a reason" grep -q 'leadflow_reason=record value: cannot decode.*|this is not a channel event' "$work/dead"
+check "the invalid phone is named" grep -q "leadflow_reason=call.customer_phone: '12' is not a valid phone number" "$work/dead"
+
+kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -e -q -X isolation.level=read_committed \
+  -f '%h\n' >"$work/events"
+lf events tail >"$work/tail"
+check "kcat sees every domain event" [ "$(wc -l <"$work/events")" = "$(wc -l <"$work/tail")" ]
+check "events carry CloudEvents headers" grep -q 'ce_type=leadflow.v1.LeadCreated' "$work/events"
+check "four events: two leads, each created and its communication recorded" [ "$(wc -l <"$work/events")" = 4 ]
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
