@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -253,6 +254,88 @@ TEST_CASE("kafka: failed and retried produce requests write every record exactly
   for (const auto& r : records) ++seen[r.value];
   CHECK(seen.size() == 30);
   for (const auto& [value, count] : seen) CHECK(count == 1);
+}
+
+}  // namespace
+}  // namespace leadflow::log
+
+namespace leadflow::log {
+namespace {
+
+TEST_CASE("kafka: under broker faults during a load nothing is lost or doubled") {
+  KafkaEngine engine;
+  rd_kafka_mock_cluster_t* mock = engine.cluster->raw();
+  std::atomic<bool> loading{true};
+  // Faults while the load runs: a broker down and up, partition leaders
+  // moving, slow round trips, failing produce requests.
+  std::thread faults([&] {
+    int round = 0;
+    while (loading) {
+      const int32_t broker = 1 + round % 3;
+      switch (round % 4) {
+        case 0:
+          rd_kafka_mock_broker_set_down(mock, broker);
+          absl::SleepFor(absl::Milliseconds(300));
+          rd_kafka_mock_broker_set_up(mock, broker);
+          break;
+        case 1:
+          for (int32_t p = 0; p < 4; ++p) rd_kafka_mock_partition_set_leader(mock, "t", p, broker);
+          break;
+        case 2:
+          rd_kafka_mock_broker_set_rtt(mock, broker, 150);
+          absl::SleepFor(absl::Milliseconds(300));
+          rd_kafka_mock_broker_set_rtt(mock, broker, 0);
+          break;
+        default:
+          rd_kafka_mock_push_request_errors(mock, 0, 2, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+                                            RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
+          break;
+      }
+      ++round;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  // 2,000 records in transactions of 50. A failed append is retried, as a
+  // processor retries a batch; an aborted transaction leaves nothing visible.
+  int failures = 0;
+  std::vector<std::string> errors;
+  const absl::Time load_start = absl::Now();
+  for (int batch = 0; batch < 40; ++batch) {
+    std::vector<OutgoingRecord> records;
+    for (int i = 0; i < 50; ++i) {
+      const int n = batch * 50 + i;
+      records.push_back(Rec(absl::StrCat("k", n % 17), absl::StrCat(n)));
+    }
+    while (true) {
+      auto appended = engine.log->Append(records);
+      if (appended.ok()) break;
+      ++failures;
+      errors.push_back(appended.status().ToString());
+      REQUIRE(failures < 100);
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+  loading = false;
+  faults.join();
+  const absl::Duration load_time = absl::Now() - load_start;
+  for (int32_t b = 1; b <= 3; ++b) {
+    rd_kafka_mock_broker_set_up(mock, b);
+    rd_kafka_mock_broker_set_rtt(mock, b, 0);
+  }
+  const absl::Time read_start = absl::Now();
+  auto records = ReadAll(*engine.log, 2000);
+  std::fprintf(stderr, "fault load: appends %s (%d retried), read %s\n",
+               absl::FormatDuration(load_time).c_str(), failures,
+               absl::FormatDuration(absl::Now() - read_start).c_str());
+  std::map<std::string, int> seen;
+  for (const auto& r : records) ++seen[r.value];
+  CHECK(seen.size() == 2000);
+  int doubled = 0;
+  for (const auto& [value, count] : seen) doubled += count > 1 ? 1 : 0;
+  for (const auto& e : errors) UNSCOPED_INFO("append failed: " << e);
+  CHECK(doubled == 0);
+  CHECK(records.size() == 2000);
+  for (const auto& e : errors) UNSCOPED_INFO("append failed: " << e);
 }
 
 }  // namespace

@@ -12,6 +12,9 @@ namespace {
 
 int Millis(absl::Duration d) { return static_cast<int>(absl::ToInt64Milliseconds(d)); }
 
+// How often a retriable transaction step is tried before giving up.
+constexpr int kTxnAttempts = 10;
+
 absl::Status FromKafka(rd_kafka_resp_err_t err, absl::string_view what) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(what, ": ", rd_kafka_err2str(err)));
@@ -220,6 +223,8 @@ absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::Database* db, Op
                                           {"enable.idempotence", "true"},
                                           {"transactional.id", o.transactional_id},
                                           {"linger.ms", "2"},
+                                          // Recover within a second when a broker comes back.
+                                          {"reconnect.backoff.max.ms", "1000"},
                                           {"log_level", "3"},
                                           {"transaction.timeout.ms", "60000"}});
   if (!configured.ok()) {
@@ -294,10 +299,16 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
           !s.ok()) {
         return s;
       }
+      // Aborting makes the transaction's records invisible to
+      // read_committed readers; a retriable failure to abort is retried.
       auto abort = [this](absl::Status why) {
-        absl::Status aborted =
-            FromKafka(rd_kafka_abort_transaction(producer_, Millis(options_.timeout)), "aborting");
-        return aborted.ok() ? why : aborted;
+        for (int attempt = 0; attempt < kTxnAttempts; ++attempt) {
+          rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_, Millis(options_.timeout));
+          if (error == nullptr) return why;
+          if (!rd_kafka_error_is_retriable(error)) return FromKafka(error, "aborting transaction");
+          rd_kafka_error_destroy(error);
+        }
+        return absl::InternalError("aborting transaction: gave up after retries");
       };
       for (size_t i = 0; i < records.size(); ++i) {
         OutgoingRecord& record = records[i];
@@ -337,11 +348,23 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
         positions.push_back({records[i].topic, slots[i].partition, slots[i].offset});
       }
       if (before_write) before_write(positions, local_state);
-      rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_, Millis(options_.timeout));
-      if (error != nullptr && rd_kafka_error_txn_requires_abort(error)) {
-        return abort(FromKafka(error, "committing transaction"));
+      // A retriable commit error leaves the outcome open (the commit may
+      // have happened): commit again, never produce again. Only an error
+      // that requires an abort means nothing was written.
+      for (int attempt = 0;; ++attempt) {
+        rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_, Millis(options_.timeout));
+        if (error == nullptr) break;
+        if (rd_kafka_error_txn_requires_abort(error)) {
+          return abort(FromKafka(error, "committing transaction"));
+        }
+        if (!rd_kafka_error_is_retriable(error) || attempt + 1 == kTxnAttempts) {
+          // Fatal, or still open after every retry: the caller must not
+          // assume either outcome.
+          return absl::InternalError(absl::StrCat("committing transaction, outcome unknown: ",
+                                                  FromKafka(error, "commit").message()));
+        }
+        rd_kafka_error_destroy(error);
       }
-      if (absl::Status s = FromKafka(error, "committing transaction"); !s.ok()) return s;
     } else if (before_write) {
       before_write(positions, local_state);
     }
@@ -365,6 +388,7 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenReader(
                                           {"enable.auto.offset.store", "false"},
                                           {"isolation.level", "read_committed"},
                                           {"fetch.wait.max.ms", "10"},
+                                          {"reconnect.backoff.max.ms", "1000"},
                                           {"log_level", "3"}});
   if (!configured.ok()) {
     rd_kafka_conf_destroy(conf);
