@@ -161,14 +161,16 @@ TEST_CASE("1,000 channel events with repeats yield exactly one lead per person")
   }
 }
 
-TEST_CASE("after SIGKILL mid-stream nothing accepted is lost and nothing is doubled") {
-  TempDir dir;
-  Scenario scenario;
+// Publishes the scenario in the background, SIGKILLs the server after a few
+// acknowledged batches, restarts it on the same data, publishes everything
+// again (a client retries what it may not have had acknowledged), and
+// checks that the leads are exactly those expected.
+void KillMidStreamAndRecover(const Scenario& scenario, const std::string& data_dir,
+                             const std::vector<std::string>& server_args) {
   {
-    ServerProcess server(dir.Sub("data"));
+    ServerProcess server(data_dir, server_args);
     server.Start();
     auto intake = v1::IntakeService::NewStub(server.Channel());
-    // Publish in the background and kill the server while it works.
     std::atomic<int> acknowledged{0};
     std::thread publisher([&] {
       for (size_t start = 0; start < scenario.events.size(); start += 50) {
@@ -188,13 +190,17 @@ TEST_CASE("after SIGKILL mid-stream nothing accepted is lost and nothing is doub
     // Killed mid-stream: some batches were never acknowledged.
     CHECK(acknowledged < 20);
   }
-  // The client retries everything it may not have had acknowledged.
-  ServerProcess restarted(dir.Sub("data"));
+  ServerProcess restarted(data_dir, server_args);
   restarted.Start();
   auto intake = v1::IntakeService::NewStub(restarted.Channel());
   scenario.Publish(*intake);
   REQUIRE(WaitUntilIdle(restarted.Channel()));
   CheckLeadsMatch(scenario, ListAll(restarted.Channel()));
+}
+
+TEST_CASE("after SIGKILL mid-stream nothing accepted is lost and nothing is doubled") {
+  TempDir dir;
+  KillMidStreamAndRecover(Scenario(), dir.Sub("data"), {});
 }
 
 TEST_CASE("on the Kafka engine (dev broker) the same intake gives the same leads") {
@@ -230,36 +236,8 @@ TEST_CASE("on Kafka, after SIGKILL mid-stream the leads are exactly those expect
   testing::DevBrokerProcess broker;
   broker.Start();
   TempDir dir;
-  const std::vector<std::string> kafka = {"--kafka-brokers", broker.bootstrap_servers()};
-  Scenario scenario;
-  {
-    ServerProcess server(dir.Sub("data"), kafka);
-    server.Start();
-    auto intake = v1::IntakeService::NewStub(server.Channel());
-    std::atomic<int> acknowledged{0};
-    std::thread publisher([&] {
-      for (size_t start = 0; start < scenario.events.size(); start += 50) {
-        v1::PublishChannelEventsRequest request;
-        for (size_t i = start; i < std::min(start + 50, scenario.events.size()); ++i) {
-          *request.add_events() = scenario.events[i];
-        }
-        v1::PublishChannelEventsResponse response;
-        auto ctx = Deadline(5);
-        if (!intake->PublishChannelEvents(ctx.get(), request, &response).ok()) break;
-        ++acknowledged;
-      }
-    });
-    while (acknowledged < 4) absl::SleepFor(absl::Microseconds(200));
-    server.Kill();
-    publisher.join();
-    CHECK(acknowledged < 20);
-  }
-  ServerProcess restarted(dir.Sub("data"), kafka);
-  restarted.Start();
-  auto intake = v1::IntakeService::NewStub(restarted.Channel());
-  scenario.Publish(*intake);
-  REQUIRE(WaitUntilIdle(restarted.Channel()));
-  CheckLeadsMatch(scenario, ListAll(restarted.Channel()));
+  KillMidStreamAndRecover(Scenario(), dir.Sub("data"),
+                          {"--kafka-brokers", broker.bootstrap_servers()});
 }
 
 TEST_CASE("malformed input gets a clear error and leaves the state untouched") {

@@ -22,14 +22,18 @@ using leadflow::testing::TempDir;
 
 const std::vector<TopicSpec> kTopics = {{"t", 4}};
 
+std::unique_ptr<store::Database> OpenDatabase(const TempDir& dir) {
+  auto opened = store::Database::Open({dir.path(), false});
+  REQUIRE(opened.ok());
+  return *std::move(opened);
+}
+
 struct EmbeddedEngine {
   EmbeddedEngine() { Reopen(); }
   void Reopen() {
     log.reset();
     db.reset();
-    auto opened = store::Database::Open({dir.path(), false});
-    REQUIRE(opened.ok());
-    db = *std::move(opened);
+    db = OpenDatabase(dir);
     auto opened_log = EmbeddedLog::Open(db.get(), kTopics);
     REQUIRE(opened_log.ok());
     log = *std::move(opened_log);
@@ -54,9 +58,7 @@ struct KafkaEngine {
   void Reopen() {
     log.reset();
     db.reset();
-    auto opened = store::Database::Open({dir.path(), false});
-    REQUIRE(opened.ok());
-    db = *std::move(opened);
+    db = OpenDatabase(dir);
     KafkaLog::Options options;
     options.bootstrap_servers = cluster->bootstrap_servers();
     options.topics = kTopics;
