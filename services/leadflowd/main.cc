@@ -50,9 +50,7 @@ int Fail(const absl::Status& status) {
 }
 
 v1::ServerStatus CollectStatus(const log::Log& log,
-                               const std::vector<processors::ProcessorRunner*>& runners,
-                               const processors::IntakeProcessor& intake,
-                               const processors::LeadCommandProcessor& commands) {
+                               const std::vector<processors::ProcessorRunner*>& runners) {
   v1::ServerStatus status;
   status.set_engine(log.EngineName());
   for (const auto* runner : runners) {
@@ -146,7 +144,7 @@ int Run(const Options& options) {
   context.outcomes = &outcomes;
   context.clock = &clock;
   context.config = config;
-  context.server_status = [&] { return CollectStatus(*log, runners, intake, commands); };
+  context.server_status = [&] { return CollectStatus(*log, runners); };
 
   api::IntakeServiceImpl intake_service(&context);
   api::LeadServiceImpl lead_service(&context);

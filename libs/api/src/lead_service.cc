@@ -39,7 +39,9 @@ std::string CommandId(absl::string_view lead_id, absl::string_view request_id) {
   return DeriveId("cmd", RandomToken());
 }
 
-absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap, const Clock& clock) {
+// gRPC deadlines are wall-clock time, so this reads the real clock, not the
+// injected one.
+absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap) {
   const absl::Time capped = absl::Now() + cap;
   const absl::Time deadline = absl::FromChrono(ctx->deadline());
   return std::min(capped, deadline);
@@ -79,7 +81,7 @@ absl::Status LeadServiceImpl::AwaitPosition(grpc::ServerContext* ctx,
       position.partition() >= context_->log->PartitionCount(log::kEventsTopic)) {
     return domain::InvalidField("min_position.partition", "no such partition");
   }
-  const absl::Time deadline = CallDeadline(ctx, context_->command_timeout, *context_->clock);
+  const absl::Time deadline = CallDeadline(ctx, context_->command_timeout);
   if (!context_->projection->WaitForApplied(position.partition(), position.offset(), deadline)) {
     return absl::DeadlineExceededError(absl::StrCat("min_position: the read model has not reached ",
                                                     position.partition(), "@", position.offset(),
@@ -108,7 +110,7 @@ grpc::Status LeadServiceImpl::Submit(grpc::ServerContext* ctx, v1::LeadCommand c
     return ToGrpcStatus(appended.status());
   }
   std::optional<v1::CommandOutcome> outcome =
-      ticket->Wait(CallDeadline(ctx, context_->command_timeout, *context_->clock));
+      ticket->Wait(CallDeadline(ctx, context_->command_timeout));
   context_->outcomes->Forget(command_id);
   if (!outcome.has_value()) {
     // It may have been applied just as we stopped waiting.

@@ -91,11 +91,13 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       *command.mutable_create_lead()->mutable_origin() = *event;
     }
     txn.Put(state, SeenKey(event->id()), command.lead_id());
+    // A new lead takes every key; a known one only the keys no lead has yet.
     for (const auto& key : keys) {
-      LEADFLOW_ASSIGN_OR_RETURN(auto mapped, txn.Get(state, IdentityKey(key)));
-      if (!existing.has_value() || !mapped.has_value()) {
-        txn.Put(state, IdentityKey(key), command.lead_id());
+      if (existing.has_value()) {
+        LEADFLOW_ASSIGN_OR_RETURN(auto mapped, txn.Get(state, IdentityKey(key)));
+        if (mapped.has_value()) continue;
       }
+      txn.Put(state, IdentityKey(key), command.lead_id());
     }
     log::OutgoingRecord out;
     out.topic = std::string(log::kCommandsTopic);
