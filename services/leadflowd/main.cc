@@ -26,6 +26,7 @@
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/lead_command_processor.h"
 #include "leadflow/processors/lead_projection.h"
+#include "leadflow/processors/outcome_relay.h"
 
 namespace {
 
@@ -42,6 +43,8 @@ struct Options {
   std::string kafka_brokers;
   std::string kafka_transactional_id;
   int kafka_replication = 3;
+  int kafka_session_timeout_ms = 10000;
+  int kafka_transaction_timeout_ms = 10000;
 };
 
 int Fail(const absl::Status& status) {
@@ -64,6 +67,11 @@ v1::ServerStatus CollectStatus(const log::Log& log,
       row->set_partition(p);
       row->set_committed_offset(offsets[p]);
       row->set_end_offset(log.EndOffset(topic, p));
+      row->set_owned(runner->Holds(p));
+      if (!row->owned()) {
+        status.set_unowned_partitions(status.unowned_partitions() + 1);
+        continue;
+      }
       row->set_lag(std::max<int64_t>(0, row->end_offset() - consumed[p]));
       status.set_total_lag(status.total_lag() + row->lag());
     }
@@ -103,6 +111,8 @@ int Run(const Options& options) {
     kafka.bootstrap_servers = options.kafka_brokers;
     kafka.topics = log::StandardTopics(options.partitions);
     kafka.replication_factor = options.kafka_replication;
+    kafka.session_timeout = absl::Milliseconds(options.kafka_session_timeout_ms);
+    kafka.transaction_timeout = absl::Milliseconds(options.kafka_transaction_timeout_ms);
     // Stable per data dir: a restarted instance fences its previous self.
     kafka.transactional_id = options.kafka_transactional_id.empty()
                                  ? DeriveId("leadflowd", data_dir)
@@ -117,7 +127,9 @@ int Run(const Options& options) {
   processors::LeadReadModel leads(db->get());
   processors::CommandOutcomes outcomes;
   processors::IntakeProcessor intake(db->get(), &leads, config);
-  processors::LeadCommandProcessor commands(db->get(), &outcomes, config);
+  processors::LeadCommandProcessor commands(db->get(), &outcomes, config,
+                                            log->PartitionCount(log::kCommandsTopic));
+  processors::OutcomeRelay relay(log.get(), &outcomes);
   processors::LeadProjection projection(db->get(), &leads);
 
   if (options.rebuild_read_models) {
@@ -134,6 +146,7 @@ int Run(const Options& options) {
     if (auto s = runner->Init(); !s.ok()) return Fail(s);
   }
   projection.Restore(projection_runner.CommittedOffsets());
+  if (auto s = relay.Start(); !s.ok()) return Fail(s);
 
   SystemClock clock;
   api::ServiceContext context;
@@ -182,6 +195,7 @@ int Run(const Options& options) {
   event_service.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   for (auto* runner : runners) runner->Stop();
+  relay.Stop();
   return 0;
 }
 
@@ -212,6 +226,14 @@ int main(int argc, char** argv) {
                  "Producer transactional.id (default: derived from the data dir)");
   app.add_option("--kafka-replication", options.kafka_replication,
                  "Replication factor of topics leadflowd creates")
+      ->capture_default_str();
+  app.add_option("--kafka-session-timeout-ms", options.kafka_session_timeout_ms,
+                 "An instance silent this long loses its partitions to the others")
+      ->check(CLI::Range(1000, 300000))
+      ->capture_default_str();
+  app.add_option("--kafka-transaction-timeout-ms", options.kafka_transaction_timeout_ms,
+                 "The broker aborts a transaction of a dead instance after this long")
+      ->check(CLI::Range(1000, 900000))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Run(options);

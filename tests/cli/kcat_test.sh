@@ -30,11 +30,14 @@ wait_for "$work/server" 'listening on'
 export LEADFLOW_TARGET=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$work/server")
 lf() { "$LEADFLOW_CLI" "$@"; }
 json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
+# Idle: nothing left to process, and every partition has joined its owner
+# (the consumer group's first join takes a few seconds).
 wait_idle() {
-  for _ in $(seq 200); do
-    [ "$(lf status | json "d.get('totalLag', 0)")" = 0 ] && return 0
+  for _ in $(seq 600); do
+    [ "$(lf status | json "d.get('totalLag', 0) + d.get('unownedPartitions', 0)")" = 0 ] && return 0
     sleep 0.05
   done
+  echo "FAIL: not idle: $(lf status)"
   return 1
 }
 

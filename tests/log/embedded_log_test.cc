@@ -23,7 +23,7 @@ std::unique_ptr<EmbeddedLog> OpenLog(store::Database* db, int partitions = 4) {
 }
 
 OutgoingRecord Rec(const std::string& key, const std::string& value) {
-  return {"t", key, value, {{"h", "v-" + value}}, 0};
+  return MakeRecord("t", key, value, {{"h", "v-" + value}});
 }
 
 TEST_CASE("records of one key keep their order in one partition") {
@@ -118,7 +118,8 @@ TEST_CASE("records and local state commit together, with positions known before 
       [&](const std::vector<Position>& pos, rocksdb::WriteBatch* batch) {
         seen = pos;
         batch->Put(db->state_family(), "last", absl::StrCat(pos.back().offset));
-      });
+      },
+      nullptr);
   REQUIRE(positions.ok());
   CHECK(seen.size() == 2);
   CHECK(*db->Get(db->state_family(), "offset").value() == "5");
@@ -130,7 +131,7 @@ TEST_CASE("appending to an unknown topic fails and appends nothing") {
   TempDir dir;
   auto db = OpenDb(dir);
   auto log = OpenLog(db.get(), 1);
-  auto appended = log->Append({Rec("a", "1"), {"nope", "a", "2", {}, 0}});
+  auto appended = log->Append({Rec("a", "1"), MakeRecord("nope", "a", "2")});
   REQUIRE_FALSE(appended.ok());
   CHECK(appended.status().code() == absl::StatusCode::kNotFound);
   CHECK(log->EndOffset("t", 0) == 0);

@@ -77,7 +77,7 @@ struct KafkaEngine {
 };
 
 OutgoingRecord Rec(const std::string& key, const std::string& value) {
-  return {"t", key, value, {{"ce_id", "id-" + value}}, 0};
+  return MakeRecord("t", key, value, {{"ce_id", "id-" + value}});
 }
 
 // Reads from `start` until `count` records came (or 20 s passed), then
@@ -215,7 +215,8 @@ TEMPLATE_TEST_CASE("records and local state commit together, positions known bef
       [&](const std::vector<Position>& pos, rocksdb::WriteBatch* batch) {
         seen = pos;
         batch->Put(engine.db->state_family(), "last", absl::StrCat(pos.back().offset));
-      });
+      },
+      nullptr);
   REQUIRE(positions.ok());
   REQUIRE(seen.size() == 2);
   CHECK(seen[1].offset == (*positions)[1].offset);
@@ -228,7 +229,7 @@ TEMPLATE_TEST_CASE("records and local state commit together, positions known bef
 TEMPLATE_TEST_CASE("appending to an unknown topic fails and appends nothing", "", EmbeddedEngine,
                    KafkaEngine) {
   TestType engine;
-  auto appended = engine.log->Append({Rec("a", "1"), {"nope", "a", "2", {}, 0}});
+  auto appended = engine.log->Append({Rec("a", "1"), MakeRecord("nope", "a", "2")});
   REQUIRE_FALSE(appended.ok());
   CHECK(appended.status().code() == absl::StatusCode::kNotFound);
   CHECK(engine.log->Append({Rec("a", "after")}).ok());

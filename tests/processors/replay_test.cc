@@ -29,7 +29,8 @@ struct Pipeline {
     log = *std::move(opened_log);
     leads = std::make_unique<LeadReadModel>(db.get());
     intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), domain::DomainConfig());
-    commands = std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig());
+    commands =
+        std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig(), 3);
     projection = std::make_unique<LeadProjection>(db.get(), leads.get());
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p, 64));
@@ -45,8 +46,9 @@ struct Pipeline {
 
   void PublishRaw(const std::string& key, const std::string& value,
                   std::vector<log::Header> headers = {}) {
-    REQUIRE(
-        log->Append({{std::string(log::kIntakeTopic), key, value, std::move(headers), 0}}).ok());
+    REQUIRE(log->Append({log::MakeRecord(std::string(log::kIntakeTopic), key, value,
+                                         std::move(headers))})
+                .ok());
   }
 
   // Runs every processor until none has work.
@@ -206,11 +208,8 @@ TEST_CASE("a command applied once is answered again, not applied again") {
   for (int i = 0; i < 2; ++i) {
     auto ticket = pipeline.outcomes.Register("req:once");
     REQUIRE(pipeline.log
-                ->Append({{std::string(log::kCommandsTopic),
-                           lead.lead_id(),
-                           command.SerializeAsString(),
-                           {},
-                           0}})
+                ->Append({log::MakeRecord(std::string(log::kCommandsTopic), lead.lead_id(),
+                                          command.SerializeAsString())})
                 .ok());
     pipeline.Drain();
     auto outcome = ticket->Wait(absl::Now() + absl::Seconds(5));

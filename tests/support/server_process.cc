@@ -173,7 +173,8 @@ bool WaitUntilIdle(const std::shared_ptr<grpc::Channel>& channel, absl::Duration
   while (absl::Now() < deadline) {
     v1::ServerStatus status;
     auto ctx = Deadline(5);
-    if (admin->GetServerStatus(ctx.get(), {}, &status).ok() && status.total_lag() == 0) {
+    if (admin->GetServerStatus(ctx.get(), {}, &status).ok() && status.total_lag() == 0 &&
+        status.unowned_partitions() == 0) {
       return true;
     }
     absl::SleepFor(absl::Milliseconds(20));

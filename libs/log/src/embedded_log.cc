@@ -2,6 +2,8 @@
 
 #include <rocksdb/iterator.h>
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/base/proto_util.h"
@@ -100,27 +102,36 @@ int32_t EmbeddedLog::PartitionCount(absl::string_view topic) const {
 
 absl::StatusOr<std::vector<Position>> EmbeddedLog::Append(std::vector<OutgoingRecord> records) {
   rocksdb::WriteBatch batch;
-  return AppendWithState(std::move(records), &batch, nullptr);
+  return AppendWithState(std::move(records), &batch, nullptr, nullptr);
 }
 
 absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
     std::vector<OutgoingRecord> records, rocksdb::WriteBatch* local_state,
-    const BeforeWrite& before_write) {
+    const BeforeWrite& before_write, const InputProgress* input) {
   const int64_t now_ms = absl::ToUnixMillis(absl::Now());
   absl::MutexLock lock(&mu_);
-  std::vector<Position> positions;
-  positions.reserve(records.size());
+  std::vector<Position> positions(records.size());
   // Offsets are taken from a copy and published only after the write.
   std::map<std::string, std::vector<int64_t>, std::less<>> next;
-  for (auto& record : records) {
+  auto place = [&](size_t i) -> absl::Status {
+    OutgoingRecord& record = records[i];
     auto ends = ends_.find(record.topic);
     if (ends == ends_.end()) {
       return absl::NotFoundError(absl::StrCat("unknown topic ", record.topic));
     }
     auto [slot, inserted] = next.try_emplace(record.topic, ends->second);
+    const int32_t count = static_cast<int32_t>(slot->second.size());
+    if (record.partition >= count) {
+      return absl::OutOfRangeError(
+          absl::StrCat("topic ", record.topic, " has no partition ", record.partition));
+    }
     const int32_t partition =
-        PartitionForKey(record.key, static_cast<int32_t>(slot->second.size()));
-    const int64_t offset = slot->second[partition]++;
+        record.partition >= 0 ? record.partition : PartitionForKey(record.key, count);
+    positions[i] = {record.topic, partition, slot->second[partition]++};
+    return absl::OkStatus();
+  };
+  auto store = [&](size_t i) {
+    OutgoingRecord& record = records[i];
     storage::v1::StoredRecord stored;
     stored.set_timestamp_ms(record.timestamp_ms != 0 ? record.timestamp_ms : now_ms);
     stored.set_key(std::move(record.key));
@@ -130,9 +141,20 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
       h->set_key(std::move(header.key));
       h->set_value(std::move(header.value));
     }
-    local_state->Put(db_->log_family(), RecordKey(record.topic, partition, offset),
+    local_state->Put(db_->log_family(),
+                     RecordKey(positions[i].topic, positions[i].partition, positions[i].offset),
                      stored.SerializeAsString());
-    positions.push_back({record.topic, partition, offset});
+  };
+  // Deferred records go after the others, in the same write.
+  for (int deferred = 0; deferred < 2; ++deferred) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
+      if (absl::Status s = place(i); !s.ok()) return s;
+    }
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].complete) records[i].complete(positions, &records[i]);
+    store(i);
   }
   if (before_write) before_write(positions, local_state);
   absl::Status status = db_->Write(local_state);
@@ -196,26 +218,31 @@ int64_t EmbeddedLog::EndOffset(absl::string_view topic, int32_t partition) const
 
 namespace {
 
-// Reads the partitions round-robin from its cursors; waits on the log when
+// Reads its partitions round-robin from its cursors; waits on the log when
 // all are drained.
 class EmbeddedReader final : public LogReader {
  public:
-  EmbeddedReader(const EmbeddedLog* log, std::string topic, std::vector<int64_t> next)
-      : log_(log), topic_(std::move(topic)), next_(std::move(next)) {}
+  EmbeddedReader(const EmbeddedLog* log, std::string topic, std::vector<int64_t> next,
+                 std::vector<int32_t> partitions)
+      : log_(log),
+        topic_(std::move(topic)),
+        next_(std::move(next)),
+        partitions_(std::move(partitions)) {}
 
   absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
     std::vector<Record> out;
+    if (partitions_.empty()) return out;
     for (int attempt = 0; attempt < 2 && out.empty(); ++attempt) {
-      if (attempt == 1 && !log_->WaitForRecords(topic_, next_, timeout)) break;
-      for (size_t i = 0; i < next_.size() && out.size() < max_records; ++i) {
-        const int32_t p = static_cast<int32_t>((first_ + i) % next_.size());
+      if (attempt == 1 && !log_->WaitForRecords(topic_, Waiting(), timeout)) break;
+      for (size_t i = 0; i < partitions_.size() && out.size() < max_records; ++i) {
+        const int32_t p = partitions_[(first_ + i) % partitions_.size()];
         auto records = log_->Read(topic_, p, next_[p], max_records - out.size());
         if (!records.ok()) return records.status();
         if (records->empty()) continue;
         next_[p] = records->back().offset + 1;
         for (auto& r : *records) out.push_back(std::move(r));
       }
-      first_ = (first_ + 1) % next_.size();  // no partition starves the others
+      first_ = (first_ + 1) % partitions_.size();  // no partition starves the others
     }
     return out;
   }
@@ -233,10 +260,67 @@ class EmbeddedReader final : public LogReader {
   }
 
  private:
+  // The cursors, with partitions this reader does not read set past any end.
+  std::vector<int64_t> Waiting() const {
+    if (partitions_.size() == next_.size()) return next_;
+    std::vector<int64_t> waiting(next_.size(), INT64_MAX);
+    for (int32_t p : partitions_) waiting[p] = next_[p];
+    return waiting;
+  }
+
   const EmbeddedLog* log_;
   const std::string topic_;
   std::vector<int64_t> next_;
+  const std::vector<int32_t> partitions_;
   size_t first_ = 0;
+};
+
+// The embedded engine runs one instance, so a group has one member and it
+// holds every partition.
+class EmbeddedGroupReader final : public GroupReader {
+ public:
+  EmbeddedGroupReader(const EmbeddedLog* log, std::string topic, std::string group,
+                      int32_t partitions, RebalanceListener* listener)
+      : log_(log),
+        topic_(std::move(topic)),
+        group_(std::move(group)),
+        partitions_(partitions),
+        listener_(listener) {}
+
+  absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
+    if (reader_ == nullptr) {
+      std::vector<int32_t> all(partitions_);
+      for (int32_t p = 0; p < partitions_; ++p) all[p] = p;
+      auto start = listener_->OnAssigned(all);
+      if (!start.ok()) return start.status();
+      reader_ = std::make_unique<EmbeddedReader>(log_, topic_, *std::move(start), std::move(all));
+      assigned_ = true;
+    }
+    return reader_->Poll(max_records, timeout);
+  }
+  absl::Status Seek(int32_t partition, int64_t offset) override {
+    return reader_ == nullptr ? absl::OkStatus() : reader_->Seek(partition, offset);
+  }
+  int64_t Position(int32_t partition) const override {
+    return reader_ == nullptr ? 0 : reader_->Position(partition);
+  }
+  const std::string& group() const override { return group_; }
+  const std::string& topic() const override { return topic_; }
+  std::vector<int32_t> Assignment() const override {
+    std::vector<int32_t> all;
+    if (!assigned_) return all;
+    for (int32_t p = 0; p < partitions_; ++p) all.push_back(p);
+    return all;
+  }
+
+ private:
+  const EmbeddedLog* log_;
+  const std::string topic_;
+  const std::string group_;
+  const int32_t partitions_;
+  RebalanceListener* const listener_;
+  std::unique_ptr<EmbeddedReader> reader_;
+  std::atomic<bool> assigned_{false};  // read by other threads (status)
 };
 
 }  // namespace
@@ -246,8 +330,33 @@ absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedLog::OpenReader(
   const int32_t partitions = PartitionCount(topic);
   if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
   std::vector<int64_t> next(partitions, 0);
+  std::vector<int32_t> all(partitions);
+  for (int32_t p = 0; p < partitions; ++p) all[p] = p;
   for (size_t p = 0; p < start.size() && p < next.size(); ++p) next[p] = start[p];
-  return std::make_unique<EmbeddedReader>(this, std::string(topic), std::move(next));
+  return std::make_unique<EmbeddedReader>(this, std::string(topic), std::move(next),
+                                          std::move(all));
+}
+
+absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedLog::OpenPartitionReader(absl::string_view topic,
+                                                                            int32_t partition,
+                                                                            int64_t offset) const {
+  const int32_t partitions = PartitionCount(topic);
+  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  if (partition < 0 || partition >= partitions) {
+    return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
+  }
+  std::vector<int64_t> next(partitions, 0);
+  next[partition] = offset;
+  return std::make_unique<EmbeddedReader>(this, std::string(topic), std::move(next),
+                                          std::vector<int32_t>{partition});
+}
+
+absl::StatusOr<std::unique_ptr<GroupReader>> EmbeddedLog::OpenGroupReader(
+    absl::string_view topic, absl::string_view group, RebalanceListener* listener) {
+  const int32_t partitions = PartitionCount(topic);
+  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  return std::make_unique<EmbeddedGroupReader>(this, std::string(topic), std::string(group),
+                                               partitions, listener);
 }
 
 bool EmbeddedLog::WaitForRecords(absl::string_view topic, const std::vector<int64_t>& next,

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -62,8 +63,14 @@ absl::Status CreateMissingTopics(rd_kafka_t* rk, const std::vector<TopicSpec>& t
   char error[512];
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   for (const auto& spec : topics) {
-    new_topics.push_back(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                               replication_factor, error, sizeof(error)));
+    rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
+                                                       replication_factor, error, sizeof(error));
+    if (topic == nullptr) {
+      rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
+      return absl::InvalidArgumentError(absl::StrCat("topic ", spec.name, ": ", error));
+    }
+    if (spec.compacted) rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
+    new_topics.push_back(topic);
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -112,10 +119,81 @@ absl::StatusOr<std::map<std::string, int32_t, std::less<>>> TopicPartitions(
   return out;
 }
 
+// Copies a fetched message into a Record.
+Record ToRecord(const std::string& topic, const rd_kafka_message_t* m) {
+  Record r;
+  r.topic = topic;
+  r.partition = m->partition;
+  r.offset = m->offset;
+  r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
+  if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t h = 0;
+         rd_kafka_header_get_all(headers, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++h) {
+      r.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
+    }
+  }
+  return r;
+}
+
+// Waits up to `timeout` for the first message, then takes what is ready
+// without waiting: a batch call with a timeout would wait for a full batch.
+// `first` fetches the first message (consumer_poll serves rebalances).
+template <typename FirstFn>
+std::vector<rd_kafka_message_t*> PollMessages(rd_kafka_queue_t* queue, size_t max_records,
+                                              FirstFn first) {
+  std::vector<rd_kafka_message_t*> messages;
+  rd_kafka_message_t* head = first();
+  if (head == nullptr) return messages;
+  messages.resize(max_records);
+  messages[0] = head;
+  ssize_t rest = 0;
+  if (max_records > 1) {
+    rest = rd_kafka_consume_batch_queue(queue, 0, messages.data() + 1, max_records - 1);
+    if (rest < 0) rest = 0;
+  }
+  messages.resize(static_cast<size_t>(rest) + 1);
+  return messages;
+}
+
+// Reports a fetch error that is not end-of-partition. librdkafka retries
+// broker trouble on its own, so the reader goes on.
+void ReportFetchError(const std::string& topic, const rd_kafka_message_t* m) {
+  if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    std::fprintf(stderr, "leadflow: kafka reader %s: %s\n", topic.c_str(),
+                 rd_kafka_message_errstr(m));
+  }
+}
+
+// The fetch position of `partition` (past transaction markers librdkafka
+// skipped), or `fallback` when it has none yet.
+int64_t FetchPosition(rd_kafka_t* consumer, const std::string& topic, int32_t partition,
+                      int64_t fallback) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  int64_t position = fallback;
+  if (rd_kafka_position(consumer, list) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+      list->elems[0].offset >= 0) {
+    position = std::max(position, list->elems[0].offset);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return position;
+}
+
 class KafkaReader final : public LogReader {
  public:
-  KafkaReader(rd_kafka_t* consumer, std::string topic, std::vector<int64_t> next)
-      : consumer_(consumer), topic_(std::move(topic)), next_(std::move(next)) {
+  KafkaReader(rd_kafka_t* consumer, std::string topic, std::vector<int64_t> next,
+              std::vector<int32_t> partitions)
+      : consumer_(consumer),
+        topic_(std::move(topic)),
+        next_(std::move(next)),
+        partitions_(std::move(partitions)) {
     queue_ = rd_kafka_queue_get_consumer(consumer_);
   }
   ~KafkaReader() override {
@@ -126,10 +204,9 @@ class KafkaReader final : public LogReader {
 
   absl::Status Assign() {
     rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(next_.size()));
-    for (size_t p = 0; p < next_.size(); ++p) {
-      rd_kafka_topic_partition_list_add(list, topic_.c_str(), static_cast<int32_t>(p))->offset =
-          next_[p];
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
+    for (int32_t p : partitions_) {
+      rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = next_[p];
     }
     rd_kafka_resp_err_t err = rd_kafka_assign(consumer_, list);
     rd_kafka_topic_partition_list_destroy(list);
@@ -137,47 +214,15 @@ class KafkaReader final : public LogReader {
   }
 
   absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
-    // Wait for the first record only, then take what is ready: a batch call
-    // with a timeout would wait for a full batch.
-    std::vector<rd_kafka_message_t*> messages(max_records);
-    rd_kafka_message_t* first = rd_kafka_consume_queue(queue_, Millis(timeout));
-    if (first == nullptr) return std::vector<Record>();
-    messages[0] = first;
-    ssize_t rest = 0;
-    if (max_records > 1) {
-      rest = rd_kafka_consume_batch_queue(queue_, 0, messages.data() + 1, max_records - 1);
-      if (rest < 0) rest = 0;
-    }
-    const ssize_t n = rest + 1;
     std::vector<Record> out;
-    out.reserve(static_cast<size_t>(n));
-    absl::Status status = absl::OkStatus();
-    for (ssize_t i = 0; i < n; ++i) {
-      rd_kafka_message_t* m = messages[i];
+    for (rd_kafka_message_t* m : PollMessages(queue_, max_records, [&] {
+           return rd_kafka_consume_queue(queue_, Millis(timeout));
+         })) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        Record& r = out.emplace_back();
-        r.topic = topic_;
-        r.partition = m->partition;
-        r.offset = m->offset;
-        r.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
-        if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
-        if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
-        rd_kafka_headers_t* headers = nullptr;
-        if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          const char* name;
-          const void* value;
-          size_t size;
-          for (size_t h = 0; rd_kafka_header_get_all(headers, h, &name, &value, &size) ==
-                             RD_KAFKA_RESP_ERR_NO_ERROR;
-               ++h) {
-            r.headers.push_back({name, std::string(static_cast<const char*>(value), size)});
-          }
-        }
+        out.push_back(ToRecord(topic_, m));
         next_[m->partition] = m->offset + 1;
-      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        // Broker trouble is retried by librdkafka; say so and go on.
-        std::fprintf(stderr, "leadflow: kafka reader %s: %s\n", topic_.c_str(),
-                     rd_kafka_message_errstr(m));
+      } else {
+        ReportFetchError(topic_, m);
       }
       rd_kafka_message_destroy(m);
     }
@@ -194,16 +239,7 @@ class KafkaReader final : public LogReader {
 
   int64_t Position(int32_t partition) const override {
     if (partition < 0 || partition >= static_cast<int32_t>(next_.size())) return 0;
-    // librdkafka moves the position past transaction markers it skipped.
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition);
-    int64_t position = next_[partition];
-    if (rd_kafka_position(consumer_, list) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        list->elems[0].offset >= 0) {
-      position = std::max(position, list->elems[0].offset);
-    }
-    rd_kafka_topic_partition_list_destroy(list);
-    return position;
+    return FetchPosition(consumer_, topic_, partition, next_[partition]);
   }
 
  private:
@@ -211,6 +247,156 @@ class KafkaReader final : public LogReader {
   rd_kafka_queue_t* queue_ = nullptr;
   const std::string topic_;
   std::vector<int64_t> next_;
+  const std::vector<int32_t> partitions_;
+};
+
+// A consumer-group member. Rebalances are served inside Poll (consumer_poll
+// runs the callback on the polling thread), so the listener restores state
+// on the same thread that processes.
+class KafkaGroupReader final : public GroupReader {
+ public:
+  KafkaGroupReader(std::string topic, std::string group, int32_t partitions,
+                   RebalanceListener* listener, absl::Duration timeout)
+      : topic_(std::move(topic)),
+        group_(std::move(group)),
+        next_(partitions, 0),
+        listener_(listener),
+        timeout_(timeout) {}
+  ~KafkaGroupReader() override {
+    if (consumer_ == nullptr) return;
+    rd_kafka_queue_destroy(queue_);
+    rd_kafka_consumer_close(consumer_);  // leaves the group; revokes through the callback
+    rd_kafka_destroy(consumer_);
+  }
+
+  absl::Status Subscribe(rd_kafka_t* consumer) {
+    consumer_ = consumer;
+    rd_kafka_poll_set_consumer(consumer_);
+    queue_ = rd_kafka_queue_get_consumer(consumer_);
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic_.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+    return FromKafka(err, absl::StrCat("subscribing to ", topic_));
+  }
+
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    static_cast<KafkaGroupReader*>(opaque)->Rebalance(rk, err, partitions);
+  }
+
+  absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
+    std::vector<Record> out;
+    for (rd_kafka_message_t* m : PollMessages(queue_, max_records, [&] {
+           return rd_kafka_consumer_poll(consumer_, Millis(timeout));
+         })) {
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        // A rebalance inside the batch call may have taken the partition.
+        if (Holds(m->partition)) {
+          out.push_back(ToRecord(topic_, m));
+          next_[m->partition] = m->offset + 1;
+        }
+      } else {
+        ReportFetchError(topic_, m);
+      }
+      rd_kafka_message_destroy(m);
+    }
+    return out;
+  }
+
+  absl::Status Seek(int32_t partition, int64_t offset) override {
+    if (!Holds(partition)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(group_, " does not hold ", topic_, "/", partition));
+    }
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition)->offset = offset;
+    absl::Status status = SeekTo(list);
+    rd_kafka_topic_partition_list_destroy(list);
+    return status;
+  }
+
+  int64_t Position(int32_t partition) const override {
+    if (partition < 0 || partition >= static_cast<int32_t>(next_.size())) return 0;
+    return FetchPosition(consumer_, topic_, partition, next_[partition]);
+  }
+
+  const std::string& group() const override { return group_; }
+  const std::string& topic() const override { return topic_; }
+  std::vector<int32_t> Assignment() const override {
+    absl::MutexLock lock(&mu_);
+    return assigned_;
+  }
+
+  rd_kafka_t* consumer() const { return consumer_; }
+
+ private:
+  bool Holds(int32_t partition) const {
+    absl::MutexLock lock(&mu_);
+    return std::binary_search(assigned_.begin(), assigned_.end(), partition);
+  }
+
+  void SetAssigned(std::vector<int32_t> partitions) {
+    absl::MutexLock lock(&mu_);
+    assigned_ = std::move(partitions);
+  }
+
+  absl::Status SeekTo(rd_kafka_topic_partition_list_t* list) {
+    rd_kafka_error_t* error = rd_kafka_seek_partitions(consumer_, list, Millis(timeout_));
+    if (error != nullptr) return FromKafka(error, absl::StrCat("seeking ", topic_));
+    for (int i = 0; i < list->cnt; ++i) {
+      if (list->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return FromKafka(list->elems[i].err, absl::StrCat("seeking ", topic_));
+      }
+      next_[list->elems[i].partition] = std::max<int64_t>(list->elems[i].offset, 0);
+    }
+    return absl::OkStatus();
+  }
+
+  void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                 rd_kafka_topic_partition_list_t* partitions) {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      std::vector<int32_t> taken;
+      for (int i = 0; i < partitions->cnt; ++i) taken.push_back(partitions->elems[i].partition);
+      std::sort(taken.begin(), taken.end());
+      auto start = listener_->OnAssigned(taken);
+      absl::Status status = start.status();
+      if (status.ok()) {
+        for (int i = 0; i < partitions->cnt; ++i) {
+          const auto at =
+              std::lower_bound(taken.begin(), taken.end(), partitions->elems[i].partition);
+          partitions->elems[i].offset = (*start)[at - taken.begin()];
+          next_[partitions->elems[i].partition] = partitions->elems[i].offset;
+        }
+        status = FromKafka(rd_kafka_assign(rk, partitions), "assigning");
+      }
+      if (!status.ok()) {
+        // Only a stopping member gets here (the listener retries otherwise):
+        // hold nothing, so the next rebalance hands the partitions on.
+        std::fprintf(stderr, "leadflow: %s: not taking %s partitions: %s\n", group_.c_str(),
+                     topic_.c_str(), std::string(status.message()).c_str());
+        rd_kafka_assign(rk, nullptr);
+        SetAssigned({});
+        return;
+      }
+      SetAssigned(std::move(taken));
+    } else {
+      std::vector<int32_t> revoked = Assignment();
+      SetAssigned({});
+      if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) listener_->OnRevoked(revoked);
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  const std::string topic_;
+  const std::string group_;
+  rd_kafka_t* consumer_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;
+  std::vector<int64_t> next_;  // the polling thread's
+  mutable absl::Mutex mu_;
+  std::vector<int32_t> assigned_ ABSL_GUARDED_BY(mu_);
+  RebalanceListener* const listener_;
+  const absl::Duration timeout_;
 };
 
 }  // namespace
@@ -219,14 +405,16 @@ absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::Database* db, Op
   std::unique_ptr<KafkaLog> log(new KafkaLog(db, std::move(options)));
   const Options& o = log->options_;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  absl::Status configured = SetAll(conf, {{"bootstrap.servers", o.bootstrap_servers},
-                                          {"enable.idempotence", "true"},
-                                          {"transactional.id", o.transactional_id},
-                                          {"linger.ms", "2"},
-                                          // Recover within a second when a broker comes back.
-                                          {"reconnect.backoff.max.ms", "1000"},
-                                          {"log_level", "3"},
-                                          {"transaction.timeout.ms", "60000"}});
+  absl::Status configured = SetAll(
+      conf,
+      {{"bootstrap.servers", o.bootstrap_servers},
+       {"enable.idempotence", "true"},
+       {"transactional.id", o.transactional_id},
+       {"linger.ms", "2"},
+       // Recover within a second when a broker comes back.
+       {"reconnect.backoff.max.ms", "1000"},
+       {"log_level", "3"},
+       {"transaction.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.transaction_timeout))}});
   if (!configured.ok()) {
     rd_kafka_conf_destroy(conf);
     return configured;
@@ -278,74 +466,114 @@ int32_t KafkaLog::PartitionCount(absl::string_view topic) const {
 
 absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecord> records) {
   rocksdb::WriteBatch none;
-  return AppendWithState(std::move(records), &none, nullptr);
+  return AppendWithState(std::move(records), &none, nullptr, nullptr);
+}
+
+absl::Status KafkaLog::Abort(absl::Status why) {
+  // Aborting makes the transaction's records invisible to read_committed
+  // readers; a retriable failure to abort is retried.
+  for (int attempt = 0; attempt < kTxnAttempts; ++attempt) {
+    rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_, Millis(options_.timeout));
+    if (error == nullptr) return why;
+    if (!rd_kafka_error_is_retriable(error)) return FromKafka(error, "aborting transaction");
+    rd_kafka_error_destroy(error);
+  }
+  return absl::InternalError("aborting transaction: gave up after retries");
+}
+
+absl::Status KafkaLog::Produce(OutgoingRecord& record, void* slot) {
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
+  for (const auto& h : record.headers) {
+    rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
+  }
+  const int32_t partition = record.partition >= 0
+                                ? record.partition
+                                : PartitionForKey(record.key, PartitionCount(record.topic));
+  rd_kafka_resp_err_t err;
+  while (true) {
+// librdkafka's RD_KAFKA_V_* macros are C casts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+    err = rd_kafka_producev(
+        producer_, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+        RD_KAFKA_V_VALUE(record.value.data(), record.value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+        RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
+#pragma GCC diagnostic pop
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+    rd_kafka_poll(producer_, 10);
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_headers_destroy(headers);
+    return FromKafka(err, absl::StrCat("producing to ", record.topic));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<OutgoingRecord> records,
                                                                 rocksdb::WriteBatch* local_state,
-                                                                const BeforeWrite& before_write) {
+                                                                const BeforeWrite& before_write,
+                                                                const InputProgress* input) {
   for (const auto& record : records) {
-    if (PartitionCount(record.topic) == 0) {
-      return absl::NotFoundError(absl::StrCat("unknown topic ", record.topic));
+    const int32_t count = PartitionCount(record.topic);
+    if (count == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", record.topic));
+    if (record.partition >= count) {
+      return absl::OutOfRangeError(
+          absl::StrCat("topic ", record.topic, " has no partition ", record.partition));
+    }
+  }
+  const KafkaGroupReader* group_reader = nullptr;
+  if (input != nullptr) {
+    group_reader = dynamic_cast<const KafkaGroupReader*>(input->reader);
+    if (group_reader == nullptr) {
+      return absl::InvalidArgumentError("input progress of a reader that is not a Kafka group's");
     }
   }
   std::vector<DeliverySlot> slots(records.size());
-  std::vector<Position> positions;
+  std::vector<Position> positions(records.size());
   {
     absl::MutexLock lock(&txn_mu_);
-    if (!records.empty()) {
+    if (!records.empty() || input != nullptr) {
       if (absl::Status s =
               FromKafka(rd_kafka_begin_transaction(producer_), "beginning transaction");
           !s.ok()) {
         return s;
       }
-      // Aborting makes the transaction's records invisible to
-      // read_committed readers; a retriable failure to abort is retried.
-      auto abort = [this](absl::Status why) {
-        for (int attempt = 0; attempt < kTxnAttempts; ++attempt) {
-          rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_, Millis(options_.timeout));
-          if (error == nullptr) return why;
-          if (!rd_kafka_error_is_retriable(error)) return FromKafka(error, "aborting transaction");
-          rd_kafka_error_destroy(error);
+      // Records without a completer first; the deferred ones once the
+      // first ones' offsets are known (every record acknowledged).
+      for (int deferred = 0; deferred < 2; ++deferred) {
+        bool any = false;
+        for (size_t i = 0; i < records.size(); ++i) {
+          if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
+          if (deferred == 1) records[i].complete(positions, &records[i]);
+          if (absl::Status s = Produce(records[i], &slots[i]); !s.ok()) return Abort(s);
+          any = true;
         }
-        return absl::InternalError("aborting transaction: gave up after retries");
-      };
-      for (size_t i = 0; i < records.size(); ++i) {
-        OutgoingRecord& record = records[i];
-        rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
-        for (const auto& h : record.headers) {
-          rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()),
-                              h.value.data(), static_cast<ssize_t>(h.value.size()));
-        }
-        const int32_t partition = PartitionForKey(record.key, PartitionCount(record.topic));
-        rd_kafka_resp_err_t err;
-        while (true) {
-// librdkafka's RD_KAFKA_V_* macros are C casts.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-          err = rd_kafka_producev(
-              producer_, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-              RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-              RD_KAFKA_V_VALUE(record.value.data(), record.value.size()),
-              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
-              RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_OPAQUE(&slots[i]),
-              RD_KAFKA_V_END);
-#pragma GCC diagnostic pop
-          if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
-          rd_kafka_poll(producer_, 10);
-        }
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          rd_kafka_headers_destroy(headers);
-          return abort(FromKafka(err, absl::StrCat("producing to ", record.topic)));
+        if (!any) continue;
+        rd_kafka_flush(producer_, Millis(options_.timeout));
+        for (size_t i = 0; i < records.size(); ++i) {
+          if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
+          if (slots[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            return Abort(FromKafka(slots[i].err, absl::StrCat("delivering to ", records[i].topic)));
+          }
+          positions[i] = {records[i].topic, slots[i].partition, slots[i].offset};
         }
       }
-      // The transaction's offsets are known once every record is acknowledged.
-      rd_kafka_flush(producer_, Millis(options_.timeout));
-      for (size_t i = 0; i < slots.size(); ++i) {
-        if (slots[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          return abort(FromKafka(slots[i].err, absl::StrCat("delivering to ", records[i].topic)));
-        }
-        positions.push_back({records[i].topic, slots[i].partition, slots[i].offset});
+      if (input != nullptr) {
+        rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(offsets, group_reader->topic().c_str(), input->partition)
+            ->offset = input->next_offset;
+        rd_kafka_consumer_group_metadata_t* group =
+            rd_kafka_consumer_group_metadata(group_reader->consumer());
+        rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(producer_, offsets, group,
+                                                                       Millis(options_.timeout));
+        rd_kafka_consumer_group_metadata_destroy(group);
+        rd_kafka_topic_partition_list_destroy(offsets);
+        // Any failure here (the group moved on: fenced) leaves the
+        // transaction to abort; the batch is redone by whoever holds it.
+        if (error != nullptr) return Abort(FromKafka(error, "sending offsets to the transaction"));
       }
       if (before_write) before_write(positions, local_state);
       // A retriable commit error leaves the outcome open (the commit may
@@ -355,7 +583,7 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
         rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_, Millis(options_.timeout));
         if (error == nullptr) break;
         if (rd_kafka_error_txn_requires_abort(error)) {
-          return abort(FromKafka(error, "committing transaction"));
+          return Abort(FromKafka(error, "committing transaction"));
         }
         if (!rd_kafka_error_is_retriable(error) || attempt + 1 == kTxnAttempts) {
           // Fatal, or still open after every retry: the caller must not
@@ -377,30 +605,88 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
   return positions;
 }
 
+absl::StatusOr<rd_kafka_t*> KafkaLog::NewConsumer(
+    absl::string_view group, const std::vector<std::pair<std::string, std::string>>& extra,
+    void (*configure)(rd_kafka_conf_t*, void*), void* opaque) const {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"bootstrap.servers", options_.bootstrap_servers},
+      {"group.id", std::string(group)},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"isolation.level", "read_committed"},
+      {"auto.offset.reset", "earliest"},
+      {"fetch.wait.max.ms", "10"},
+      {"reconnect.backoff.max.ms", "1000"},
+      {"log_level", "3"}};
+  settings.insert(settings.end(), extra.begin(), extra.end());
+  if (absl::Status configured = SetAll(conf, settings); !configured.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return configured;
+  }
+  if (configure != nullptr) configure(conf, opaque);
+  char error[512];
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
+  if (consumer == nullptr) return absl::InternalError(absl::StrCat("kafka consumer: ", error));
+  return consumer;
+}
+
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenReader(
     absl::string_view topic, const std::vector<int64_t>& start) const {
   const int32_t partitions = PartitionCount(topic);
   if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  absl::Status configured = SetAll(conf, {{"bootstrap.servers", options_.bootstrap_servers},
-                                          {"group.id", absl::StrCat("leadflow-reader-", topic)},
-                                          {"enable.auto.commit", "false"},
-                                          {"enable.auto.offset.store", "false"},
-                                          {"isolation.level", "read_committed"},
-                                          {"fetch.wait.max.ms", "10"},
-                                          {"reconnect.backoff.max.ms", "1000"},
-                                          {"log_level", "3"}});
-  if (!configured.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return configured;
-  }
-  char error[512];
-  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
-  if (consumer == nullptr) return absl::InternalError(absl::StrCat("kafka consumer: ", error));
   std::vector<int64_t> next(partitions, 0);
   for (size_t p = 0; p < start.size() && p < next.size(); ++p) next[p] = start[p];
-  auto reader = std::make_unique<KafkaReader>(consumer, std::string(topic), std::move(next));
+  std::vector<int32_t> all(partitions);
+  for (int32_t p = 0; p < partitions; ++p) all[p] = p;
+  return OpenManualReader(topic, std::move(next), std::move(all));
+}
+
+absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenPartitionReader(absl::string_view topic,
+                                                                         int32_t partition,
+                                                                         int64_t offset) const {
+  const int32_t partitions = PartitionCount(topic);
+  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  if (partition < 0 || partition >= partitions) {
+    return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
+  }
+  std::vector<int64_t> next(partitions, 0);
+  next[partition] = offset;
+  return OpenManualReader(topic, std::move(next), {partition});
+}
+
+absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenManualReader(
+    absl::string_view topic, std::vector<int64_t> next, std::vector<int32_t> partitions) const {
+  // A manual assignment never joins the group; the id is only required.
+  auto consumer = NewConsumer(absl::StrCat("leadflow-reader-", topic), {}, nullptr, nullptr);
+  if (!consumer.ok()) return consumer.status();
+  auto reader = std::make_unique<KafkaReader>(*consumer, std::string(topic), std::move(next),
+                                              std::move(partitions));
   if (absl::Status s = reader->Assign(); !s.ok()) return s;
+  return reader;
+}
+
+absl::StatusOr<std::unique_ptr<GroupReader>> KafkaLog::OpenGroupReader(
+    absl::string_view topic, absl::string_view group, RebalanceListener* listener) {
+  const int32_t partitions = PartitionCount(topic);
+  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  auto reader = std::make_unique<KafkaGroupReader>(std::string(topic), std::string(group),
+                                                   partitions, listener, options_.timeout);
+  auto consumer = NewConsumer(
+      group,
+      {{"session.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(options_.session_timeout))},
+       {"heartbeat.interval.ms",
+        absl::StrCat(
+            std::max<int64_t>(100, absl::ToInt64Milliseconds(options_.session_timeout) / 5))},
+       // Restoring state inside the rebalance callback may take a while.
+       {"max.poll.interval.ms", "600000"}},
+      [](rd_kafka_conf_t* conf, void* opaque) {
+        rd_kafka_conf_set_rebalance_cb(conf, KafkaGroupReader::OnRebalance);
+        rd_kafka_conf_set_opaque(conf, opaque);
+      },
+      reader.get());
+  if (!consumer.ok()) return consumer.status();
+  if (absl::Status s = reader->Subscribe(*consumer); !s.ok()) return s;
   return reader;
 }
 

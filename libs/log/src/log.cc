@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace leadflow::log {
@@ -18,7 +19,14 @@ std::vector<TopicSpec> StandardTopics(int32_t partitions) {
           {std::string(kCommandsTopic), partitions},
           {std::string(kEventsTopic), partitions},
           {std::string(kFollowupsTopic), partitions},
+          {std::string(kOutcomesTopic), partitions, /*compacted=*/true},
+          {std::string(kIntakeStateTopic), partitions, /*compacted=*/true},
           {std::string(kDeadLetterTopic), 1}};
+}
+
+std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic,
+                               int32_t partition) {
+  return absl::StrCat("offset/", group, "/", topic, "/", partition);
 }
 
 int32_t PartitionForKey(absl::string_view key, int32_t partitions) {

@@ -10,6 +10,7 @@
 #include "leadflow/domain/identity.h"
 #include "leadflow/domain/lead_pipeline.h"
 #include "leadflow/processors/dead_letter.h"
+#include "leadflow/storage/v1/storage.pb.h"
 #include "leadflow/v1/commands.pb.h"
 
 namespace leadflow::processors {
@@ -19,6 +20,22 @@ std::string SeenKey(absl::string_view event_id) { return absl::StrCat("intake/se
 std::string IdentityKey(absl::string_view key) { return absl::StrCat("intake/identity/", key); }
 
 }  // namespace
+
+absl::Status IntakeProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
+  storage::v1::IntakeResolution resolution;
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &resolution, "intake changelog record"));
+  Apply(resolution, txn);
+  return absl::OkStatus();
+}
+
+void IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolution,
+                            ProcessorTransaction& txn) const {
+  auto* state = db_->state_family();
+  txn.Put(state, SeenKey(resolution.event_id()), resolution.lead_id());
+  for (const auto& key : resolution.claimed_identity_keys()) {
+    txn.Put(state, IdentityKey(key), resolution.lead_id());
+  }
+}
 
 absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
   v1::ChannelEvent event;
@@ -90,15 +107,23 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       *command.mutable_create_lead()->mutable_lead() = std::move(described);
       *command.mutable_create_lead()->mutable_origin() = *event;
     }
-    txn.Put(state, SeenKey(event->id()), command.lead_id());
+    storage::v1::IntakeResolution resolution;
+    resolution.set_event_id(event->id());
+    resolution.set_lead_id(command.lead_id());
     // A new lead takes every key; a known one only the keys no lead has yet.
     for (const auto& key : keys) {
       if (existing.has_value()) {
         LEADFLOW_ASSIGN_OR_RETURN(auto mapped, txn.Get(state, IdentityKey(key)));
         if (mapped.has_value()) continue;
       }
-      txn.Put(state, IdentityKey(key), command.lead_id());
+      resolution.add_claimed_identity_keys(key);
     }
+    Apply(resolution, txn);
+    log::OutgoingRecord changelog;
+    changelog.topic = std::string(log::kIntakeStateTopic);
+    changelog.key = event->id();
+    changelog.value = SerializeDeterministic(resolution);
+    txn.Emit(std::move(changelog));
     log::OutgoingRecord out;
     out.topic = std::string(log::kCommandsTopic);
     out.key = command.lead_id();

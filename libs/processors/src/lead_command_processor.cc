@@ -1,6 +1,7 @@
 #include "leadflow/processors/lead_command_processor.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/field_error.h"
@@ -18,8 +19,42 @@ std::string LeadCommandProcessor::StateKey(absl::string_view lead_id) {
 }
 
 LeadCommandProcessor::LeadCommandProcessor(const store::Database* db, CommandOutcomes* outcomes,
-                                           domain::DomainConfig config)
-    : db_(db), outcomes_(outcomes), config_(std::move(config)) {}
+                                           domain::DomainConfig config, int32_t partitions)
+    : db_(db), outcomes_(outcomes), config_(std::move(config)), partitions_(partitions) {}
+
+namespace {
+
+log::OutgoingRecord OutcomeRecord(const v1::CommandOutcome& outcome, absl::Time time) {
+  log::OutgoingRecord out;
+  out.topic = std::string(log::kOutcomesTopic);
+  out.key = outcome.command_id();  // compaction keeps one outcome per command
+  out.headers = log::CloudEventHeaders(absl::StrCat("outcome:", outcome.command_id()),
+                                       "leadflow.v1.CommandOutcome", "leadflow/leads", time);
+  out.value = SerializeDeterministic(outcome);
+  return out;
+}
+
+}  // namespace
+
+absl::Status LeadCommandProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
+  auto* state = db_->state_family();
+  if (record.topic == log::kOutcomesTopic) {
+    v1::CommandOutcome outcome;
+    LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &outcome, "outcome record"));
+    txn.Put(state, OutcomeKey(outcome.command_id()), record.value);
+    return absl::OkStatus();
+  }
+  v1::EventEnvelope event;
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &event, "event record"));
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, StateKey(event.aggregate_id())));
+  v1::Lead lead;
+  if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &lead, "stored lead"));
+  // Replays may overlap what the state has: versions say what is new.
+  if (event.aggregate_version() <= lead.version()) return absl::OkStatus();
+  lead = domain::EvolveLead(std::move(lead), event);
+  txn.Put(state, StateKey(event.aggregate_id()), SerializeDeterministic(lead));
+  return absl::OkStatus();
+}
 
 absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch,
                                            ProcessorTransaction& txn) {
@@ -36,11 +71,24 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
       ++dead_letters_;
       continue;
     }
+    if (!command.lead_id().empty() &&
+        log::PartitionForKey(command.lead_id(), partitions_) != record.partition) {
+      log::OutgoingRecord forward;
+      forward.topic = record.topic;
+      forward.key = command.lead_id();
+      forward.value = record.value;
+      for (const auto& header : record.headers) forward.headers.push_back(header);
+      txn.Emit(std::move(forward));
+      continue;
+    }
+    const absl::Time now = absl::FromUnixMillis(record.timestamp_ms);
     const std::string outcome_key = OutcomeKey(command.command_id());
     LEADFLOW_ASSIGN_OR_RETURN(auto previous, txn.Get(state, outcome_key));
     if (previous.has_value()) {
+      // Asked again (a retry): the same answer, to whoever asks now.
       v1::CommandOutcome& outcome = pending_.emplace_back();
       LEADFLOW_RETURN_IF_ERROR(ParseProto(*previous, &outcome, "stored outcome"));
+      txn.Emit(OutcomeRecord(outcome, now));
       continue;
     }
     LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, StateKey(command.lead_id())));
@@ -75,21 +123,27 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
     }
     txn.Put(state, outcome_key, SerializeDeterministic(outcome));
     const size_t slot = pending_.size();
+    log::OutgoingRecord reply = OutcomeRecord(outcome, now);
     pending_.push_back(std::move(outcome));
     if (events.ok() && !events->empty()) {
-      // The last event's position is known only once the log assigns it.
+      // The last event's position is known only once the log assigns it:
+      // the reply is completed then, and the stored outcome rewritten.
       const size_t record_index = txn.records().size() - 1;
-      txn.OnPositions(
-          [this, slot, record_index, state, outcome_key](
-              const std::vector<log::Position>& positions, rocksdb::WriteBatch* write_batch) {
-            auto* position = pending_[slot].mutable_position();
-            position->set_topic(positions[record_index].topic);
-            position->set_partition(positions[record_index].partition);
-            position->set_offset(positions[record_index].offset);
-            write_batch->Put(state, outcome_key, SerializeDeterministic(pending_[slot]))
-                .PermitUncheckedError();
-          });
+      reply.complete = [this, slot, record_index](const std::vector<log::Position>& positions,
+                                                  log::OutgoingRecord* out) {
+        auto* position = pending_[slot].mutable_position();
+        position->set_topic(positions[record_index].topic);
+        position->set_partition(positions[record_index].partition);
+        position->set_offset(positions[record_index].offset);
+        out->value = SerializeDeterministic(pending_[slot]);
+      };
+      txn.OnPositions([this, slot, state, outcome_key](const std::vector<log::Position>&,
+                                                       rocksdb::WriteBatch* write_batch) {
+        write_batch->Put(state, outcome_key, SerializeDeterministic(pending_[slot]))
+            .PermitUncheckedError();
+      });
     }
+    txn.Emit(std::move(reply));
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,8 @@
 #include "leadflow/processors/processor.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -38,31 +41,131 @@ ProcessorRunner::ProcessorRunner(log::Log* log, store::Database* db, Processor* 
       db_(db),
       processor_(processor),
       max_batch_(max_batch),
-      topic_(processor->InputTopic()) {}
+      topic_(processor->InputTopic()),
+      changelogs_(processor->ChangelogTopics()) {}
 
-ProcessorRunner::~ProcessorRunner() { Stop(); }
+ProcessorRunner::~ProcessorRunner() {
+  Stop();
+  reader_.reset();  // a group member leaves (and revokes) while this is whole
+}
 
-std::string ProcessorRunner::OffsetKey(absl::string_view processor, absl::string_view topic,
-                                       int32_t partition) {
-  return absl::StrCat("offset/", processor, "/", topic, "/", partition);
+std::string ProcessorRunner::ChangelogCheckpointKey(absl::string_view processor,
+                                                    absl::string_view changelog,
+                                                    int32_t partition) {
+  return absl::StrCat("changelog/", processor, "/", changelog, "/", partition);
 }
 
 absl::Status ProcessorRunner::Init() {
   const int32_t partitions = log_->PartitionCount(topic_);
   if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic_));
-  std::vector<int64_t> offsets(partitions, 0);
-  for (int32_t p = 0; p < partitions; ++p) {
-    LEADFLOW_ASSIGN_OR_RETURN(
-        auto stored, db_->Get(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, p)));
-    if (stored.has_value() && !absl::SimpleAtoi(*stored, &offsets[p])) {
-      return absl::DataLossError(absl::StrCat("offset of ", processor_->Name(), " is corrupt"));
+  for (const auto& changelog : changelogs_) {
+    if (log_->PartitionCount(changelog) != partitions) {
+      return absl::FailedPreconditionError(absl::StrCat("changelog ", changelog, " of ",
+                                                        processor_->Name(), " needs ", partitions,
+                                                        " partitions, like ", topic_));
     }
   }
-  LEADFLOW_ASSIGN_OR_RETURN(reader_, log_->OpenReader(topic_, offsets));
+  std::vector<int64_t> offsets(partitions, 0);
+  for (int32_t p = 0; p < partitions; ++p) {
+    LEADFLOW_ASSIGN_OR_RETURN(offsets[p], StoredOffset(p));
+  }
+  if (processor_->Replicated()) {
+    LEADFLOW_ASSIGN_OR_RETURN(reader_, log_->OpenReader(topic_, offsets));
+  } else {
+    LEADFLOW_ASSIGN_OR_RETURN(auto group_reader,
+                              log_->OpenGroupReader(topic_, processor_->Name(), this));
+    group_reader_ = group_reader.get();
+    reader_ = std::move(group_reader);
+  }
   absl::MutexLock lock(&mu_);
   consumed_ = offsets;
   offsets_ = std::move(offsets);
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> ProcessorRunner::StoredOffset(int32_t partition) const {
+  LEADFLOW_ASSIGN_OR_RETURN(
+      auto stored, db_->Get(processor_->StateFamily(),
+                            log::CommittedOffsetKey(processor_->Name(), topic_, partition)));
+  int64_t offset = 0;
+  if (stored.has_value() && !absl::SimpleAtoi(*stored, &offset)) {
+    return absl::DataLossError(absl::StrCat("offset of ", processor_->Name(), " is corrupt"));
+  }
+  return offset;
+}
+
+absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
+  LEADFLOW_ASSIGN_OR_RETURN(int64_t input_offset, StoredOffset(partition));
+  const std::string offset_key = log::CommittedOffsetKey(processor_->Name(), topic_, partition);
+  for (const auto& changelog : changelogs_) {
+    const std::string key = ChangelogCheckpointKey(processor_->Name(), changelog, partition);
+    LEADFLOW_ASSIGN_OR_RETURN(auto stored, db_->Get(processor_->StateFamily(), key));
+    int64_t from = 0;
+    if (stored.has_value() && !absl::SimpleAtoi(*stored, &from)) {
+      return absl::DataLossError(absl::StrCat(key, " is corrupt"));
+    }
+    const int64_t end = log_->EndOffset(changelog, partition);
+    if (from >= end) continue;
+    LEADFLOW_ASSIGN_OR_RETURN(auto reader, log_->OpenPartitionReader(changelog, partition, from));
+    // On Kafka the reader stops short of a transaction still open (read
+    // committed): a dead owner's last transaction is waited out here.
+    while (reader->Position(partition) < end) {
+      if (stop_) return absl::CancelledError("stopping");
+      LEADFLOW_ASSIGN_OR_RETURN(auto records, reader->Poll(max_batch_, absl::Milliseconds(200)));
+      if (records.empty()) continue;
+      ProcessorTransaction txn(db_);
+      for (const auto& record : records) {
+        int64_t resume = 0;
+        if (absl::SimpleAtoi(record.HeaderValue(kInputOffsetHeader), &resume)) {
+          input_offset = std::max(input_offset, resume);
+        }
+        if (record.key == kProgressKey) continue;
+        LEADFLOW_RETURN_IF_ERROR(processor_->Restore(record, txn));
+      }
+      txn.Put(processor_->StateFamily(), key, absl::StrCat(records.back().offset + 1));
+      txn.Put(processor_->StateFamily(), offset_key, absl::StrCat(input_offset));
+      LEADFLOW_RETURN_IF_ERROR(db_->Write(txn.batch_.GetWriteBatch()));
+    }
+    rocksdb::WriteBatch checkpoint;
+    checkpoint.Put(processor_->StateFamily(), key, absl::StrCat(reader->Position(partition)))
+        .PermitUncheckedError();
+    LEADFLOW_RETURN_IF_ERROR(db_->Write(&checkpoint));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<int64_t>> ProcessorRunner::OnAssigned(
+    const std::vector<int32_t>& partitions) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  std::vector<int64_t> start;
+  for (int32_t p : partitions) {
+    while (true) {
+      absl::Status status = RestorePartition(p);
+      absl::StatusOr<int64_t> restored = status.ok() ? StoredOffset(p) : status;
+      if (restored.ok()) {
+        start.push_back(*restored);
+        absl::MutexLock lock(&mu_);
+        offsets_[p] = *restored;
+        consumed_[p] = *restored;
+        break;
+      }
+      if (stop_) return restored.status();
+      fprintf(stderr, "leadflowd: processor %s: restoring partition %d: %s (retrying in %s)\n",
+              processor_->Name().c_str(), p, std::string(restored.status().message()).c_str(),
+              absl::FormatDuration(backoff).c_str());
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    }
+  }
+  return start;
+}
+
+void ProcessorRunner::OnRevoked(const std::vector<int32_t>& partitions) {}
+
+bool ProcessorRunner::Holds(int32_t partition) const {
+  if (group_reader_ == nullptr) return true;
+  const std::vector<int32_t> held = group_reader_->Assignment();
+  return std::find(held.begin(), held.end(), partition) != held.end();
 }
 
 absl::Status ProcessorRunner::CommitPartition(int32_t partition,
@@ -71,16 +174,54 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   const int64_t next = batch.back().offset + 1;
   ProcessorTransaction txn(db_);
   LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));
-  txn.Put(processor_->StateFamily(), OffsetKey(processor_->Name(), topic_, partition),
+  auto is_changelog = [this](const std::string& topic) {
+    return std::find(changelogs_.begin(), changelogs_.end(), topic) != changelogs_.end();
+  };
+  bool progress_carried = changelogs_.empty();
+  for (auto& record : txn.records_) {
+    if (!is_changelog(record.topic)) continue;
+    record.partition = partition;
+    if (record.topic == changelogs_.front()) {
+      record.headers.push_back({std::string(kInputOffsetHeader), absl::StrCat(next)});
+      progress_carried = true;
+    }
+  }
+  if (!progress_carried) {
+    log::OutgoingRecord progress;
+    progress.topic = changelogs_.front();
+    progress.key = std::string(kProgressKey);
+    progress.partition = partition;
+    progress.headers.push_back({std::string(kInputOffsetHeader), absl::StrCat(next)});
+    txn.Emit(std::move(progress));
+  }
+  log::InputProgress input{group_reader_, partition, next};
+  txn.Put(processor_->StateFamily(), log::CommittedOffsetKey(processor_->Name(), topic_, partition),
           absl::StrCat(next));
   auto hooks = std::move(txn.hooks_);
+  rocksdb::ColumnFamilyHandle* family = processor_->StateFamily();
+  const std::string name = processor_->Name();
   LEADFLOW_ASSIGN_OR_RETURN(
       std::vector<log::Position> positions,
       log_->AppendWithState(
           std::move(txn.records_), txn.batch_.GetWriteBatch(),
-          [&hooks](const std::vector<log::Position>& pos, rocksdb::WriteBatch* write_batch) {
+          [&](const std::vector<log::Position>& pos, rocksdb::WriteBatch* write_batch) {
             for (auto& hook : hooks) hook(pos, write_batch);
-          }));
+            // The state written here reflects the changelogs up to these.
+            std::map<std::string, int64_t> checkpoints;
+            for (const auto& at : pos) {
+              if (at.partition == partition && is_changelog(at.topic)) {
+                int64_t& checkpoint = checkpoints[at.topic];
+                checkpoint = std::max(checkpoint, at.offset + 1);
+              }
+            }
+            for (const auto& [changelog, checkpoint] : checkpoints) {
+              write_batch
+                  ->Put(family, ChangelogCheckpointKey(name, changelog, partition),
+                        absl::StrCat(checkpoint))
+                  .PermitUncheckedError();
+            }
+          },
+          group_reader_ == nullptr ? nullptr : &input));
   {
     absl::MutexLock lock(&mu_);
     offsets_[partition] = next;
@@ -91,12 +232,35 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   return absl::OkStatus();
 }
 
+absl::Status ProcessorRunner::Recover() {
+  if (group_reader_ == nullptr) {
+    const std::vector<int64_t> committed = CommittedOffsets();
+    for (int32_t p = 0; p < static_cast<int32_t>(committed.size()); ++p) {
+      LEADFLOW_RETURN_IF_ERROR(reader_->Seek(p, committed[p]));
+    }
+    return absl::OkStatus();
+  }
+  // The failure may have come after the log committed (the local write, or
+  // an open commit outcome): replay what the log has before going on.
+  for (int32_t p : group_reader_->Assignment()) {
+    LEADFLOW_RETURN_IF_ERROR(RestorePartition(p));
+    LEADFLOW_ASSIGN_OR_RETURN(int64_t resume, StoredOffset(p));
+    LEADFLOW_RETURN_IF_ERROR(reader_->Seek(p, resume));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
+  if (needs_recovery_) {
+    LEADFLOW_RETURN_IF_ERROR(Recover());
+    needs_recovery_ = false;
+  }
   LEADFLOW_ASSIGN_OR_RETURN(std::vector<log::Record> polled, reader_->Poll(max_batch_, wait));
   if (polled.empty()) {
     absl::MutexLock lock(&mu_);
     for (int32_t p = 0; p < static_cast<int32_t>(consumed_.size()); ++p) {
-      consumed_[p] = std::max(offsets_[p], reader_->Position(p));
+      const int64_t position = reader_->Position(p);
+      consumed_[p] = std::max(offsets_[p], position);
     }
     return 0;
   }
@@ -108,10 +272,10 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
     if (batches[p].empty()) continue;
     absl::Status status = CommitPartition(p, batches[p], committed);
     if (!status.ok()) {
-      // Re-read everything not committed, this partition's batch included.
-      for (int32_t q = 0; q < static_cast<int32_t>(committed.size()); ++q) {
-        reader_->Seek(q, committed[q]).IgnoreError();
-      }
+      // Re-read everything not committed, this partition's batch included,
+      // before anything else is polled.
+      needs_recovery_ = true;
+      if (Recover().ok()) needs_recovery_ = false;
       return status;
     }
   }

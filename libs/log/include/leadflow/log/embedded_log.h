@@ -29,9 +29,15 @@ class EmbeddedLog final : public Log {
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
                                                         rocksdb::WriteBatch* local_state,
-                                                        const BeforeWrite& before_write) override;
+                                                        const BeforeWrite& before_write,
+                                                        const InputProgress* input) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       absl::string_view topic, const std::vector<int64_t>& start) const override;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenPartitionReader(absl::string_view topic,
+                                                                 int32_t partition,
+                                                                 int64_t offset) const override;
+  absl::StatusOr<std::unique_ptr<GroupReader>> OpenGroupReader(
+      absl::string_view topic, absl::string_view group, RebalanceListener* listener) override;
   int64_t EndOffset(absl::string_view topic, int32_t partition) const override;
 
   // Up to `max_records` records of one partition from offset `from` on.

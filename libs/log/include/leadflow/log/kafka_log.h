@@ -10,6 +10,7 @@
 #include "leadflow/store/database.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_conf_s rd_kafka_conf_t;
 
 namespace leadflow::log {
 
@@ -18,13 +19,13 @@ namespace leadflow::log {
 // one Kafka transaction, so readers (isolation.level=read_committed) see all
 // of them or none. Readers are consumers with a manual assignment.
 //
-// AppendWithState commits the Kafka transaction, then writes the local
-// RocksDB batch (state and input offsets). A crash between the two makes the
-// processor redo that batch: its output records are appended again (new
-// offsets, same ids), and every consumer of them drops them by id
-// (intake: seen event ids, commands: stored outcomes, projection: aggregate
-// versions). Offsets sent to the transaction would close this window; that
-// is the next step (issue 3).
+// Group readers are consumer-group members; AppendWithState sends their
+// input offsets to the transaction (consume-process-produce), so outputs
+// and input progress commit together, and a member fenced by a rebalance
+// cannot commit. The local RocksDB batch is written after the commit; a
+// crash in between leaves local state behind Kafka, which ProcessorRunner
+// repairs by replaying the processor's changelog topics from its local
+// checkpoint before it takes the partition again.
 class KafkaLog final : public Log {
  public:
   struct Options {
@@ -35,6 +36,11 @@ class KafkaLog final : public Log {
     std::string transactional_id = "leadflowd";
     int replication_factor = 1;
     absl::Duration timeout = absl::Seconds(30);
+    // A member that stops heartbeating this long loses its partitions.
+    absl::Duration session_timeout = absl::Seconds(10);
+    // The broker aborts a transaction left open this long (a producer that
+    // died mid-transaction); read_committed readers wait on it until then.
+    absl::Duration transaction_timeout = absl::Seconds(10);
   };
 
   // Connects, checks (or creates, through the admin API) the topics, and
@@ -48,15 +54,30 @@ class KafkaLog final : public Log {
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
                                                         rocksdb::WriteBatch* local_state,
-                                                        const BeforeWrite& before_write) override;
+                                                        const BeforeWrite& before_write,
+                                                        const InputProgress* input) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       absl::string_view topic, const std::vector<int64_t>& start) const override;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenPartitionReader(absl::string_view topic,
+                                                                 int32_t partition,
+                                                                 int64_t offset) const override;
+  absl::StatusOr<std::unique_ptr<GroupReader>> OpenGroupReader(
+      absl::string_view topic, absl::string_view group, RebalanceListener* listener) override;
   // The partition's high watermark. Kafka counts transaction markers as
   // offsets, so it can be ahead of the last record by one per transaction.
   int64_t EndOffset(absl::string_view topic, int32_t partition) const override;
 
  private:
   KafkaLog(store::Database* db, Options options) : db_(db), options_(std::move(options)) {}
+
+  absl::StatusOr<rd_kafka_t*> NewConsumer(
+      absl::string_view group, const std::vector<std::pair<std::string, std::string>>& extra,
+      void (*configure)(rd_kafka_conf_t*, void*), void* opaque) const;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenManualReader(
+      absl::string_view topic, std::vector<int64_t> next, std::vector<int32_t> partitions) const;
+  // With txn_mu_ held.
+  absl::Status Produce(OutgoingRecord& record, void* slot);
+  absl::Status Abort(absl::Status why);
 
   store::Database* const db_;
   const Options options_;

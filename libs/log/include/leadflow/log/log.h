@@ -33,24 +33,50 @@ struct Record {
   absl::string_view HeaderValue(absl::string_view key) const;
 };
 
-// A record to append. The partition is chosen from the key.
-struct OutgoingRecord {
-  std::string topic;
-  std::string key;
-  std::string value;
-  std::vector<Header> headers;
-  int64_t timestamp_ms = 0;
-};
-
 struct Position {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;
 };
 
+struct OutgoingRecord;
+// Fills in a deferred record once the positions of the records appended
+// with it are known (the deferred ones' own entries are still unset).
+using CompleteRecord = std::function<void(const std::vector<Position>&, OutgoingRecord*)>;
+
+// A record to append. The partition is chosen from the key unless one is
+// given.
+struct OutgoingRecord {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<Header> headers;
+  int64_t timestamp_ms = 0;
+  // >= 0: this partition, whatever the key (a changelog kept aligned with
+  // the input partition it belongs to).
+  int32_t partition = -1;
+  // When set, the record is appended after the others of its unit, in the
+  // same unit, and this completes it first: a reply that names where the
+  // events it answers for landed.
+  CompleteRecord complete;
+};
+
+// A keyed record with nothing deferred or pinned: what most callers append.
+inline OutgoingRecord MakeRecord(std::string topic, std::string key, std::string value,
+                                 std::vector<Header> headers = {}) {
+  OutgoingRecord record;
+  record.topic = std::move(topic);
+  record.key = std::move(key);
+  record.value = std::move(value);
+  record.headers = std::move(headers);
+  return record;
+}
+
 struct TopicSpec {
   std::string name;
   int32_t partitions = 1;
+  // Kafka cleanup.policy=compact: a changelog keyed by what it restores.
+  bool compacted = false;
 };
 
 // The standard topics.
@@ -59,6 +85,11 @@ inline constexpr absl::string_view kCommandsTopic = "leadflow.commands.v1";
 inline constexpr absl::string_view kEventsTopic = "leadflow.events.v1";
 inline constexpr absl::string_view kFollowupsTopic = "leadflow.followups.v1";
 inline constexpr absl::string_view kDeadLetterTopic = "leadflow.deadletter.v1";
+// Command outcomes: the reply channel to whichever instance took the call,
+// and the changelog of the command processor's dedupe state.
+inline constexpr absl::string_view kOutcomesTopic = "leadflow.outcomes.v1";
+// The intake processor's changelog: which lead each channel event went to.
+inline constexpr absl::string_view kIntakeStateTopic = "leadflow.intake-state.v1";
 
 std::vector<TopicSpec> StandardTopics(int32_t partitions);
 
@@ -72,8 +103,13 @@ std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view ty
                                       absl::string_view source, absl::Time time,
                                       absl::string_view content_type = "application/protobuf");
 
-// Called with the positions the appended records got, before anything is
-// written, so writes that depend on them can join the same unit.
+// Where a processor keeps the next input offset of a partition, with its
+// state.
+std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic, int32_t partition);
+
+// Called with the positions the appended records got (deferred records
+// already completed), before anything is committed, so writes that depend
+// on them can join the same unit.
 using BeforeWrite = std::function<void(const std::vector<Position>&, rocksdb::WriteBatch*)>;
 
 // A cursor over the partitions of one topic, like a Kafka consumer with a
@@ -94,6 +130,42 @@ class LogReader {
   virtual int64_t Position(int32_t partition) const = 0;
 };
 
+// Told by a group reader as partitions move between the group's members.
+// Called on the polling thread, from inside Poll.
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // `partitions` are this member's now. Returns where to fetch each from
+  // (the state is restored here, before anything is processed). An error
+  // leaves them unfetched.
+  virtual absl::StatusOr<std::vector<int64_t>> OnAssigned(
+      const std::vector<int32_t>& partitions) = 0;
+  // `partitions` are not this member's any more; records of them still in
+  // hand must not be processed.
+  virtual void OnRevoked(const std::vector<int32_t>& partitions) = 0;
+};
+
+// A member of a consumer group: the group splits the topic's partitions
+// among its members, one member per partition.
+class GroupReader : public LogReader {
+ public:
+  virtual const std::string& group() const = 0;
+  virtual const std::string& topic() const = 0;
+  // The partitions this member holds, sorted.
+  virtual std::vector<int32_t> Assignment() const = 0;
+};
+
+// Input consumed by the unit being appended. Kafka sends it to the
+// transaction: the group's offsets (what Kafka tools show as lag) move with
+// the outputs, and a member fenced by a rebalance cannot commit. Where to
+// resume is kept by the processor with its state and changelogs, so the
+// embedded engine has nothing more to do with it.
+struct InputProgress {
+  const GroupReader* reader = nullptr;
+  int32_t partition = 0;
+  int64_t next_offset = 0;
+};
+
 // A partitioned, append-only log. Implementations are thread-safe.
 class Log {
  public:
@@ -106,17 +178,28 @@ class Log {
   // Appends all records or none; returns their positions in input order.
   virtual absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) = 0;
 
-  // Appends `records` and applies `local_state` (writes to this instance's
-  // RocksDB: processor state and input offsets) as one unit: after a crash
-  // either all of it is there or none. `before_write` may be empty.
-  virtual absl::StatusOr<std::vector<Position>> AppendWithState(
-      std::vector<OutgoingRecord> records, rocksdb::WriteBatch* local_state,
-      const BeforeWrite& before_write) = 0;
+  // Appends `records`, commits `input` (may be null) and applies
+  // `local_state` (writes to this instance's RocksDB: processor state) as
+  // one unit. Embedded: one RocksDB write. Kafka: one transaction with the
+  // input offsets sent to it, then the local write; a crash in between is
+  // repaired by restoring state from the changelogs (see ProcessorRunner).
+  // `before_write` may be empty.
+  virtual absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
+                                                                rocksdb::WriteBatch* local_state,
+                                                                const BeforeWrite& before_write,
+                                                                const InputProgress* input) = 0;
 
   // A reader of every partition of `topic`, partition p starting at
   // start[p] (0 where start has no entry).
   virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
       absl::string_view topic, const std::vector<int64_t>& start) const = 0;
+  // A reader of one partition from `offset` on.
+  virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenPartitionReader(absl::string_view topic,
+                                                                         int32_t partition,
+                                                                         int64_t offset) const = 0;
+  // A member of consumer group `group` on `topic`. `listener` outlives it.
+  virtual absl::StatusOr<std::unique_ptr<GroupReader>> OpenGroupReader(
+      absl::string_view topic, absl::string_view group, RebalanceListener* listener) = 0;
 
   // The offset the next record of the partition will get.
   virtual int64_t EndOffset(absl::string_view topic, int32_t partition) const = 0;

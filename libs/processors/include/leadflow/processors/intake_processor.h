@@ -10,6 +10,10 @@
 #include "leadflow/processors/processor.h"
 #include "leadflow/v1/channel_event.pb.h"
 
+namespace leadflow::storage::v1 {
+class IntakeResolution;
+}
+
 namespace leadflow::processors {
 
 // Turns channel events into lead commands. Intake is keyed by the person's
@@ -20,7 +24,9 @@ namespace leadflow::processors {
 //  - otherwise → CreateLead with an id derived from the event id.
 // State (column family `state`): intake/seen/<event id> → lead id and
 // intake/identity/<key> → lead id; the read model is asked too, for leads
-// created elsewhere (gRPC, other partitions) and for their status.
+// created elsewhere (gRPC, other partitions) and for their status. Each
+// resolution is also written to leadflow.intake-state.v1, the changelog the
+// state of a partition is rebuilt from.
 class IntakeProcessor final : public Processor {
  public:
   IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
@@ -30,11 +36,16 @@ class IntakeProcessor final : public Processor {
   std::string InputTopic() const override { return std::string(log::kIntakeTopic); }
   rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+  std::vector<std::string> ChangelogTopics() const override {
+    return {std::string(log::kIntakeStateTopic)};
+  }
+  absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) override;
 
   // Dead letters written since start.
   int64_t dead_letters() const { return dead_letters_.load(); }
 
  private:
+  void Apply(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
   absl::StatusOr<std::optional<std::string>> FindOpenLead(ProcessorTransaction& txn,
                                                           const std::vector<std::string>& keys);
 

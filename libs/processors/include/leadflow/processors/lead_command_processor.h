@@ -16,11 +16,16 @@ namespace leadflow::processors {
 // decide, append the events (keyed by lead id) to the events topic, and keep
 // the new state and the outcome (with the events' position) in the same
 // batch. State (column family `state`): lead/<id> → Lead, cmd/<id> →
-// CommandOutcome.
+// CommandOutcome. Every command's outcome also goes to the outcomes topic:
+// the reply to whichever instance took the call, and with the events the
+// changelog this state is rebuilt from. A command on the wrong partition for
+// its lead (published by hand) is forwarded to the right one.
 class LeadCommandProcessor final : public Processor {
  public:
+  // `partitions`: of the commands topic, to check a command is on its
+  // lead's partition.
   LeadCommandProcessor(const store::Database* db, CommandOutcomes* outcomes,
-                       domain::DomainConfig config);
+                       domain::DomainConfig config, int32_t partitions);
 
   std::string Name() const override { return "lead-commands"; }
   std::string InputTopic() const override { return std::string(log::kCommandsTopic); }
@@ -28,6 +33,10 @@ class LeadCommandProcessor final : public Processor {
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   void AfterCommit(int32_t partition, int64_t next_offset,
                    const std::vector<log::Position>& outputs) override;
+  std::vector<std::string> ChangelogTopics() const override {
+    return {std::string(log::kOutcomesTopic), std::string(log::kEventsTopic)};
+  }
+  absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) override;
 
   int64_t dead_letters() const { return dead_letters_.load(); }
 
@@ -38,6 +47,7 @@ class LeadCommandProcessor final : public Processor {
   const store::Database* db_;
   CommandOutcomes* outcomes_;
   const domain::DomainConfig config_;
+  const int32_t partitions_;
   // Outcomes of the batch in flight, handed out after its commit.
   std::vector<v1::CommandOutcome> pending_;
   std::atomic<int64_t> dead_letters_{0};

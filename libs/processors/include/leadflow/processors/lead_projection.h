@@ -21,6 +21,8 @@ class LeadProjection final : public Processor {
   std::string Name() const override { return "lead-projection"; }
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
   rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->views_family(); }
+  // Every instance keeps a whole read model.
+  bool Replicated() const override { return true; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   void AfterCommit(int32_t partition, int64_t next_offset,
                    const std::vector<log::Position>& outputs) override;

@@ -29,7 +29,8 @@ class ProcessorTransaction {
   void Delete(rocksdb::ColumnFamilyHandle* family, absl::string_view key);
   void Emit(log::OutgoingRecord record) { records_.push_back(std::move(record)); }
   // Runs once the emitted records have positions, before the write; may add
-  // writes that depend on them. Hooks see the positions of all records.
+  // writes that depend on them. Hooks see the positions of all records,
+  // deferred ones (OutgoingRecord::complete) included.
   void OnPositions(log::BeforeWrite hook) { hooks_.push_back(std::move(hook)); }
 
   const std::vector<log::OutgoingRecord>& records() const { return records_; }
@@ -43,14 +44,32 @@ class ProcessorTransaction {
 };
 
 // A stateful step over the partitions of one topic.
+//
+// Partitioned processors (the default) share their input among the
+// instances of a consumer group: each input partition has one owner, whose
+// state for it is rebuilt from the processor's changelog topics when it
+// takes the partition. Replicated ones (read models) read every partition
+// on every instance and keep their offsets locally.
 class Processor {
  public:
   virtual ~Processor() = default;
-  // Unique; part of the offset keys.
+  // Unique; the consumer group and part of the offset keys.
   virtual std::string Name() const = 0;
   virtual std::string InputTopic() const = 0;
-  // The column family holding this processor's state and input offsets.
+  // The column family holding this processor's state and local offsets.
   virtual rocksdb::ColumnFamilyHandle* StateFamily() const = 0;
+  virtual bool Replicated() const { return false; }
+  // Topics whose partition p, replayed in order, rebuilds the state this
+  // processor keeps for input partition p. Only this processor writes them,
+  // and the runner sends what it emits to them to partition p. The first
+  // also carries the input progress (a header on every record of a batch,
+  // or a progress-only record), so a new owner knows where to resume.
+  virtual std::vector<std::string> ChangelogTopics() const { return {}; }
+  // Applies one changelog record to the state. Must be idempotent: a record
+  // may be replayed onto state that already has it.
+  virtual absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) {
+    return absl::OkStatus();
+  }
   // Handles records of one partition, in offset order. Bad records are the
   // processor's to route (dead-letter); a returned error means the batch
   // could not be handled now (storage trouble) and will be retried whole.
@@ -63,8 +82,13 @@ class Processor {
 
 // Runs a processor: poll a partition from its committed offset, process,
 // commit state + outputs + offset as one unit, repeat. One thread per runner,
-// so each partition has a single writer.
-class ProcessorRunner {
+// so each partition has a single writer. A partitioned processor's runner is
+// a consumer-group member: when it is given a partition it first replays the
+// changelogs from its local checkpoint (written with the state), so state
+// that fell behind the log (a crash between a Kafka commit and the local
+// write, or a partition that was another instance's) is whole again before
+// any input is processed.
+class ProcessorRunner : private log::RebalanceListener {
  public:
   ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
                   size_t max_batch = 1000);
@@ -82,19 +106,35 @@ class ProcessorRunner {
   absl::StatusOr<size_t> RunOnce(absl::Duration wait = absl::ZeroDuration());
   // Next offset to read, per partition, as committed with the state.
   std::vector<int64_t> CommittedOffsets() const;
+  // Whether this instance processes `partition` now (always, for a
+  // replicated processor).
+  bool Holds(int32_t partition) const;
   // How far the processor has consumed, per partition: the committed
   // offset, or past skipped records (Kafka transaction markers) once the
   // reader found nothing more. Lag is the end offset minus this.
   std::vector<int64_t> ConsumedOffsets() const;
   const Processor& processor() const { return *processor_; }
 
-  static std::string OffsetKey(absl::string_view processor, absl::string_view topic,
-                               int32_t partition);
+  // Header of changelog records: the input offset to resume from once the
+  // batch that wrote them is committed.
+  static constexpr absl::string_view kInputOffsetHeader = "leadflow_input_offset";
+  // Key of a changelog record that carries only that header.
+  static constexpr absl::string_view kProgressKey = "leadflow.progress";
+  // Where the state of `partition` is known to reflect `changelog` up to.
+  static std::string ChangelogCheckpointKey(absl::string_view processor,
+                                            absl::string_view changelog, int32_t partition);
 
  private:
   void Loop();
   absl::Status CommitPartition(int32_t partition, const std::vector<log::Record>& batch,
                                std::vector<int64_t>& committed);
+  absl::StatusOr<std::vector<int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
+  absl::StatusOr<int64_t> StoredOffset(int32_t partition) const;
+  void OnRevoked(const std::vector<int32_t>& partitions) override;
+  // Replays the changelogs of `partition` from the checkpoint to their end.
+  absl::Status RestorePartition(int32_t partition);
+  // After a failed batch: state repaired, reader back at what is committed.
+  absl::Status Recover();
 
   log::Log* const log_;
   store::Database* const db_;
@@ -105,6 +145,9 @@ class ProcessorRunner {
   std::vector<int64_t> offsets_ ABSL_GUARDED_BY(mu_);
   std::vector<int64_t> consumed_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<log::LogReader> reader_;
+  log::GroupReader* group_reader_ = nullptr;  // reader_, for a partitioned processor
+  std::vector<std::string> changelogs_;
+  bool needs_recovery_ = false;  // the polling thread's
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
