@@ -34,7 +34,7 @@ endfunction()
 # Tests share one precompiled Catch2 main (leadflow_catch_main) to keep the
 # build short on small machines.
 function(leadflow_test)
-  cmake_parse_arguments(ARG "" "NAME;LABEL;TIMEOUT" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;DEPS;LABEL" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SOURCES})
   target_link_libraries(${ARG_NAME} PRIVATE leadflow_catch_main ${ARG_DEPS})
   leadflow_warnings(${ARG_NAME})

@@ -68,6 +68,7 @@ v1::ServerStatus CollectStatus(const log::Log& log,
       row->set_committed_offset(offsets[p]);
       row->set_end_offset(log.EndOffset(topic, p));
       row->set_owned(runner->Holds(p));
+      row->set_replicated(runner->processor().Replicated());
       if (!row->owned()) {
         status.set_unowned_partitions(status.unowned_partitions() + 1);
         continue;

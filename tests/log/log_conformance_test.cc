@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <map>
@@ -224,6 +225,93 @@ TEMPLATE_TEST_CASE("records and local state commit together, positions known bef
   CHECK(*engine.db->Get(engine.db->state_family(), "last").value() ==
         absl::StrCat((*positions)[1].offset));
   CHECK(ReadAll(*engine.log, 2).size() == 2);
+}
+
+TEMPLATE_TEST_CASE("a pinned partition wins over the key; a deferred record comes last, completed",
+                   "", EmbeddedEngine, KafkaEngine) {
+  TestType engine;
+  OutgoingRecord pinned = Rec("a", "pinned");
+  pinned.partition = 3;
+  OutgoingRecord reply = Rec("b", "reply");
+  reply.partition = 3;
+  reply.complete = [](const std::vector<Position>& positions, OutgoingRecord* out) {
+    out->value = absl::StrCat("after ", positions[0].offset);
+  };
+  rocksdb::WriteBatch state;
+  std::vector<Position> seen;
+  auto positions = engine.log->AppendWithState(
+      {pinned, reply, Rec("c", "plain")}, &state,
+      [&](const std::vector<Position>& pos, rocksdb::WriteBatch*) { seen = pos; }, nullptr);
+  REQUIRE(positions.ok());
+  REQUIRE(positions->size() == 3);
+  CHECK((*positions)[0].partition == 3);
+  CHECK((*positions)[1].partition == 3);
+  CHECK((*positions)[1].offset > (*positions)[0].offset);  // appended after the others
+  CHECK((*positions)[2].partition == PartitionForKey("c", 4));
+  CHECK(seen.size() == 3);
+  CHECK(seen[1].offset == (*positions)[1].offset);
+  auto reader = engine.log->OpenPartitionReader("t", 3, (*positions)[1].offset);
+  REQUIRE(reader.ok());
+  std::vector<Record> got;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (got.empty() && absl::Now() < deadline) {
+    auto records = (*reader)->Poll(10, absl::Milliseconds(100));
+    REQUIRE(records.ok());
+    got = *records;
+  }
+  REQUIRE(got.size() == 1);  // only partition 3, only from the offset given
+  CHECK(got[0].partition == 3);
+  CHECK(got[0].value == absl::StrCat("after ", (*positions)[0].offset));
+}
+
+// Records what a group reader tells it; starts every partition at `start`.
+struct RecordingListener : RebalanceListener {
+  explicit RecordingListener(int64_t start_offset) : start(start_offset) {}
+  absl::StatusOr<std::vector<int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override {
+    assigned.insert(assigned.end(), partitions.begin(), partitions.end());
+    return std::vector<int64_t>(partitions.size(), start);
+  }
+  void OnRevoked(const std::vector<int32_t>& partitions) override {
+    revoked.insert(revoked.end(), partitions.begin(), partitions.end());
+  }
+  int64_t start;
+  std::vector<int32_t> assigned;
+  std::vector<int32_t> revoked;
+};
+
+TEMPLATE_TEST_CASE("a lone group member holds every partition, from where its listener says", "",
+                   EmbeddedEngine, KafkaEngine) {
+  TestType engine;
+  for (int32_t p = 0; p < 4; ++p) {
+    for (int i = 0; i < 3; ++i) {
+      OutgoingRecord record = Rec("k", absl::StrCat(p, "-", i));
+      record.partition = p;
+      REQUIRE(engine.log->Append({record}).ok());
+    }
+  }
+  RecordingListener listener(2);
+  auto member = engine.log->OpenGroupReader("t", "conformance-group", &listener);
+  REQUIRE(member.ok());
+  CHECK((*member)->group() == "conformance-group");
+  std::vector<Record> got;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (got.size() < 4 && absl::Now() < deadline) {
+    auto records = (*member)->Poll(100, absl::Milliseconds(100));
+    REQUIRE(records.ok());
+    got.insert(got.end(), records->begin(), records->end());
+  }
+  CHECK((*member)->Assignment() == std::vector<int32_t>{0, 1, 2, 3});
+  std::sort(listener.assigned.begin(), listener.assigned.end());
+  CHECK(listener.assigned == std::vector<int32_t>{0, 1, 2, 3});
+  REQUIRE(got.size() == 4);  // each partition's last record only
+  for (const auto& record : got) {
+    CHECK(record.offset == 2);
+    CHECK(record.value == absl::StrCat(record.partition, "-2"));
+  }
+  // Input progress commits with the outputs of the same unit.
+  rocksdb::WriteBatch state;
+  InputProgress input{member->get(), 1, 3};
+  CHECK(engine.log->AppendWithState({Rec("out", "x")}, &state, nullptr, &input).ok());
 }
 
 TEMPLATE_TEST_CASE("appending to an unknown topic fails and appends nothing", "", EmbeddedEngine,

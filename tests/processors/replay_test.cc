@@ -10,6 +10,7 @@
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/lead_command_processor.h"
 #include "leadflow/processors/lead_projection.h"
+#include "leadflow/storage/v1/storage.pb.h"
 #include "support/channel_events.h"
 #include "support/server_process.h"
 
@@ -219,6 +220,80 @@ TEST_CASE("a command applied once is answered again, not applied again") {
     CHECK(outcome->position().topic() == log::kEventsTopic);
   }
   CHECK(pipeline.leads->Get(lead.lead_id())->value().version() == 3);
+}
+
+// Every key and value of a column family, in order.
+std::vector<std::pair<std::string, std::string>> Dump(const store::Database& db,
+                                                      rocksdb::ColumnFamilyHandle* family) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  REQUIRE(it->status().ok());
+  return out;
+}
+
+// What a new owner of every partition has: the log, and no processor state.
+void ForgetProcessorState(const std::string& path) {
+  auto db = store::Database::Open({path, false});
+  REQUIRE(db.ok());
+  REQUIRE((*db)->Clear((*db)->state_family()).ok());
+}
+
+TEST_CASE("a new owner rebuilds the processor state from the changelogs") {
+  TempDir dir;
+  std::vector<std::pair<std::string, std::string>> before;
+  {
+    Pipeline pipeline(dir.path());
+    PublishScenario(pipeline);
+    pipeline.Drain();
+    before = Dump(*pipeline.db, pipeline.db->state_family());
+  }
+  REQUIRE(before.size() > 100);
+  ForgetProcessorState(dir.path());
+  Pipeline owner(dir.path());
+  for (auto& runner : owner.runners) CHECK(*runner->RunOnce() == 0);
+  // Dedupe keys, identity claims, lead state, outcomes, offsets and
+  // checkpoints: all as they were.
+  CHECK(Dump(*owner.db, owner.db->state_family()) == before);
+
+  // And it goes on from there: redeliveries are known, repeats attach.
+  PublishScenario(owner);
+  owner.Publish(leadflow::testing::CallEvent("call-new", "+79161000000", "op"));
+  owner.Drain();
+  CHECK(owner.AllLeads().size() == 45);
+  auto ids = owner.leads->FindByIdentity("phone:+79161000000");
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 1);
+  CHECK(owner.leads->Get(ids->front())->value().communication_count() == 3);
+}
+
+TEST_CASE("records of a unit that never finished are not restored") {
+  TempDir dir;
+  {
+    Pipeline pipeline(dir.path());
+    pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
+    pipeline.Drain();
+    // An owner killed mid-commit on a broker that shows unfinished
+    // transactions: its changelog record is there, its marker is not.
+    storage::v1::IntakeResolution unfinished;
+    unfinished.set_event_id("c2");
+    unfinished.set_lead_id("ld-never");
+    unfinished.add_claimed_identity_keys("phone:+79167654321");
+    log::OutgoingRecord record =
+        log::MakeRecord(std::string(log::kIntakeStateTopic), "c2", unfinished.SerializeAsString(),
+                        {{std::string(ProcessorRunner::kUnitHeader), "killed-1"}});
+    record.partition = log::PartitionForKey("phone:+79167654321", 3);
+    REQUIRE(pipeline.log->Append({record}).ok());
+  }
+  ForgetProcessorState(dir.path());
+  Pipeline owner(dir.path());
+  owner.Publish(leadflow::testing::CallEvent("c2", "+79167654321", "op"));
+  owner.Drain();
+  auto leads = owner.AllLeads();
+  REQUIRE(leads.size() == 2);
+  for (const auto& lead : leads) CHECK(lead.lead_id() != "ld-never");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -178,6 +179,32 @@ bool WaitUntilIdle(const std::shared_ptr<grpc::Channel>& channel, absl::Duration
       return true;
     }
     absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+bool WaitUntilClusterIdle(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                          absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    bool idle = true;
+    std::map<std::pair<std::string, int32_t>, int> owners;
+    for (const auto& channel : channels) {
+      v1::ServerStatus status;
+      auto ctx = Deadline(5);
+      if (!v1::AdminService::NewStub(channel)->GetServerStatus(ctx.get(), {}, &status).ok() ||
+          status.total_lag() != 0) {
+        idle = false;
+        break;
+      }
+      for (const auto& row : status.processors()) {
+        if (!row.replicated() && row.owned()) ++owners[{row.processor(), row.partition()}];
+        if (!row.replicated()) owners.try_emplace({row.processor(), row.partition()}, 0);
+      }
+    }
+    for (const auto& [partition, count] : owners) idle = idle && count == 1;
+    if (idle) return true;
+    absl::SleepFor(absl::Milliseconds(100));
   }
   return false;
 }

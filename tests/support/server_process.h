@@ -98,6 +98,12 @@ class DevBrokerProcess {
 bool WaitUntilIdle(const std::shared_ptr<grpc::Channel>& channel,
                    absl::Duration timeout = absl::Seconds(60));
 
+// The same for the instances of one cluster: every partition of a
+// partitioned processor has exactly one owner among them, and no instance
+// has lag.
+bool WaitUntilClusterIdle(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                          absl::Duration timeout = absl::Seconds(90));
+
 // Calls `method` (e.g. "/leadflow.v1.IntakeService/PublishChannelEvent")
 // with raw request bytes, as a client that does not use our protos would.
 grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,

@@ -1,7 +1,11 @@
 #include "leadflow/processors/processor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
+#include <random>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -42,7 +46,8 @@ ProcessorRunner::ProcessorRunner(log::Log* log, store::Database* db, Processor* 
       processor_(processor),
       max_batch_(max_batch),
       topic_(processor->InputTopic()),
-      changelogs_(processor->ChangelogTopics()) {}
+      changelogs_(processor->ChangelogTopics()),
+      unit_prefix_(absl::StrCat(absl::Hex(std::random_device()()), absl::Hex(getpid()), "-")) {}
 
 ProcessorRunner::~ProcessorRunner() {
   Stop();
@@ -97,7 +102,12 @@ absl::StatusOr<int64_t> ProcessorRunner::StoredOffset(int32_t partition) const {
 absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
   LEADFLOW_ASSIGN_OR_RETURN(int64_t input_offset, StoredOffset(partition));
   const std::string offset_key = log::CommittedOffsetKey(processor_->Name(), topic_, partition);
-  for (const auto& changelog : changelogs_) {
+  // Units whose marker was read. The first changelog is read first, so the
+  // others know which of their records were committed.
+  std::set<std::string> complete;
+  for (size_t i = 0; i < changelogs_.size(); ++i) {
+    const std::string& changelog = changelogs_[i];
+    const bool first = i == 0;
     const std::string key = ChangelogCheckpointKey(processor_->Name(), changelog, partition);
     LEADFLOW_ASSIGN_OR_RETURN(auto stored, db_->Get(processor_->StateFamily(), key));
     int64_t from = 0;
@@ -107,29 +117,50 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
     const int64_t end = log_->EndOffset(changelog, partition);
     if (from >= end) continue;
     LEADFLOW_ASSIGN_OR_RETURN(auto reader, log_->OpenPartitionReader(changelog, partition, from));
+    // First changelog: the records of the unit being read, held until its
+    // marker comes.
+    std::vector<log::Record> unit_records;
+    std::string unit;
+    int64_t checkpoint = from;
     // On Kafka the reader stops short of a transaction still open (read
     // committed): a dead owner's last transaction is waited out here.
     while (reader->Position(partition) < end) {
       if (stop_) return absl::CancelledError("stopping");
       LEADFLOW_ASSIGN_OR_RETURN(auto records, reader->Poll(max_batch_, absl::Milliseconds(200)));
-      if (records.empty()) continue;
       ProcessorTransaction txn(db_);
-      for (const auto& record : records) {
+      for (auto& record : records) {
+        const std::string record_unit(record.HeaderValue(kUnitHeader));
+        if (!first) {
+          if (complete.count(record_unit) > 0) {
+            LEADFLOW_RETURN_IF_ERROR(processor_->Restore(record, txn));
+          }
+          continue;
+        }
+        // A record of another unit before the marker: the unit held never
+        // finished.
+        if (record_unit != unit) unit_records.clear();
+        unit = record_unit;
+        if (record.key != absl::StrCat(kMarkerKeyPrefix, unit)) {
+          unit_records.push_back(std::move(record));
+          continue;
+        }
+        for (const auto& held : unit_records) {
+          LEADFLOW_RETURN_IF_ERROR(processor_->Restore(held, txn));
+        }
+        unit_records.clear();
+        complete.insert(unit);
         int64_t resume = 0;
         if (absl::SimpleAtoi(record.HeaderValue(kInputOffsetHeader), &resume)) {
           input_offset = std::max(input_offset, resume);
         }
-        if (record.key == kProgressKey) continue;
-        LEADFLOW_RETURN_IF_ERROR(processor_->Restore(record, txn));
       }
-      txn.Put(processor_->StateFamily(), key, absl::StrCat(records.back().offset + 1));
+      // Held records are read again after a crash: the checkpoint stays
+      // before them.
+      checkpoint = unit_records.empty() ? reader->Position(partition) : unit_records.front().offset;
+      txn.Put(processor_->StateFamily(), key, absl::StrCat(checkpoint));
       txn.Put(processor_->StateFamily(), offset_key, absl::StrCat(input_offset));
       LEADFLOW_RETURN_IF_ERROR(db_->Write(txn.batch_.GetWriteBatch()));
     }
-    rocksdb::WriteBatch checkpoint;
-    checkpoint.Put(processor_->StateFamily(), key, absl::StrCat(reader->Position(partition)))
-        .PermitUncheckedError();
-    LEADFLOW_RETURN_IF_ERROR(db_->Write(&checkpoint));
   }
   return absl::OkStatus();
 }
@@ -177,22 +208,23 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   auto is_changelog = [this](const std::string& topic) {
     return std::find(changelogs_.begin(), changelogs_.end(), topic) != changelogs_.end();
   };
-  bool progress_carried = changelogs_.empty();
-  for (auto& record : txn.records_) {
-    if (!is_changelog(record.topic)) continue;
-    record.partition = partition;
-    if (record.topic == changelogs_.front()) {
-      record.headers.push_back({std::string(kInputOffsetHeader), absl::StrCat(next)});
-      progress_carried = true;
+  if (!changelogs_.empty()) {
+    const std::string unit = absl::StrCat(unit_prefix_, ++unit_seq_);
+    for (auto& record : txn.records_) {
+      if (!is_changelog(record.topic)) continue;
+      record.partition = partition;
+      record.headers.push_back({std::string(kUnitHeader), unit});
     }
-  }
-  if (!progress_carried) {
-    log::OutgoingRecord progress;
-    progress.topic = changelogs_.front();
-    progress.key = std::string(kProgressKey);
-    progress.partition = partition;
-    progress.headers.push_back({std::string(kInputOffsetHeader), absl::StrCat(next)});
-    txn.Emit(std::move(progress));
+    log::OutgoingRecord marker;
+    marker.topic = changelogs_.front();
+    marker.key = absl::StrCat(kMarkerKeyPrefix, unit);
+    marker.partition = partition;
+    marker.headers = {{std::string(kUnitHeader), unit},
+                      {std::string(kInputOffsetHeader), absl::StrCat(next)}};
+    // Deferred, so it is the unit's last record: once it is visible, the
+    // whole unit is.
+    marker.complete = [](const std::vector<log::Position>&, log::OutgoingRecord*) {};
+    txn.Emit(std::move(marker));
   }
   log::InputProgress input{group_reader_, partition, next};
   txn.Put(processor_->StateFamily(), log::CommittedOffsetKey(processor_->Name(), topic_, partition),

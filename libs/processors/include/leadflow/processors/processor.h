@@ -62,8 +62,8 @@ class Processor {
   // Topics whose partition p, replayed in order, rebuilds the state this
   // processor keeps for input partition p. Only this processor writes them,
   // and the runner sends what it emits to them to partition p. The first
-  // also carries the input progress (a header on every record of a batch,
-  // or a progress-only record), so a new owner knows where to resume.
+  // also carries the runner's unit markers, so a new owner knows which
+  // records were committed and where to resume.
   virtual std::vector<std::string> ChangelogTopics() const { return {}; }
   // Applies one changelog record to the state. Must be idempotent: a record
   // may be replayed onto state that already has it.
@@ -115,11 +115,15 @@ class ProcessorRunner : private log::RebalanceListener {
   std::vector<int64_t> ConsumedOffsets() const;
   const Processor& processor() const { return *processor_; }
 
-  // Header of changelog records: the input offset to resume from once the
-  // batch that wrote them is committed.
+  // Every changelog record names the unit (committed batch) that wrote it.
+  // A unit ends with a marker on the first changelog (key
+  // kMarkerKeyPrefix + unit) carrying the input offset to resume from.
+  // Restoring applies a unit only once its marker is read: records of a unit
+  // that never finished (an owner killed mid-commit, visible where the
+  // broker does not hide aborted transactions) are skipped.
+  static constexpr absl::string_view kUnitHeader = "leadflow_unit";
   static constexpr absl::string_view kInputOffsetHeader = "leadflow_input_offset";
-  // Key of a changelog record that carries only that header.
-  static constexpr absl::string_view kProgressKey = "leadflow.progress";
+  static constexpr absl::string_view kMarkerKeyPrefix = "leadflow.unit/";
   // Where the state of `partition` is known to reflect `changelog` up to.
   static std::string ChangelogCheckpointKey(absl::string_view processor,
                                             absl::string_view changelog, int32_t partition);
@@ -147,6 +151,9 @@ class ProcessorRunner : private log::RebalanceListener {
   std::unique_ptr<log::LogReader> reader_;
   log::GroupReader* group_reader_ = nullptr;  // reader_, for a partitioned processor
   std::vector<std::string> changelogs_;
+  // Names this runner's units: unique per process start, then a sequence.
+  const std::string unit_prefix_;
+  uint64_t unit_seq_ = 0;
   bool needs_recovery_ = false;  // the polling thread's
   std::atomic<bool> stop_{false};
   std::thread thread_;
