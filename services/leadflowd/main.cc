@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -114,9 +115,12 @@ int Run(const Options& options) {
     kafka.replication_factor = options.kafka_replication;
     kafka.session_timeout = absl::Milliseconds(options.kafka_session_timeout_ms);
     kafka.transaction_timeout = absl::Milliseconds(options.kafka_transaction_timeout_ms);
-    // Stable per data dir: a restarted instance fences its previous self.
+    // Stable per host and data dir: a restarted instance fences its
+    // previous self, and instances on other hosts never fence each other.
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
     kafka.transactional_id = options.kafka_transactional_id.empty()
-                                 ? DeriveId("leadflowd", data_dir)
+                                 ? DeriveId("leadflowd", absl::StrCat(host, ":", data_dir))
                                  : options.kafka_transactional_id;
     auto opened = log::KafkaLog::Open(db->get(), kafka);
     if (!opened.ok()) return Fail(opened.status());
