@@ -20,12 +20,13 @@ namespace {
 using leadflow::testing::TempDir;
 
 // One data dir with the three processors, driven by hand (RunOnce).
+// `keep_changelogs`: as on a log where partitions move between instances.
 struct Pipeline {
-  explicit Pipeline(const std::string& path) {
+  explicit Pipeline(const std::string& path, bool keep_changelogs = false) {
     auto opened = store::Database::Open({path, false});
     REQUIRE(opened.ok());
     db = *std::move(opened);
-    auto opened_log = log::EmbeddedLog::Open(db.get(), log::StandardTopics(3));
+    auto opened_log = log::EmbeddedLog::Open(db.get(), log::StandardTopics(3), keep_changelogs);
     REQUIRE(opened_log.ok());
     log = *std::move(opened_log);
     leads = std::make_unique<LeadReadModel>(db.get());
@@ -116,6 +117,12 @@ TEST_CASE("intake creates one lead per person and attaches repeats") {
     }
   }
   CHECK(forms_attached == 10);
+  // One instance holds every partition of the embedded log for good: no
+  // changelog is kept.
+  for (int32_t p = 0; p < 3; ++p) {
+    CHECK(pipeline.log->EndOffset(log::kIntakeStateTopic, p) == 0);
+    CHECK(pipeline.log->EndOffset(log::kOutcomesTopic, p) == 0);
+  }
 }
 
 TEST_CASE("rebuilding the read model from the event log gives identical bytes") {
@@ -245,14 +252,14 @@ TEST_CASE("a new owner rebuilds the processor state from the changelogs") {
   TempDir dir;
   std::vector<std::pair<std::string, std::string>> before;
   {
-    Pipeline pipeline(dir.path());
+    Pipeline pipeline(dir.path(), /*keep_changelogs=*/true);
     PublishScenario(pipeline);
     pipeline.Drain();
     before = Dump(*pipeline.db, pipeline.db->state_family());
   }
   REQUIRE(before.size() > 100);
   ForgetProcessorState(dir.path());
-  Pipeline owner(dir.path());
+  Pipeline owner(dir.path(), /*keep_changelogs=*/true);
   for (auto& runner : owner.runners) CHECK(*runner->RunOnce() == 0);
   // Dedupe keys, identity claims, lead state, outcomes, offsets and
   // checkpoints: all as they were.
@@ -272,7 +279,7 @@ TEST_CASE("a new owner rebuilds the processor state from the changelogs") {
 TEST_CASE("records of a unit that never finished are not restored") {
   TempDir dir;
   {
-    Pipeline pipeline(dir.path());
+    Pipeline pipeline(dir.path(), /*keep_changelogs=*/true);
     pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
     pipeline.Drain();
     // An owner killed mid-commit on a broker that shows unfinished
@@ -288,7 +295,7 @@ TEST_CASE("records of a unit that never finished are not restored") {
     REQUIRE(pipeline.log->Append({record}).ok());
   }
   ForgetProcessorState(dir.path());
-  Pipeline owner(dir.path());
+  Pipeline owner(dir.path(), /*keep_changelogs=*/true);
   owner.Publish(leadflow::testing::CallEvent("c2", "+79167654321", "op"));
   owner.Drain();
   auto leads = owner.AllLeads();

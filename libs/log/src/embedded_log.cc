@@ -41,9 +41,10 @@ std::string TopicMetaKey(absl::string_view topic) { return absl::StrCat("\x01top
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(
-    store::Database* db, const std::vector<TopicSpec>& topics) {
-  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog(db));
+absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::Database* db,
+                                                               const std::vector<TopicSpec>& topics,
+                                                               bool keep_changelogs) {
+  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog(db, keep_changelogs));
   absl::MutexLock lock(&log->mu_);
   rocksdb::WriteBatch created;
   for (const auto& spec : topics) {

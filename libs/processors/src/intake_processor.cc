@@ -119,11 +119,13 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       resolution.add_claimed_identity_keys(key);
     }
     Apply(resolution, txn);
-    log::OutgoingRecord changelog;
-    changelog.topic = std::string(log::kIntakeStateTopic);
-    changelog.key = event->id();
-    changelog.value = SerializeDeterministic(resolution);
-    txn.Emit(std::move(changelog));
+    if (txn.keeps_changelogs()) {
+      log::OutgoingRecord changelog;
+      changelog.topic = std::string(log::kIntakeStateTopic);
+      changelog.key = event->id();
+      changelog.value = SerializeDeterministic(resolution);
+      txn.Emit(std::move(changelog));
+    }
     log::OutgoingRecord out;
     out.topic = std::string(log::kCommandsTopic);
     out.key = command.lead_id();

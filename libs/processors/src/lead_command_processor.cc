@@ -88,7 +88,7 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
       // Asked again (a retry): the same answer, to whoever asks now.
       v1::CommandOutcome& outcome = pending_.emplace_back();
       LEADFLOW_RETURN_IF_ERROR(ParseProto(*previous, &outcome, "stored outcome"));
-      txn.Emit(OutcomeRecord(outcome, now));
+      if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
       continue;
     }
     LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, StateKey(command.lead_id())));
@@ -127,23 +127,27 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
     pending_.push_back(std::move(outcome));
     if (events.ok() && !events->empty()) {
       // The last event's position is known only once the log assigns it:
-      // the reply is completed then, and the stored outcome rewritten.
+      // the stored outcome (and the reply on the outcomes topic) are
+      // completed then.
       const size_t record_index = txn.records().size() - 1;
-      reply.complete = [this, slot, record_index](const std::vector<log::Position>& positions,
-                                                  log::OutgoingRecord* out) {
+      auto with_position = [this, slot, record_index](const std::vector<log::Position>& positions) {
         auto* position = pending_[slot].mutable_position();
         position->set_topic(positions[record_index].topic);
         position->set_partition(positions[record_index].partition);
         position->set_offset(positions[record_index].offset);
-        out->value = SerializeDeterministic(pending_[slot]);
+        return SerializeDeterministic(pending_[slot]);
       };
-      txn.OnPositions([this, slot, state, outcome_key](const std::vector<log::Position>&,
-                                                       rocksdb::WriteBatch* write_batch) {
-        write_batch->Put(state, outcome_key, SerializeDeterministic(pending_[slot]))
-            .PermitUncheckedError();
-      });
+      reply.complete = [with_position](const std::vector<log::Position>& positions,
+                                       log::OutgoingRecord* out) {
+        out->value = with_position(positions);
+      };
+      txn.OnPositions(
+          [with_position, state, outcome_key](const std::vector<log::Position>& positions,
+                                              rocksdb::WriteBatch* write_batch) {
+            write_batch->Put(state, outcome_key, with_position(positions)).PermitUncheckedError();
+          });
     }
-    txn.Emit(std::move(reply));
+    if (txn.keeps_changelogs()) txn.Emit(std::move(reply));
   }
   return absl::OkStatus();
 }

@@ -204,16 +204,18 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
                                               std::vector<int64_t>& committed) {
   const int64_t next = batch.back().offset + 1;
   ProcessorTransaction txn(db_);
+  txn.keeps_changelogs_ = log_->KeepsChangelogs();
   LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));
   auto is_changelog = [this](const std::string& topic) {
     return std::find(changelogs_.begin(), changelogs_.end(), topic) != changelogs_.end();
   };
-  if (!changelogs_.empty()) {
+  for (auto& record : txn.records_) {
+    if (is_changelog(record.topic)) record.partition = partition;
+  }
+  if (!changelogs_.empty() && txn.keeps_changelogs_) {
     const std::string unit = absl::StrCat(unit_prefix_, ++unit_seq_);
     for (auto& record : txn.records_) {
-      if (!is_changelog(record.topic)) continue;
-      record.partition = partition;
-      record.headers.push_back({std::string(kUnitHeader), unit});
+      if (is_changelog(record.topic)) record.headers.push_back({std::string(kUnitHeader), unit});
     }
     log::OutgoingRecord marker;
     marker.topic = changelogs_.front();

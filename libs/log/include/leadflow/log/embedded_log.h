@@ -20,11 +20,15 @@ class EmbeddedLog final : public Log {
  public:
   // Opens the log on `db` (which must outlive it). Topics are created on
   // first open; reopening with another partition count is refused, because
-  // it would move keys between partitions.
+  // it would move keys between partitions. `keep_changelogs`: have
+  // processors keep changelogs as on a shared log, though no other instance
+  // can take a partition here (tests of restoring from them).
   static absl::StatusOr<std::unique_ptr<EmbeddedLog>> Open(store::Database* db,
-                                                           const std::vector<TopicSpec>& topics);
+                                                           const std::vector<TopicSpec>& topics,
+                                                           bool keep_changelogs = false);
 
   std::string EngineName() const override { return "embedded"; }
+  bool KeepsChangelogs() const override { return keep_changelogs_; }
   int32_t PartitionCount(absl::string_view topic) const override;
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
@@ -49,9 +53,11 @@ class EmbeddedLog final : public Log {
                       absl::Duration timeout) const;
 
  private:
-  explicit EmbeddedLog(store::Database* db) : db_(db) {}
+  EmbeddedLog(store::Database* db, bool keep_changelogs)
+      : db_(db), keep_changelogs_(keep_changelogs) {}
 
   store::Database* const db_;
+  const bool keep_changelogs_;
   mutable absl::Mutex mu_;
   // Topic name → end offset of each partition. Guarded by mu_ (the map's
   // shape is fixed after Open).

@@ -172,6 +172,10 @@ class Log {
   virtual ~Log() = default;
 
   virtual std::string EngineName() const = 0;
+  // Whether processors keep their state restorable from changelog topics:
+  // where other instances can take a partition (Kafka). The embedded log
+  // commits state with the log on one instance, so it needs none.
+  virtual bool KeepsChangelogs() const = 0;
   // 0 for an unknown topic.
   virtual int32_t PartitionCount(absl::string_view topic) const = 0;
 

@@ -34,10 +34,15 @@ class ProcessorTransaction {
   void OnPositions(log::BeforeWrite hook) { hooks_.push_back(std::move(hook)); }
 
   const std::vector<log::OutgoingRecord>& records() const { return records_; }
+  // Whether the log wants changelog records (Log::KeepsChangelogs): a
+  // processor emits records that only serve restoring its state (not its
+  // outputs) only then.
+  bool keeps_changelogs() const { return keeps_changelogs_; }
 
  private:
   friend class ProcessorRunner;
   const store::Database* db_;
+  bool keeps_changelogs_ = true;
   rocksdb::WriteBatchWithIndex batch_;
   std::vector<log::OutgoingRecord> records_;
   std::vector<log::BeforeWrite> hooks_;
