@@ -67,7 +67,9 @@ v1::ServerStatus CollectStatus(const log::Log& log,
       row->set_topic(topic);
       row->set_partition(p);
       row->set_committed_offset(offsets[p]);
-      row->set_end_offset(log.EndOffset(topic, p));
+      // Unknown for now (Kafka unreachable): shown as no lag rather than
+      // failing the whole status.
+      row->set_end_offset(log.EndOffset(topic, p).value_or(consumed[p]));
       row->set_owned(runner->Holds(p));
       row->set_replicated(runner->processor().Replicated());
       if (!row->owned()) {
@@ -78,7 +80,7 @@ v1::ServerStatus CollectStatus(const log::Log& log,
       status.set_total_lag(status.total_lag() + row->lag());
     }
   }
-  status.set_dead_letters(log.EndOffset(log::kDeadLetterTopic, 0));
+  status.set_dead_letters(log.EndOffset(log::kDeadLetterTopic, 0).value_or(0));
   return status;
 }
 

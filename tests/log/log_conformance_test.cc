@@ -142,7 +142,7 @@ TEMPLATE_TEST_CASE("a reader starts at the offsets it is given and can seek back
   }
   const int32_t p = positions[0].partition;
   std::vector<int64_t> start(4, 0);
-  for (int32_t q = 0; q < 4; ++q) start[q] = engine.log->EndOffset("t", q);
+  for (int32_t q = 0; q < 4; ++q) start[q] = *engine.log->EndOffset("t", q);
   start[p] = positions[5].offset;
   auto reader = engine.log->OpenReader("t", start);
   REQUIRE(reader.ok());
@@ -178,13 +178,13 @@ TEMPLATE_TEST_CASE("a drained reader's position reaches the end offset", "", Emb
   size_t got = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (absl::Now() < deadline &&
-         (got < 7 || (*reader)->Position(p) < engine.log->EndOffset("t", p))) {
+         (got < 7 || (*reader)->Position(p) < *engine.log->EndOffset("t", p))) {
     auto records = (*reader)->Poll(100, absl::Milliseconds(50));
     REQUIRE(records.ok());
     got += records->size();
   }
   CHECK(got == 7);
-  CHECK((*reader)->Position(p) == engine.log->EndOffset("t", p));
+  CHECK((*reader)->Position(p) == *engine.log->EndOffset("t", p));
 }
 
 TEMPLATE_TEST_CASE("after a reopen nothing is lost and offsets go on", "", EmbeddedEngine,

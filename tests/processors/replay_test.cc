@@ -120,8 +120,8 @@ TEST_CASE("intake creates one lead per person and attaches repeats") {
   // One instance holds every partition of the embedded log for good: no
   // changelog is kept.
   for (int32_t p = 0; p < 3; ++p) {
-    CHECK(pipeline.log->EndOffset(log::kIntakeStateTopic, p) == 0);
-    CHECK(pipeline.log->EndOffset(log::kOutcomesTopic, p) == 0);
+    CHECK(*pipeline.log->EndOffset(log::kIntakeStateTopic, p) == 0);
+    CHECK(*pipeline.log->EndOffset(log::kOutcomesTopic, p) == 0);
   }
 }
 

@@ -207,12 +207,12 @@ absl::StatusOr<std::vector<Record>> EmbeddedLog::Read(absl::string_view topic, i
   return records;
 }
 
-int64_t EmbeddedLog::EndOffset(absl::string_view topic, int32_t partition) const {
+absl::StatusOr<int64_t> EmbeddedLog::EndOffset(absl::string_view topic, int32_t partition) const {
   absl::MutexLock lock(&mu_);
   auto ends = ends_.find(topic);
-  if (ends == ends_.end() || partition < 0 ||
-      partition >= static_cast<int32_t>(ends->second.size())) {
-    return 0;
+  if (ends == ends_.end()) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  if (partition < 0 || partition >= static_cast<int32_t>(ends->second.size())) {
+    return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
   }
   return ends->second[partition];
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -69,7 +70,16 @@ absl::Status CreateMissingTopics(rd_kafka_t* rk, const std::vector<TopicSpec>& t
       rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
       return absl::InvalidArgumentError(absl::StrCat("topic ", spec.name, ": ", error));
     }
-    if (spec.compacted) rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
+    switch (spec.retention) {
+      case TopicSpec::Retention::kBrokerDefault:
+        break;
+      case TopicSpec::Retention::kForever:
+        rd_kafka_NewTopic_set_config(topic, "retention.ms", "-1");
+        break;
+      case TopicSpec::Retention::kCompacted:
+        rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
+        break;
+    }
     new_topics.push_back(topic);
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
@@ -472,13 +482,32 @@ absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecor
 absl::Status KafkaLog::Abort(absl::Status why) {
   // Aborting makes the transaction's records invisible to read_committed
   // readers; a retriable failure to abort is retried.
+  absl::Status status = absl::InternalError("aborting transaction: gave up after retries");
   for (int attempt = 0; attempt < kTxnAttempts; ++attempt) {
     rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_, Millis(options_.timeout));
-    if (error == nullptr) return why;
-    if (!rd_kafka_error_is_retriable(error)) return FromKafka(error, "aborting transaction");
+    if (error == nullptr) {
+      status = why;
+      break;
+    }
+    if (!rd_kafka_error_is_retriable(error)) {
+      status = FromKafka(error, "aborting transaction");
+      break;
+    }
     rd_kafka_error_destroy(error);
   }
-  return absl::InternalError("aborting transaction: gave up after retries");
+  // The delivery reports of purged records write into the caller's slots:
+  // serve every one before the caller returns and frees them.
+  rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  const absl::Time deadline = absl::Now() + options_.timeout;
+  while (rd_kafka_outq_len(producer_) > 0) {
+    if (absl::Now() > deadline) {
+      // Returning would leave librdkafka writing into freed memory later.
+      std::fprintf(stderr, "leadflowd: kafka: records still in flight after an abort; exiting\n");
+      std::abort();
+    }
+    rd_kafka_poll(producer_, 50);
+  }
+  return status;
 }
 
 absl::Status KafkaLog::Produce(OutgoingRecord& record, void* slot) {
@@ -690,12 +719,13 @@ absl::StatusOr<std::unique_ptr<GroupReader>> KafkaLog::OpenGroupReader(
   return reader;
 }
 
-int64_t KafkaLog::EndOffset(absl::string_view topic, int32_t partition) const {
+absl::StatusOr<int64_t> KafkaLog::EndOffset(absl::string_view topic, int32_t partition) const {
   int64_t low = 0;
   int64_t high = 0;
-  if (rd_kafka_query_watermark_offsets(producer_, std::string(topic).c_str(), partition, &low,
-                                       &high, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return 0;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      producer_, std::string(topic).c_str(), partition, &low, &high, 5000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return FromKafka(err, absl::StrCat("end offset of ", topic, "/", partition));
   }
   return high;
 }

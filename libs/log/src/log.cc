@@ -15,12 +15,13 @@ absl::string_view Record::HeaderValue(absl::string_view name) const {
 }
 
 std::vector<TopicSpec> StandardTopics(int32_t partitions) {
+  using Retention = TopicSpec::Retention;
   return {{std::string(kIntakeTopic), partitions},
           {std::string(kCommandsTopic), partitions},
-          {std::string(kEventsTopic), partitions},
+          {std::string(kEventsTopic), partitions, Retention::kForever},
           {std::string(kFollowupsTopic), partitions},
-          {std::string(kOutcomesTopic), partitions, /*compacted=*/true},
-          {std::string(kIntakeStateTopic), partitions, /*compacted=*/true},
+          {std::string(kOutcomesTopic), partitions, Retention::kCompacted},
+          {std::string(kIntakeStateTopic), partitions, Retention::kCompacted},
           {std::string(kDeadLetterTopic), 1}};
 }
 

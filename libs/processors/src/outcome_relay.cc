@@ -12,7 +12,9 @@ absl::Status OutcomeRelay::Start() {
   const std::string topic(log::kOutcomesTopic);
   std::vector<int64_t> ends(log_->PartitionCount(topic));
   for (int32_t p = 0; p < static_cast<int32_t>(ends.size()); ++p) {
-    ends[p] = log_->EndOffset(topic, p);
+    auto end = log_->EndOffset(topic, p);
+    if (!end.ok()) return end.status();
+    ends[p] = *end;
   }
   auto reader = log_->OpenReader(topic, ends);
   if (!reader.ok()) return reader.status();

@@ -101,10 +101,12 @@ absl::StatusOr<int64_t> ProcessorRunner::StoredOffset(int32_t partition) const {
 
 absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
   LEADFLOW_ASSIGN_OR_RETURN(int64_t input_offset, StoredOffset(partition));
-  const std::string offset_key = log::CommittedOffsetKey(processor_->Name(), topic_, partition);
   // Units whose marker was read. The first changelog is read first, so the
-  // others know which of their records were committed.
+  // others know which of their records were committed. Its checkpoint and
+  // the input offset are written only once every changelog is restored: an
+  // interrupted restore must read those markers again.
   std::set<std::string> complete;
+  std::optional<int64_t> first_checkpoint;
   for (size_t i = 0; i < changelogs_.size(); ++i) {
     const std::string& changelog = changelogs_[i];
     const bool first = i == 0;
@@ -114,14 +116,13 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
     if (stored.has_value() && !absl::SimpleAtoi(*stored, &from)) {
       return absl::DataLossError(absl::StrCat(key, " is corrupt"));
     }
-    const int64_t end = log_->EndOffset(changelog, partition);
+    LEADFLOW_ASSIGN_OR_RETURN(const int64_t end, log_->EndOffset(changelog, partition));
     if (from >= end) continue;
     LEADFLOW_ASSIGN_OR_RETURN(auto reader, log_->OpenPartitionReader(changelog, partition, from));
     // First changelog: the records of the unit being read, held until its
     // marker comes.
     std::vector<log::Record> unit_records;
     std::string unit;
-    int64_t checkpoint = from;
     // On Kafka the reader stops short of a transaction still open (read
     // committed): a dead owner's last transaction is waited out here.
     while (reader->Position(partition) < end) {
@@ -154,15 +155,30 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
           input_offset = std::max(input_offset, resume);
         }
       }
-      // Held records are read again after a crash: the checkpoint stays
-      // before them.
-      checkpoint = unit_records.empty() ? reader->Position(partition) : unit_records.front().offset;
-      txn.Put(processor_->StateFamily(), key, absl::StrCat(checkpoint));
-      txn.Put(processor_->StateFamily(), offset_key, absl::StrCat(input_offset));
+      // Restored state is idempotent to apply again, so it is written as it
+      // comes; later changelogs' checkpoints may move with it.
+      if (!first)
+        txn.Put(processor_->StateFamily(), key, absl::StrCat(reader->Position(partition)));
       LEADFLOW_RETURN_IF_ERROR(db_->Write(txn.batch_.GetWriteBatch()));
     }
+    // Held records (a unit without its marker yet) are read again next time.
+    if (first) {
+      first_checkpoint =
+          unit_records.empty() ? reader->Position(partition) : unit_records.front().offset;
+    }
   }
-  return absl::OkStatus();
+  rocksdb::WriteBatch done;
+  if (first_checkpoint.has_value()) {
+    done.Put(processor_->StateFamily(),
+             ChangelogCheckpointKey(processor_->Name(), changelogs_.front(), partition),
+             absl::StrCat(*first_checkpoint))
+        .PermitUncheckedError();
+  }
+  done.Put(processor_->StateFamily(),
+           log::CommittedOffsetKey(processor_->Name(), topic_, partition),
+           absl::StrCat(input_offset))
+      .PermitUncheckedError();
+  return db_->Write(&done);
 }
 
 absl::StatusOr<std::vector<int64_t>> ProcessorRunner::OnAssigned(

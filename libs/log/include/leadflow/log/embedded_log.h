@@ -42,7 +42,7 @@ class EmbeddedLog final : public Log {
                                                                  int64_t offset) const override;
   absl::StatusOr<std::unique_ptr<GroupReader>> OpenGroupReader(
       absl::string_view topic, absl::string_view group, RebalanceListener* listener) override;
-  int64_t EndOffset(absl::string_view topic, int32_t partition) const override;
+  absl::StatusOr<int64_t> EndOffset(absl::string_view topic, int32_t partition) const override;
 
   // Up to `max_records` records of one partition from offset `from` on.
   absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition, int64_t from,

@@ -66,7 +66,7 @@ class KafkaLog final : public Log {
       absl::string_view topic, absl::string_view group, RebalanceListener* listener) override;
   // The partition's high watermark. Kafka counts transaction markers as
   // offsets, so it can be ahead of the last record by one per transaction.
-  int64_t EndOffset(absl::string_view topic, int32_t partition) const override;
+  absl::StatusOr<int64_t> EndOffset(absl::string_view topic, int32_t partition) const override;
 
  private:
   KafkaLog(store::Database* db, Options options) : db_(db), options_(std::move(options)) {}

@@ -75,8 +75,14 @@ inline OutgoingRecord MakeRecord(std::string topic, std::string key, std::string
 struct TopicSpec {
   std::string name;
   int32_t partitions = 1;
-  // Kafka cleanup.policy=compact: a changelog keyed by what it restores.
-  bool compacted = false;
+  // What Kafka keeps of a topic leadflow creates (the embedded log keeps
+  // everything).
+  enum class Retention {
+    kBrokerDefault,  // input consumed once processed
+    kForever,        // retention.ms=-1: the event log, the source of truth
+    kCompacted,      // cleanup.policy=compact: a changelog keyed by what it restores
+  };
+  Retention retention = Retention::kBrokerDefault;
 };
 
 // The standard topics.
@@ -205,8 +211,10 @@ class Log {
   virtual absl::StatusOr<std::unique_ptr<GroupReader>> OpenGroupReader(
       absl::string_view topic, absl::string_view group, RebalanceListener* listener) = 0;
 
-  // The offset the next record of the partition will get.
-  virtual int64_t EndOffset(absl::string_view topic, int32_t partition) const = 0;
+  // The offset the next record of the partition will get. An error when it
+  // cannot be known now (an unknown topic or partition; Kafka unreachable):
+  // never a guess, since a restore would take it for "nothing to read".
+  virtual absl::StatusOr<int64_t> EndOffset(absl::string_view topic, int32_t partition) const = 0;
 };
 
 }  // namespace leadflow::log
