@@ -720,10 +720,24 @@ absl::StatusOr<std::unique_ptr<GroupReader>> KafkaLog::OpenGroupReader(
 }
 
 absl::StatusOr<int64_t> KafkaLog::EndOffset(absl::string_view topic, int32_t partition) const {
+  const std::string name(topic);
   int64_t low = 0;
   int64_t high = 0;
-  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      producer_, std::string(topic).c_str(), partition, &low, &high, 5000);
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(producer_, name.c_str(), partition, &low, &high, 5000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // The query goes to the leader in the metadata cache, which an idle
+    // producer does not refresh after a leader moves (librdkafka #2535):
+    // refresh it, then ask once more.
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_, name.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (handle != nullptr &&
+        rd_kafka_metadata(producer_, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+    }
+    if (handle != nullptr) rd_kafka_topic_destroy(handle);
+    err = rd_kafka_query_watermark_offsets(producer_, name.c_str(), partition, &low, &high, 5000);
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return FromKafka(err, absl::StrCat("end offset of ", topic, "/", partition));
   }
