@@ -479,6 +479,31 @@ absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecor
   return AppendWithState(std::move(records), &none, nullptr, nullptr);
 }
 
+absl::Status KafkaLog::Commit() {
+  // A retriable commit error leaves the outcome open (the commit may have
+  // happened): commit again, never produce again. Only an error that
+  // requires an abort means nothing was written.
+  for (int attempt = 0;; ++attempt) {
+    rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_, Millis(options_.timeout));
+    if (error == nullptr) {
+      commit_pending_ = false;
+      return absl::OkStatus();
+    }
+    if (rd_kafka_error_txn_requires_abort(error)) {
+      commit_pending_ = false;
+      return Abort(FromKafka(error, "committing transaction"));
+    }
+    if (!rd_kafka_error_is_retriable(error) || attempt + 1 == kTxnAttempts) {
+      // Fatal (the producer is unusable until leadflowd restarts), or still
+      // open after every retry: the caller must not assume either outcome.
+      commit_pending_ = !rd_kafka_error_is_fatal(error);
+      return absl::InternalError(absl::StrCat("committing transaction, outcome unknown: ",
+                                              FromKafka(error, "commit").message()));
+    }
+    rd_kafka_error_destroy(error);
+  }
+}
+
 absl::Status KafkaLog::Abort(absl::Status why) {
   // Aborting makes the transaction's records invisible to read_committed
   // readers; a retriable failure to abort is retried.
@@ -564,6 +589,11 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
   std::vector<Position> positions(records.size());
   {
     absl::MutexLock lock(&txn_mu_);
+    if (commit_pending_) {
+      // The last transaction's outcome is still open; its caller was told
+      // so and will restore from the log whatever it turns out to be.
+      if (absl::Status s = Commit(); !s.ok()) return s;
+    }
     if (!records.empty() || input != nullptr) {
       if (absl::Status s =
               FromKafka(rd_kafka_begin_transaction(producer_), "beginning transaction");
@@ -605,23 +635,7 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
         if (error != nullptr) return Abort(FromKafka(error, "sending offsets to the transaction"));
       }
       if (before_write) before_write(positions, local_state);
-      // A retriable commit error leaves the outcome open (the commit may
-      // have happened): commit again, never produce again. Only an error
-      // that requires an abort means nothing was written.
-      for (int attempt = 0;; ++attempt) {
-        rd_kafka_error_t* error = rd_kafka_commit_transaction(producer_, Millis(options_.timeout));
-        if (error == nullptr) break;
-        if (rd_kafka_error_txn_requires_abort(error)) {
-          return Abort(FromKafka(error, "committing transaction"));
-        }
-        if (!rd_kafka_error_is_retriable(error) || attempt + 1 == kTxnAttempts) {
-          // Fatal, or still open after every retry: the caller must not
-          // assume either outcome.
-          return absl::InternalError(absl::StrCat("committing transaction, outcome unknown: ",
-                                                  FromKafka(error, "commit").message()));
-        }
-        rd_kafka_error_destroy(error);
-      }
+      if (absl::Status s = Commit(); !s.ok()) return s;
     } else if (before_write) {
       before_write(positions, local_state);
     }

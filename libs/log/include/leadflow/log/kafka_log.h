@@ -79,12 +79,17 @@ class KafkaLog final : public Log {
   // With txn_mu_ held.
   absl::Status Produce(OutgoingRecord& record, void* slot);
   absl::Status Abort(absl::Status why);
+  // Commits the open transaction, retrying what may be retried. On an
+  // unknown outcome the transaction stays open (commit_pending_) and the
+  // next append finishes it first, so the producer never stays stuck.
+  absl::Status Commit();
 
   store::Database* const db_;
   const Options options_;
   std::map<std::string, int32_t, std::less<>> partitions_;
   absl::Mutex txn_mu_;  // one transaction at a time on the producer
   rd_kafka_t* producer_ = nullptr;
+  bool commit_pending_ ABSL_GUARDED_BY(txn_mu_) = false;
 };
 
 }  // namespace leadflow::log
