@@ -301,8 +301,10 @@ class KafkaGroupReader final : public GroupReader {
            return rd_kafka_consumer_poll(consumer_, Millis(timeout));
          })) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        // A rebalance inside the batch call may have taken the partition.
-        if (Holds(m->partition)) {
+        // A rebalance inside the batch call may have taken the partition,
+        // or given it back with a later start: a record fetched before
+        // that is below where the partition now starts.
+        if (Holds(m->partition) && m->offset >= next_[m->partition]) {
           out.push_back(ToRecord(topic_, m));
           next_[m->partition] = m->offset + 1;
         }
