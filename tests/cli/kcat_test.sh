@@ -5,7 +5,7 @@
 # from offset 0 sees every domain event.
 set -euo pipefail
 
-: "${LEADFLOWD:?}" "${LEADFLOW_CLI:?}" "${LEADFLOW_DEV_BROKER:?}"
+: "${LEADFLOWD:?}" "${LEADFLOW_CLI:?}" "${LEADFLOW_DEV_BROKER:?}" "${LEADFLOW_DESCRIPTOR_SET:?}"
 command -v kcat >/dev/null || { echo "FAIL: kcat is not installed (deploy/install-deps.sh installs it)"; exit 1; }
 work=$(mktemp -d)
 pids=()
@@ -34,7 +34,7 @@ json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print(
 # (the consumer group's first join takes a few seconds).
 wait_idle() {
   for _ in $(seq 600); do
-    [ "$(lf status | json "d.get('totalLag', 0) + d.get('unownedPartitions', 0)")" = 0 ] && return 0
+    [ "$(lf status | json "int(d.get('totalLag', 0)) + int(d.get('unownedPartitions', 0))")" = 0 ] && return 0
     sleep 0.05
   done
   echo "FAIL: not idle: $(lf status)"
@@ -75,6 +75,13 @@ lf events tail >"$work/tail"
 check "kcat sees every domain event" [ "$(wc -l <"$work/events")" = "$(wc -l <"$work/tail")" ]
 check "events carry CloudEvents headers" grep -q 'ce_type=leadflow.v1.LeadCreated' "$work/events"
 check "four events: two leads, each created and its communication recorded" [ "$(wc -l <"$work/events")" = 4 ]
+
+# Decoded without our code: the shipped descriptor set and protoc. Each
+# partition's first event is the LeadCreated of its first lead.
+kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -c 1 -e -q -f '%s' >"$work/event.bin"
+protoc --descriptor_set_in="$LEADFLOW_DESCRIPTOR_SET" --decode=leadflow.v1.EventEnvelope \
+  <"$work/event.bin" >"$work/event.txt" 2>&1 || true
+check "the descriptor set decodes an event" grep -q 'type: "leadflow.v1.LeadCreated"' "$work/event.txt"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
