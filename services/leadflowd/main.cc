@@ -194,16 +194,30 @@ int Run(const Options& options) {
   std::printf("leadflowd: listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  std::printf("leadflowd: signal %d, shutting down\n", signal_number);
+  // Waits for a stop signal, checking once a second that the log can go on.
+  absl::Status health = absl::OkStatus();
+  const timespec tick{1, 0};
+  while (true) {
+    const int signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (signal_number > 0) {
+      std::printf("leadflowd: signal %d, shutting down\n", signal_number);
+      break;
+    }
+    health = log->Health();
+    if (!health.ok()) {
+      // Its partitions stay stuck while it lives: leave, so the group hands
+      // them to other instances and a supervisor restarts this one.
+      std::printf("leadflowd: %s; shutting down\n", health.ToString().c_str());
+      break;
+    }
+  }
   std::fflush(stdout);
   server->GetHealthCheckService()->SetServingStatus(false);
   event_service.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   for (auto* runner : runners) runner->Stop();
   relay.Stop();
-  return 0;
+  return health.ok() ? 0 : 1;
 }
 
 }  // namespace

@@ -353,6 +353,21 @@ TEST_CASE("kafka: failed and retried produce requests write every record exactly
 namespace leadflow::log {
 namespace {
 
+TEST_CASE("kafka: a producer fenced by the broker reports it, and appends fail") {
+  KafkaEngine engine;
+  REQUIRE(engine.log->Append({Rec("k", "before")}).ok());
+  CHECK(engine.log->Health().ok());
+  // The broker answers the next EndTxn (API key 26) as it answers a
+  // producer whose transactional id another instance has taken over.
+  rd_kafka_mock_push_request_errors(engine.cluster->raw(), 26, 1,
+                                    RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+  CHECK_FALSE(engine.log->Append({Rec("k", "fenced")}).ok());
+  const absl::Status health = engine.log->Health();
+  CHECK(health.code() == absl::StatusCode::kUnavailable);
+  CHECK(health.message().find("FENCED") != absl::string_view::npos);
+  CHECK_FALSE(engine.log->Append({Rec("k", "after")}).ok());
+}
+
 TEST_CASE("kafka: under broker faults during a load nothing is lost or doubled") {
   KafkaEngine engine;
   rd_kafka_mock_cluster_t* mock = engine.cluster->raw();

@@ -481,6 +481,14 @@ absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecor
   return AppendWithState(std::move(records), &none, nullptr, nullptr);
 }
 
+absl::Status KafkaLog::Health() const {
+  char reason[512] = {};
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(producer_, reason, sizeof(reason));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("kafka producer failed for good (", rd_kafka_err2name(err), "): ", reason));
+}
+
 absl::Status KafkaLog::Commit() {
   // A retriable commit error leaves the outcome open (the commit may have
   // happened): commit again, never produce again. Only an error that

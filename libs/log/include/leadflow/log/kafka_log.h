@@ -51,6 +51,7 @@ class KafkaLog final : public Log {
 
   std::string EngineName() const override { return "kafka"; }
   bool KeepsChangelogs() const override { return true; }
+  absl::Status Health() const override;
   int32_t PartitionCount(absl::string_view topic) const override;
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,

@@ -182,6 +182,11 @@ class Log {
   // where other instances can take a partition (Kafka). The embedded log
   // commits state with the log on one instance, so it needs none.
   virtual bool KeepsChangelogs() const = 0;
+  // Not OK once the engine cannot go on in this process (Kafka: a fatal
+  // producer error, e.g. fenced by another instance with its transactional
+  // id). Appends fail from then on; the process should exit so that its
+  // partitions move to other instances and a supervisor restarts it.
+  virtual absl::Status Health() const { return absl::OkStatus(); }
   // 0 for an unknown topic.
   virtual int32_t PartitionCount(absl::string_view topic) const = 0;
 
