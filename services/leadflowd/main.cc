@@ -152,7 +152,7 @@ int Run(const Options& options) {
   for (auto* runner : runners) {
     if (auto s = runner->Init(); !s.ok()) return Fail(s);
   }
-  projection.Restore(projection_runner.CommittedOffsets());
+  projection.ResumeFrom(projection_runner.CommittedOffsets());
   if (auto s = relay.Start(); !s.ok()) return Fail(s);
 
   SystemClock clock;

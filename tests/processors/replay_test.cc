@@ -48,9 +48,9 @@ struct Pipeline {
 
   void PublishRaw(const std::string& key, const std::string& value,
                   std::vector<log::Header> headers = {}) {
-    REQUIRE(log->Append({log::MakeRecord(std::string(log::kIntakeTopic), key, value,
-                                         std::move(headers))})
-                .ok());
+    auto appended = log->Append(
+        {log::MakeRecord(std::string(log::kIntakeTopic), key, value, std::move(headers))});
+    REQUIRE(appended.ok());
   }
 
   // Runs every processor until none has work.

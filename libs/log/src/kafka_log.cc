@@ -556,9 +556,10 @@ absl::Status KafkaLog::Produce(OutgoingRecord& record, void* slot) {
                                 : PartitionForKey(record.key, PartitionCount(record.topic));
   rd_kafka_resp_err_t err;
   while (true) {
-// librdkafka's RD_KAFKA_V_* macros are C casts.
+// librdkafka's RD_KAFKA_V_* macros are C casts in GNU statement expressions.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
+#pragma GCC diagnostic ignored "-Wpedantic"
     err = rd_kafka_producev(
         producer_, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()),

@@ -52,7 +52,7 @@ void LeadProjection::AfterCommit(int32_t partition, int64_t next_offset,
   applied_[partition] = next_offset;
 }
 
-void LeadProjection::Restore(std::vector<int64_t> applied) {
+void LeadProjection::ResumeFrom(std::vector<int64_t> applied) {
   absl::MutexLock lock(&mu_);
   applied_ = std::move(applied);
 }

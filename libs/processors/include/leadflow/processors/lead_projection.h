@@ -28,7 +28,7 @@ class LeadProjection final : public Processor {
                    const std::vector<log::Position>& outputs) override;
 
   // Sets the applied offsets after the runner read them at start.
-  void Restore(std::vector<int64_t> applied);
+  void ResumeFrom(std::vector<int64_t> applied);
   // Waits until the record at `offset` of `partition` is applied, or
   // `deadline`. Returns whether it was.
   bool WaitForApplied(int32_t partition, int64_t offset, absl::Time deadline) const;

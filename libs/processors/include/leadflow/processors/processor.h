@@ -97,7 +97,7 @@ class ProcessorRunner : private log::RebalanceListener {
  public:
   ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
                   size_t max_batch = 1000);
-  ~ProcessorRunner();
+  ~ProcessorRunner() override;
 
   // Reads the committed offsets and opens the reader there. Call before
   // Start / RunOnce.
