@@ -379,6 +379,27 @@ int main(int argc, char** argv) {
     rc = Unary(*LeadStub(common), &v1::LeadService::Stub::GetLead, request, common.timeout);
   });
 
+  auto* timeline = leads->add_subcommand(
+      "timeline", "A lead's history, oldest first: one event (who, when, why) per line");
+  timeline->add_option("id", lead_id, "Lead id or leads/{id}")->required();
+  timeline->callback([&] {
+    v1::ListLeadTimelineRequest request;
+    request.set_name(LeadName(lead_id));
+    request.set_page_size(1000);
+    auto stub = LeadStub(common);
+    do {
+      v1::ListLeadTimelineResponse response;
+      auto ctx = Context(common.timeout);
+      grpc::Status status = stub->ListLeadTimeline(ctx.get(), request, &response);
+      if (!status.ok()) {
+        rc = Report(status);
+        return;
+      }
+      for (const auto& event : response.events()) Print(event);
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+  });
+
   std::string new_status, request_id;
   int64_t expected_version = -1;
   auto* set_status = leads->add_subcommand("set-status", "Move a lead to a status");

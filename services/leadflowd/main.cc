@@ -137,7 +137,8 @@ int Run(const Options& options) {
   processors::LeadCommandProcessor commands(db->get(), &outcomes, config,
                                             log->PartitionCount(log::kCommandsTopic));
   processors::OutcomeRelay relay(log.get(), &outcomes);
-  processors::LeadProjection projection(db->get(), &leads);
+  processors::TimelineReadModel timeline(db->get());
+  processors::LeadProjection projection(db->get(), &leads, &timeline);
 
   if (options.rebuild_read_models) {
     // The read model is derived: drop it with its offsets and fold the log again.
@@ -161,6 +162,7 @@ int Run(const Options& options) {
   context.db = db->get();
   context.leads = &leads;
   context.projection = &projection;
+  context.timeline = &timeline;
   context.outcomes = &outcomes;
   context.clock = &clock;
   context.config = config;

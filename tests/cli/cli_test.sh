@@ -70,5 +70,14 @@ partition=$(lf leads set-status "$call_lead" PROCESSED | json "d['position'].get
 lf events tail --from "$partition:0" --limit 1 >"$work/one"
 check "tail --limit" [ "$(wc -l <"$work/one")" = 1 ]
 
+# The call's lead: created, call recorded, form attached, anna notified,
+# moved twice.
+wait_idle
+lf leads timeline "$call_lead" >"$work/timeline"
+check "timeline: every event of the lead" [ "$(wc -l <"$work/timeline")" = 6 ]
+check "timeline starts with the creation" [ "$(head -1 "$work/timeline" | json "d['type']")" = leadflow.v1.LeadCreated ]
+check "timeline ends with the last move" [ "$(tail -1 "$work/timeline" | json "d['type']")" = leadflow.v1.LeadStatusChanged ]
+check "timeline names who did it" [ "$(head -1 "$work/timeline" | json "d['actor']")" = intake ]
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

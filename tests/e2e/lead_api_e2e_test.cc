@@ -121,6 +121,57 @@ TEST_CASE("update with a field mask, with and without the right expected version
   CHECK(lead.version() == 2);
 }
 
+TEST_CASE("a lead's timeline says who did what, in order, and why") {
+  Fixture f;
+  auto created = f.Create("t-1", "+79167000010");
+  const std::string name = created.lead().name();
+  v1::LeadCommandResponse response;
+  v1::ChangeLeadStatusRequest move;
+  move.set_name(name);
+  move.set_status_id("IN_PROCESS");
+  move.set_actor("boris");
+  move.set_request_id("move-1");
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ChangeLeadStatus(ctx.get(), move, &response).ok());
+  }
+  v1::MarkLeadJunkRequest junk;
+  junk.set_name(name);
+  junk.set_reason(v1::JUNK_REASON_SPAM);
+  junk.set_actor("vera");
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->MarkLeadJunk(ctx.get(), junk, &response).ok());
+  }
+  v1::ListLeadTimelineRequest request;
+  request.set_name(name);
+  *request.mutable_min_position() = response.position();  // read your own writes
+  v1::ListLeadTimelineResponse timeline;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ListLeadTimeline(ctx.get(), request, &timeline).ok());
+  }
+  REQUIRE(timeline.events_size() == 3);
+  CHECK(timeline.events(0).type() == "leadflow.v1.LeadCreated");
+  CHECK(timeline.events(1).type() == "leadflow.v1.LeadStatusChanged");
+  CHECK(timeline.events(1).actor() == "boris");
+  CHECK(timeline.events(2).type() == "leadflow.v1.LeadMarkedJunk");
+  CHECK(timeline.events(2).actor() == "vera");
+  for (int i = 0; i < 3; ++i) {
+    CHECK(timeline.events(i).aggregate_version() == i + 1);
+    CHECK_FALSE(timeline.events(i).causation_id().empty());
+  }
+  CHECK(timeline.events(1).causation_id() != timeline.events(2).causation_id());
+  CHECK(timeline.next_page_token().empty());
+
+  request.set_name("leads/no-such-lead");
+  request.clear_min_position();
+  auto ctx = Deadline();
+  grpc::Status missing = f.leads->ListLeadTimeline(ctx.get(), request, &timeline);
+  CHECK(missing.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(missing.error_message() == "name: lead no-such-lead does not exist");
+}
+
 TEST_CASE("status changes, assignment and junk, with terminal statuses refusing moves") {
   Fixture f;
   auto created = f.Create("r-3", "+79167000004");

@@ -52,7 +52,8 @@ struct KafkaPipeline {
     intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), domain::DomainConfig());
     commands = std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig(),
                                                       kPartitions);
-    projection = std::make_unique<LeadProjection>(db.get(), leads.get());
+    timeline = std::make_unique<TimelineReadModel>(db.get());
+    projection = std::make_unique<LeadProjection>(db.get(), leads.get(), timeline.get());
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p));
       REQUIRE(runners.back()->Init().ok());
@@ -113,6 +114,7 @@ struct KafkaPipeline {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<log::KafkaLog> log;
   std::unique_ptr<LeadReadModel> leads;
+  std::unique_ptr<TimelineReadModel> timeline;
   CommandOutcomes outcomes;
   std::unique_ptr<IntakeProcessor> intake;
   std::unique_ptr<LeadCommandProcessor> commands;

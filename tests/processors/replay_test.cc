@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/channel_event_rules.h"
+#include "leadflow/domain/field_error.h"
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/lead_command_processor.h"
@@ -33,7 +34,8 @@ struct Pipeline {
     intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), domain::DomainConfig());
     commands =
         std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig(), 3);
-    projection = std::make_unique<LeadProjection>(db.get(), leads.get());
+    timeline = std::make_unique<TimelineReadModel>(db.get());
+    projection = std::make_unique<LeadProjection>(db.get(), leads.get(), timeline.get());
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p, 64));
       REQUIRE(runners.back()->Init().ok());
@@ -78,6 +80,7 @@ struct Pipeline {
   std::unique_ptr<store::Database> db;
   std::unique_ptr<log::EmbeddedLog> log;
   std::unique_ptr<LeadReadModel> leads;
+  std::unique_ptr<TimelineReadModel> timeline;
   CommandOutcomes outcomes;
   std::unique_ptr<IntakeProcessor> intake;
   std::unique_ptr<LeadCommandProcessor> commands;
@@ -152,6 +155,46 @@ TEST_CASE("rebuilding the read model from the event log gives identical bytes") 
   auto rebuilt = pipeline.leads->Dump();
   REQUIRE(rebuilt.ok());
   CHECK(*rebuilt == *live);
+}
+
+TEST_CASE("a lead's timeline lists its events in order, with actor and cause, page by page") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  PublishScenario(pipeline);
+  pipeline.Drain();
+  auto ids = pipeline.leads->FindByIdentity("phone:+79161000000");
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 1);
+  // call-0 created it; form-0 attached to it (call-0 again changed nothing).
+  std::vector<v1::EventEnvelope> events;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = pipeline.timeline->List("lead", ids->front(), 2, token);
+    REQUIRE(page.ok());
+    for (auto& event : page->events) events.push_back(std::move(event));
+    token = page->next_page_token;
+    ++pages;
+  } while (!token.empty());
+  REQUIRE(events.size() == 4);
+  CHECK(pages == 2);
+  const std::vector<std::string> types = {
+      "leadflow.v1.LeadCreated", "leadflow.v1.CommunicationRecorded",
+      "leadflow.v1.CommunicationRecorded", "leadflow.v1.ResponsibleNotified"};
+  for (size_t i = 0; i < events.size(); ++i) {
+    CHECK(events[i].type() == types[i]);
+    CHECK(events[i].aggregate_version() == static_cast<int64_t>(i) + 1);
+    CHECK(events[i].actor() == "intake");
+  }
+  CHECK(events[0].causation_id() == "call-0");
+  CHECK(events[2].causation_id() == "form-0");
+
+  auto bad = pipeline.timeline->List("lead", ids->front(), 2, "not-a-token");
+  CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(domain::FieldOf(bad.status()) == "page_token");
+  auto none = pipeline.timeline->List("lead", "no-such-lead", 0, "");
+  REQUIRE(none.ok());
+  CHECK(none->events.empty());
 }
 
 TEST_CASE("undecodable and invalid intake records go to the dead-letter topic with a reason") {

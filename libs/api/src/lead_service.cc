@@ -208,6 +208,26 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
+                                               const v1::ListLeadTimelineRequest* request,
+                                               v1::ListLeadTimelineResponse* response) {
+  auto lead_id = LeadIdFromName(request->name(), "name");
+  if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
+  if (auto s = AwaitPosition(ctx, request->min_position(), request->has_min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto page =
+      context_->timeline->List("lead", *lead_id, request->page_size(), request->page_token());
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  if (page->events.empty() && request->page_token().empty()) {
+    return ToGrpcStatus(domain::FieldError(absl::StatusCode::kNotFound, "name",
+                                           absl::StrCat("lead ", *lead_id, " does not exist")));
+  }
+  for (auto& event : page->events) *response->add_events() = std::move(event);
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
 grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* ctx,
                                          const v1::UpdateLeadRequest* request,
                                          v1::LeadCommandResponse* response) {

@@ -8,8 +8,9 @@
 
 namespace leadflow::processors {
 
-LeadProjection::LeadProjection(const store::Database* db, const LeadReadModel* model)
-    : db_(db), model_(model) {}
+LeadProjection::LeadProjection(const store::Database* db, const LeadReadModel* model,
+                               const TimelineReadModel* timeline)
+    : db_(db), model_(model), timeline_(timeline) {}
 
 absl::Status LeadProjection::Process(const std::vector<log::Record>& batch,
                                      ProcessorTransaction& txn) {
@@ -41,6 +42,7 @@ absl::Status LeadProjection::Process(const std::vector<log::Record>& batch,
     }
     v1::Lead after = domain::EvolveLead(before.value_or(v1::Lead()), event);
     model_->Stage(txn, before.has_value() ? &*before : nullptr, after);
+    timeline_->Stage(txn, event, record.value);
   }
   return absl::OkStatus();
 }

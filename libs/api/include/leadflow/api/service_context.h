@@ -10,6 +10,7 @@
 #include "leadflow/processors/command_outcomes.h"
 #include "leadflow/processors/lead_projection.h"
 #include "leadflow/processors/lead_read_model.h"
+#include "leadflow/processors/timeline_read_model.h"
 #include "leadflow/store/database.h"
 #include "leadflow/v1/service.pb.h"
 
@@ -21,6 +22,7 @@ struct ServiceContext {
   const store::Database* db = nullptr;
   const processors::LeadReadModel* leads = nullptr;
   const processors::LeadProjection* projection = nullptr;
+  const processors::TimelineReadModel* timeline = nullptr;
   processors::CommandOutcomes* outcomes = nullptr;
   const Clock* clock = nullptr;
   domain::DomainConfig config;

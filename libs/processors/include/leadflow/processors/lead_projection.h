@@ -7,16 +7,19 @@
 #include "absl/time/time.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/processor.h"
+#include "leadflow/processors/timeline_read_model.h"
 
 namespace leadflow::processors {
 
 // Folds lead events into the read model with the same domain::EvolveLead the
 // command side uses, so a rebuilt read model equals the live one byte for
-// byte. Its offsets live in `views` beside the read model. An event whose
-// version the model already has is skipped (idempotent).
+// byte. Each applied event also goes to the lead's timeline. Its offsets
+// live in `views` beside the read model. An event whose version the model
+// already has is skipped (idempotent).
 class LeadProjection final : public Processor {
  public:
-  LeadProjection(const store::Database* db, const LeadReadModel* model);
+  LeadProjection(const store::Database* db, const LeadReadModel* model,
+                 const TimelineReadModel* timeline);
 
   std::string Name() const override { return "lead-projection"; }
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
@@ -38,6 +41,7 @@ class LeadProjection final : public Processor {
  private:
   const store::Database* db_;
   const LeadReadModel* model_;
+  const TimelineReadModel* timeline_;
   mutable absl::Mutex mu_;
   std::vector<int64_t> applied_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> skipped_{0};
