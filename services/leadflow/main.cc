@@ -430,6 +430,21 @@ int main(int argc, char** argv) {
     rc = Unary(*LeadStub(common), &v1::LeadService::Stub::AssignLead, request, common.timeout);
   });
 
+  std::string reopen_reason, reopen_status, actor = "cli";
+  auto* reopen = leads->add_subcommand("reopen", "Take a junk lead back into work (supervisors)");
+  reopen->add_option("id", lead_id)->required();
+  reopen->add_option("--reason", reopen_reason, "Why it is not junk")->required();
+  reopen->add_option("--status", reopen_status, "An in-progress status (default: the first)");
+  reopen->add_option("--actor", actor, "Who does it: a supervisor's user id")->required();
+  reopen->callback([&] {
+    v1::ReopenLeadRequest request;
+    request.set_name(LeadName(lead_id));
+    request.set_reason(reopen_reason);
+    request.set_status_id(reopen_status);
+    request.set_actor(actor);
+    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::ReopenLead, request, common.timeout);
+  });
+
   std::string junk_reason, junk_text;
   auto* junk = leads->add_subcommand("junk", "Mark a lead junk");
   junk->add_option("id", lead_id)->required();

@@ -38,6 +38,7 @@ struct Options {
   std::string listen = "127.0.0.1:50051";
   int partitions = 4;
   std::string default_region = "RU";
+  std::vector<std::string> supervisors;
   bool sync_writes = true;
   bool rebuild_read_models = false;
   // Kafka engine when set.
@@ -131,6 +132,7 @@ int Run(const Options& options) {
 
   domain::DomainConfig config;
   config.default_region = options.default_region;
+  config.supervisors = options.supervisors;
   processors::LeadReadModel leads(db->get());
   processors::CommandOutcomes outcomes;
   processors::IntakeProcessor intake(db->get(), &leads, config);
@@ -235,6 +237,9 @@ int main(int argc, char** argv) {
                  "Partitions per topic (fixed once the data dir exists)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  app.add_option("--supervisors", options.supervisors,
+                 "User ids allowed to reopen junk leads (comma-separated)")
+      ->delimiter(',');
   app.add_option("--default-region", options.default_region,
                  "Region of phone numbers written without a country code (ISO 3166)")
       ->capture_default_str();

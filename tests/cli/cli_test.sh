@@ -12,7 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 >"$work/out" 2>&1 &
+"$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --supervisors sveta >"$work/out" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q 'listening on' "$work/out" && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/out")
@@ -78,6 +78,11 @@ check "timeline: every event of the lead" [ "$(wc -l <"$work/timeline")" = 6 ]
 check "timeline starts with the creation" [ "$(head -1 "$work/timeline" | json "d['type']")" = leadflow.v1.LeadCreated ]
 check "timeline ends with the last move" [ "$(tail -1 "$work/timeline" | json "d['type']")" = leadflow.v1.LeadStatusChanged ]
 check "timeline names who did it" [ "$(head -1 "$work/timeline" | json "d['actor']")" = intake ]
+
+# A supervisor takes the junk mail lead back; anyone else is refused.
+if lf leads reopen "$mail_lead" --reason "a real buyer" --actor boris 2>"$work/err"; then check "only supervisors reopen" false; fi
+check "a non-supervisor is PERMISSION_DENIED" grep -q "PERMISSION_DENIED: actor: 'boris' is not a supervisor" "$work/err"
+check "a supervisor reopens" [ "$(lf leads reopen "$mail_lead" --reason "a real buyer" --actor sveta | json "d['lead']['statusId']")" = NEW ]
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

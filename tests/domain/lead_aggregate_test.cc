@@ -211,6 +211,51 @@ TEST_CASE("junk needs a reason and goes through MarkLeadJunk") {
   CHECK(junked.junk_reason() == v1::JUNK_REASON_WRONG_NUMBER);
 }
 
+TEST_CASE("only a supervisor reopens a junk lead, with a reason, into an in-progress status") {
+  DomainConfig config;
+  config.supervisors = {"sveta"};
+  v1::Lead lead = Created();
+  v1::LeadCommand junk = Command("c-junk");
+  junk.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_SPAM);
+  const v1::Lead junked = Apply(&lead, junk);
+  auto decide = [&](const v1::Lead& current, const std::string& actor, const std::string& reason,
+                    const std::string& status) {
+    v1::LeadCommand reopen = Command("c-reopen");
+    reopen.set_actor(actor);
+    reopen.mutable_reopen_lead()->set_reason(reason);
+    reopen.mutable_reopen_lead()->set_status_id(status);
+    return DecideLead(&current, reopen, config);
+  };
+
+  auto not_supervisor = decide(junked, "alice", "called back", "");
+  CHECK(not_supervisor.status().code() == absl::StatusCode::kPermissionDenied);
+  CHECK(FieldOf(not_supervisor.status()) == "actor");
+  CHECK(FieldOf(decide(junked, "sveta", "", "").status()) == "reason");
+  CHECK(FieldOf(decide(junked, "sveta", "called back", "NOPE").status()) == "status_id");
+  CHECK(FieldOf(decide(junked, "sveta", "called back", "CONVERTED").status()) == "status_id");
+  auto open_lead = decide(lead, "sveta", "called back", "");
+  CHECK(open_lead.status().code() == absl::StatusCode::kFailedPrecondition);
+
+  auto events = decide(junked, "sveta", "it was a real customer", "");
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 1);
+  const auto& reopened = (*events)[0];
+  CHECK(reopened.type() == "leadflow.v1.LeadReopened");
+  CHECK(reopened.actor() == "sveta");
+  CHECK(reopened.lead_reopened().from_status_id() == "JUNK");
+  CHECK(reopened.lead_reopened().to_status_id() == "NEW");
+  CHECK(reopened.lead_reopened().previous_reason() == v1::JUNK_REASON_SPAM);
+  const v1::Lead back = EvolveLead(junked, reopened);
+  CHECK(back.status_id() == "NEW");
+  CHECK(back.status_semantic() == v1::STATUS_SEMANTIC_IN_PROGRESS);
+  CHECK(back.junk_reason() == v1::JUNK_REASON_UNSPECIFIED);
+  CHECK(back.version() == junked.version() + 1);
+
+  auto into = decide(junked, "sveta", "wrong call", "IN_PROCESS");
+  REQUIRE(into.ok());
+  CHECK(EvolveLead(junked, (*into)[0]).status_id() == "IN_PROCESS");
+}
+
 TEST_CASE("terminal statuses refuse every further change") {
   v1::Lead lead = Created();
   v1::LeadCommand convert = Command("c-conv");

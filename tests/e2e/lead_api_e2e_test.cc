@@ -18,7 +18,8 @@ using testing::ServerProcess;
 using testing::TempDir;
 
 struct Fixture {
-  Fixture() : server(dir.Sub("data")) {
+  explicit Fixture(std::vector<std::string> server_args = {})
+      : server(dir.Sub("data"), std::move(server_args)) {
     server.Start();
     channel = server.Channel();
     leads = v1::LeadService::NewStub(channel);
@@ -170,6 +171,49 @@ TEST_CASE("a lead's timeline says who did what, in order, and why") {
   grpc::Status missing = f.leads->ListLeadTimeline(ctx.get(), request, &timeline);
   CHECK(missing.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(missing.error_message() == "name: lead no-such-lead does not exist");
+}
+
+TEST_CASE("a supervisor reopens a junk lead; anyone else is refused, naming the actor") {
+  Fixture f({"--supervisors", "sveta,igor"});
+  auto created = f.Create("j-1", "+79167000020");
+  v1::MarkLeadJunkRequest junk;
+  junk.set_name(created.lead().name());
+  junk.set_reason(v1::JUNK_REASON_WRONG_NUMBER);
+  v1::LeadCommandResponse response;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->MarkLeadJunk(ctx.get(), junk, &response).ok());
+  }
+  v1::ReopenLeadRequest reopen;
+  reopen.set_name(created.lead().name());
+  reopen.set_reason("the number was right after all");
+  reopen.set_actor("boris");
+  {
+    auto ctx = Deadline();
+    grpc::Status refused = f.leads->ReopenLead(ctx.get(), reopen, &response);
+    CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    CHECK(refused.error_message().find("actor: 'boris' is not a supervisor") == 0);
+  }
+  reopen.set_actor("igor");
+  reopen.set_status_id("IN_PROCESS");
+  {
+    auto ctx = Deadline();
+    grpc::Status status = f.leads->ReopenLead(ctx.get(), reopen, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+  }
+  CHECK(response.lead().status_id() == "IN_PROCESS");
+  CHECK(response.lead().junk_reason() == v1::JUNK_REASON_UNSPECIFIED);
+  v1::ListLeadTimelineRequest request;
+  request.set_name(created.lead().name());
+  *request.mutable_min_position() = response.position();
+  v1::ListLeadTimelineResponse timeline;
+  auto ctx = Deadline();
+  REQUIRE(f.leads->ListLeadTimeline(ctx.get(), request, &timeline).ok());
+  REQUIRE(timeline.events_size() == 3);
+  CHECK(timeline.events(2).type() == "leadflow.v1.LeadReopened");
+  CHECK(timeline.events(2).actor() == "igor");
+  CHECK(timeline.events(2).lead_reopened().reason() == "the number was right after all");
 }
 
 TEST_CASE("status changes, assignment and junk, with terminal statuses refusing moves") {

@@ -266,4 +266,14 @@ grpc::Status LeadServiceImpl::MarkLeadJunk(grpc::ServerContext* ctx,
   return Submit(ctx, *std::move(command), response);
 }
 
+grpc::Status LeadServiceImpl::ReopenLead(grpc::ServerContext* ctx,
+                                         const v1::ReopenLeadRequest* request,
+                                         v1::LeadCommandResponse* response) {
+  auto command = CommandFor(*request, request->name(), "name");
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  command->mutable_reopen_lead()->set_status_id(request->status_id());
+  command->mutable_reopen_lead()->set_reason(request->reason());
+  return Submit(ctx, *std::move(command), response);
+}
+
 }  // namespace leadflow::api

@@ -242,6 +242,39 @@ absl::Status DecideMarkJunk(const v1::Lead& current, const v1::LeadCommand& comm
   return absl::OkStatus();
 }
 
+absl::Status DecideReopen(const v1::Lead& current, const v1::LeadCommand& command,
+                          const DomainConfig& config, EventSink& sink) {
+  const auto& reopen = command.reopen_lead();
+  if (std::find(config.supervisors.begin(), config.supervisors.end(), command.actor()) ==
+      config.supervisors.end()) {
+    return FieldError(absl::StatusCode::kPermissionDenied, "actor",
+                      absl::StrCat("'", command.actor(),
+                                   "' is not a supervisor: only supervisors "
+                                   "reopen junk leads"));
+  }
+  if (reopen.reason().empty()) return InvalidField("reason", "required: why it is not junk");
+  const LeadStatusDefinition* target = reopen.status_id().empty()
+                                           ? &config.pipeline.Initial()
+                                           : config.pipeline.Find(reopen.status_id());
+  if (target == nullptr) {
+    return InvalidField("status_id", absl::StrCat("unknown status '", reopen.status_id(), "'"));
+  }
+  if (target->semantic != v1::STATUS_SEMANTIC_IN_PROGRESS) {
+    return InvalidField("status_id",
+                        absl::StrCat("'", target->id, "' is not an in-progress status"));
+  }
+  if (current.status_semantic() != v1::STATUS_SEMANTIC_FAILURE) {
+    return FieldError(absl::StatusCode::kFailedPrecondition, "name",
+                      absl::StrCat("lead ", current.lead_id(), " is not junk"));
+  }
+  auto* reopened = sink.Add().mutable_lead_reopened();
+  reopened->set_from_status_id(current.status_id());
+  reopened->set_to_status_id(target->id);
+  reopened->set_previous_reason(current.junk_reason());
+  reopened->set_reason(reopen.reason());
+  return absl::OkStatus();
+}
+
 absl::Status DecideRecordCommunication(const v1::Lead& current, const v1::LeadCommand& command,
                                        EventSink& sink) {
   const auto& record = command.record_communication();
@@ -331,6 +364,9 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideLead(const v1::Lead* curren
     case v1::LeadCommand::kRecordCommunication:
       status = DecideRecordCommunication(*current, command, sink);
       break;
+    case v1::LeadCommand::kReopenLead:
+      status = DecideReopen(*current, command, config, sink);
+      break;
     case v1::LeadCommand::COMMAND_NOT_SET:
       status = InvalidField("command", "required");
       break;
@@ -368,6 +404,12 @@ v1::Lead EvolveLead(v1::Lead lead, const v1::EventEnvelope& event) {
       lead.set_status_semantic(v1::STATUS_SEMANTIC_FAILURE);
       lead.set_junk_reason(event.lead_marked_junk().reason());
       lead.set_junk_text(event.lead_marked_junk().text());
+      break;
+    case v1::EventEnvelope::kLeadReopened:
+      lead.set_status_id(event.lead_reopened().to_status_id());
+      lead.set_status_semantic(v1::STATUS_SEMANTIC_IN_PROGRESS);
+      lead.clear_junk_reason();
+      lead.clear_junk_text();
       break;
     case v1::EventEnvelope::kCommunicationRecorded:
       lead.set_communication_count(lead.communication_count() + 1);

@@ -29,6 +29,8 @@ class LeadServiceImpl final : public v1::LeadService::Service {
                                 v1::LeadCommandResponse* response) override;
   grpc::Status AssignLead(grpc::ServerContext* ctx, const v1::AssignLeadRequest* request,
                           v1::LeadCommandResponse* response) override;
+  grpc::Status ReopenLead(grpc::ServerContext* ctx, const v1::ReopenLeadRequest* request,
+                          v1::LeadCommandResponse* response) override;
   grpc::Status MarkLeadJunk(grpc::ServerContext* ctx, const v1::MarkLeadJunkRequest* request,
                             v1::LeadCommandResponse* response) override;
 

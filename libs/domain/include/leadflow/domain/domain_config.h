@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "leadflow/domain/lead_pipeline.h"
 
@@ -11,6 +12,8 @@ struct DomainConfig {
   LeadPipeline pipeline = LeadPipeline::Default();
   // Region for phone numbers written without a country code (ISO 3166).
   std::string default_region = "RU";
+  // Users who may reopen junk leads. Empty: nobody may.
+  std::vector<std::string> supervisors;
 };
 
 }  // namespace leadflow::domain
