@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libgrpc++-dev libgrpc-dev
-  librocksdb-dev librdkafka-dev libabsl-dev libphonenumber-dev libxxhash-dev
+  librocksdb-dev librdkafka-dev libabsl-dev libphonenumber-dev libxxhash-dev libicu-dev
   libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   catch2 libbenchmark-dev clang-format clang-tidy kcat
 )

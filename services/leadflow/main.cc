@@ -430,6 +430,29 @@ int main(int argc, char** argv) {
     rc = Unary(*LeadStub(common), &v1::LeadService::Stub::AssignLead, request, common.timeout);
   });
 
+  std::string dup_phone, dup_email, dup_name, dup_company;
+  auto* duplicates = leads->add_subcommand(
+      "duplicates", "Leads that may be the same person, one JSON object per line");
+  duplicates->add_option("--phone", dup_phone);
+  duplicates->add_option("--email", dup_email);
+  duplicates->add_option("--name", dup_name, "With --company");
+  duplicates->add_option("--company", dup_company, "With --name");
+  duplicates->callback([&] {
+    v1::FindDuplicateLeadsRequest request;
+    request.set_phone(dup_phone);
+    request.set_email(dup_email);
+    request.set_name(dup_name);
+    request.set_company_title(dup_company);
+    v1::FindDuplicateLeadsResponse response;
+    auto ctx = Context(common.timeout);
+    grpc::Status status = LeadStub(common)->FindDuplicateLeads(ctx.get(), request, &response);
+    if (!status.ok()) {
+      rc = Report(status);
+      return;
+    }
+    for (const auto& duplicate : response.duplicates()) Print(duplicate);
+  });
+
   std::string reopen_reason, reopen_status, actor = "cli";
   auto* reopen = leads->add_subcommand("reopen", "Take a junk lead back into work (supervisors)");
   reopen->add_option("id", lead_id)->required();

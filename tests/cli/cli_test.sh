@@ -49,6 +49,7 @@ call_lead=$(lf leads list --source call | json "d['leadId']")
 check "the call's lead belongs to the operator" [ "$(lf leads get "$call_lead" | json "d['responsibleId']")" = anna ]
 check "the repeat was recorded" [ "$(lf leads get "$call_lead" | json "d['communicationCount']")" = 2 ]
 check "filter by responsible" [ "$(lf leads list --responsible anna | wc -l)" = 1 ]
+check "duplicates by phone" [ "$(lf leads duplicates --phone "+7 916 555 00 11" | json "d['lead']['leadId']")" = "$call_lead" ]
 
 check "set-status" [ "$(lf leads set-status "$call_lead" IN_PROCESS | json "d['lead']['statusId']")" = IN_PROCESS ]
 mail_lead=$(lf leads list --source email | json "d['leadId']")

@@ -4,6 +4,7 @@
 
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/identity.h"
 #include "support/channel_events.h"
 
 namespace leadflow::domain {
@@ -254,6 +255,20 @@ TEST_CASE("only a supervisor reopens a junk lead, with a reason, into an in-prog
   auto into = decide(junked, "sveta", "wrong call", "IN_PROCESS");
   REQUIRE(into.ok());
   CHECK(EvolveLead(junked, (*into)[0]).status_id() == "IN_PROCESS");
+}
+
+TEST_CASE("name+company keys meet across case, word order, spacing and quotes; both are needed") {
+  const std::string key = NameCompanyKey("Иван Петров", "ООО «Ромашка»");
+  CHECK(key == "name+company:иван петров|ооо ромашка");
+  CHECK(NameCompanyKey("ПЕТРОВ   иван", "ооо \"РОМАШКА\"") == key);
+  CHECK(NameCompanyKey("Ivan Petrov", "Acme") == NameCompanyKey("petrov IVAN", "ACME"));
+  CHECK(NameCompanyKey("Иван Петров", "ООО «Лютик»") != key);
+  CHECK(NameCompanyKey("Иван Петров", "").empty());
+  CHECK(NameCompanyKey("", "Acme").empty());
+  v1::Lead lead;
+  lead.set_first_name("Иван");
+  lead.set_last_name("Петров");
+  CHECK(NameCompanyKey(LeadFullName(lead), "ООО Ромашка") == key);
 }
 
 TEST_CASE("terminal statuses refuse every further change") {

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "leadflow/base/proto_util.h"
@@ -214,6 +215,77 @@ TEST_CASE("a supervisor reopens a junk lead; anyone else is refused, naming the 
   CHECK(timeline.events(2).type() == "leadflow.v1.LeadReopened");
   CHECK(timeline.events(2).actor() == "igor");
   CHECK(timeline.events(2).lead_reopened().reason() == "the number was right after all");
+}
+
+TEST_CASE("duplicate search finds leads by phone, email and name with company") {
+  Fixture f;
+  auto create = [&](const std::string& request_id, const std::string& first,
+                    const std::string& last, const std::string& company, const std::string& phone,
+                    const std::string& email) {
+    v1::CreateLeadRequest request;
+    request.set_request_id(request_id);
+    request.mutable_lead()->set_first_name(first);
+    request.mutable_lead()->set_last_name(last);
+    request.mutable_lead()->set_company_title(company);
+    if (!phone.empty()) request.mutable_lead()->add_phones()->set_number(phone);
+    if (!email.empty()) request.mutable_lead()->add_emails()->set_address(email);
+    v1::LeadCommandResponse response;
+    auto ctx = Deadline();
+    REQUIRE(f.leads->CreateLead(ctx.get(), request, &response).ok());
+    return response;
+  };
+  const auto a = create("d-1", "Иван", "Петров", "ООО «Ромашка»", "+79167000031", "");
+  const auto b = create("d-2", "Olga", "Smirnova", "", "", "olga@example.org");
+  auto c = create("d-3", "петров", "ИВАН", "ооо ромашка", "+79167000033", "");
+  v1::GetLeadRequest wait;  // the last write is in the read model
+  wait.set_name(c.lead().name());
+  *wait.mutable_min_position() = c.position();
+  {
+    v1::Lead lead;
+    auto ctx = Deadline();
+    REQUIRE(f.leads->GetLead(ctx.get(), wait, &lead).ok());
+  }
+  auto find = [&](v1::FindDuplicateLeadsRequest request) {
+    v1::FindDuplicateLeadsResponse response;
+    auto ctx = Deadline();
+    grpc::Status status = f.leads->FindDuplicateLeads(ctx.get(), request, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    std::map<std::string, std::string> found;  // lead id → matched_on, joined
+    for (const auto& d : response.duplicates()) {
+      std::string on;
+      for (const auto& m : d.matched_on()) on += (on.empty() ? "" : ",") + m;
+      found[d.lead().lead_id()] = on;
+    }
+    return found;
+  };
+  v1::FindDuplicateLeadsRequest by_phone;
+  by_phone.set_phone("8 (916) 700-00-31");
+  CHECK(find(by_phone) == std::map<std::string, std::string>{{a.lead().lead_id(), "phone"}});
+  v1::FindDuplicateLeadsRequest by_email;
+  by_email.set_email(" OLGA@Example.org");
+  CHECK(find(by_email) == std::map<std::string, std::string>{{b.lead().lead_id(), "email"}});
+  v1::FindDuplicateLeadsRequest both = by_phone;
+  both.set_name("Иван Петров");
+  both.set_company_title("Ромашка ООО");  // word order matters for the company
+  CHECK(find(both) == std::map<std::string, std::string>{{a.lead().lead_id(), "phone"}});
+  both.set_company_title("ООО Ромашка");
+  CHECK(find(both) == std::map<std::string, std::string>{{a.lead().lead_id(), "phone,name+company"},
+                                                         {c.lead().lead_id(), "name+company"}});
+
+  v1::FindDuplicateLeadsRequest name_only;
+  name_only.set_name("Иван Петров");
+  v1::FindDuplicateLeadsResponse response;
+  auto ctx = Deadline();
+  grpc::Status refused = f.leads->FindDuplicateLeads(ctx.get(), name_only, &response);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message().find("company_title:") == 0);
+  v1::FindDuplicateLeadsRequest bad_phone;
+  bad_phone.set_phone("12");
+  auto ctx2 = Deadline();
+  CHECK(f.leads->FindDuplicateLeads(ctx2.get(), bad_phone, &response)
+            .error_message()
+            .find("phone:") == 0);
 }
 
 TEST_CASE("status changes, assignment and junk, with terminal statuses refusing moves") {

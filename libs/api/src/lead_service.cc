@@ -1,6 +1,7 @@
 #include "leadflow/api/lead_service.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
@@ -11,7 +12,9 @@
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/identity.h"
 #include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/processors/lead_command_processor.h"
 
@@ -205,6 +208,61 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& lead : page->leads) *response->add_leads() = std::move(lead);
   response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// What each criterion of a duplicate search looks up.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DuplicateCriteria(
+    const v1::FindDuplicateLeadsRequest& request, const domain::DomainConfig& config) {
+  std::vector<std::pair<std::string, std::string>> criteria;  // (matched_on, index key)
+  if (!request.phone().empty()) {
+    LEADFLOW_ASSIGN_OR_RETURN(
+        std::string phone, domain::NormalizePhone(request.phone(), config.default_region, "phone"));
+    criteria.emplace_back("phone", domain::PhoneIdentityKey(phone));
+  }
+  if (!request.email().empty()) {
+    LEADFLOW_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(request.email(), "email"));
+    criteria.emplace_back("email", domain::EmailIdentityKey(email));
+  }
+  if (request.name().empty() != request.company_title().empty()) {
+    return domain::InvalidField(request.name().empty() ? "name" : "company_title",
+                                "name and company_title go together");
+  }
+  if (!request.name().empty()) {
+    std::string key = domain::NameCompanyKey(request.name(), request.company_title());
+    if (key.empty()) return domain::InvalidField("name", "has no words");
+    criteria.emplace_back("name+company", std::move(key));
+  }
+  if (criteria.empty()) {
+    return domain::InvalidField("phone", "give a phone, an email, or a name with company_title");
+  }
+  return criteria;
+}
+
+}  // namespace
+
+grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
+                                                 const v1::FindDuplicateLeadsRequest* request,
+                                                 v1::FindDuplicateLeadsResponse* response) {
+  auto criteria = DuplicateCriteria(*request, context_->config);
+  if (!criteria.ok()) return ToGrpcStatus(criteria.status());
+  std::map<std::string, std::vector<std::string>> matches;  // lead id → criteria matched
+  for (const auto& [matched_on, key] : *criteria) {
+    auto ids = matched_on == "name+company" ? context_->leads->FindByNameCompany(key)
+                                            : context_->leads->FindByIdentity(key);
+    if (!ids.ok()) return ToGrpcStatus(ids.status());
+    for (const auto& id : *ids) matches[id].push_back(matched_on);
+  }
+  for (auto& [lead_id, matched_on] : matches) {
+    auto lead = context_->leads->Get(lead_id);
+    if (!lead.ok()) return ToGrpcStatus(lead.status());
+    if (!lead->has_value()) continue;
+    auto* duplicate = response->add_duplicates();
+    *duplicate->mutable_lead() = **std::move(lead);
+    for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+  }
   return grpc::Status::OK;
 }
 

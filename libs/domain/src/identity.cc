@@ -1,9 +1,15 @@
 #include "leadflow/domain/identity.h"
 
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace leadflow::domain {
 
@@ -25,6 +31,43 @@ std::vector<std::string> LeadIdentityKeys(const v1::Lead& lead) {
   for (const auto& email : lead.emails()) add(EmailIdentityKey(email.address()));
   for (const auto& m : lead.messengers()) add(MessengerIdentityKey(m.channel(), m.handle()));
   return keys;
+}
+
+namespace {
+
+// Lower-cased words, quotes and punctuation around them dropped.
+std::vector<std::string> Words(absl::string_view text) {
+  std::string lower;
+  icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))
+      .toLower(icu::Locale::getRoot())
+      .toUTF8String(lower);
+  std::vector<std::string> words;
+  for (absl::string_view word :
+       absl::StrSplit(lower, absl::ByAnyChar(" \t\n\r"), absl::SkipEmpty())) {
+    word = absl::StripAsciiWhitespace(word);
+    // ASCII and typographic quotes, commas and dots at either end.
+    for (absl::string_view mark : {"\"", "'", ",", ".", "«", "»", "“", "”"}) {
+      while (absl::ConsumePrefix(&word, mark) || absl::ConsumeSuffix(&word, mark)) {
+      }
+    }
+    if (!word.empty()) words.emplace_back(word);
+  }
+  return words;
+}
+
+}  // namespace
+
+std::string NameCompanyKey(absl::string_view name, absl::string_view company) {
+  std::vector<std::string> name_words = Words(name);
+  const std::vector<std::string> company_words = Words(company);
+  if (name_words.empty() || company_words.empty()) return "";
+  std::sort(name_words.begin(), name_words.end());
+  return absl::StrCat("name+company:", absl::StrJoin(name_words, " "), "|",
+                      absl::StrJoin(company_words, " "));
+}
+
+std::string LeadFullName(const v1::Lead& lead) {
+  return absl::StrJoin({lead.first_name(), lead.second_name(), lead.last_name()}, " ");
 }
 
 }  // namespace leadflow::domain

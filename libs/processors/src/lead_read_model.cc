@@ -8,6 +8,7 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/identity.h"
 
 namespace leadflow::processors {
 namespace {
@@ -30,6 +31,11 @@ std::vector<std::string> IndexKeys(const v1::Lead& lead) {
   keys.push_back(IndexPrefix("source", v1::LeadSource_Name(lead.source())) + lead.lead_id());
   for (const auto& identity : lead.identity_keys()) {
     keys.push_back(IndexPrefix("identity", identity) + lead.lead_id());
+  }
+  const std::string name_company =
+      domain::NameCompanyKey(domain::LeadFullName(lead), lead.company_title());
+  if (!name_company.empty()) {
+    keys.push_back(IndexPrefix("namecompany", name_company) + lead.lead_id());
   }
   return keys;
 }
@@ -107,8 +113,18 @@ absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) cons
 
 absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByIdentity(
     absl::string_view identity_key) const {
+  return FindIndexed("identity", identity_key);
+}
+
+absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByNameCompany(
+    absl::string_view key) const {
+  return FindIndexed("namecompany", key);
+}
+
+absl::StatusOr<std::vector<std::string>> LeadReadModel::FindIndexed(absl::string_view index,
+                                                                    absl::string_view value) const {
   std::vector<std::string> ids;
-  const std::string prefix = IndexPrefix("identity", identity_key);
+  const std::string prefix = IndexPrefix(index, value);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {

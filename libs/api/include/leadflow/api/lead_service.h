@@ -19,6 +19,9 @@ class LeadServiceImpl final : public v1::LeadService::Service {
                        v1::Lead* response) override;
   grpc::Status ListLeads(grpc::ServerContext* ctx, const v1::ListLeadsRequest* request,
                          v1::ListLeadsResponse* response) override;
+  grpc::Status FindDuplicateLeads(grpc::ServerContext* ctx,
+                                  const v1::FindDuplicateLeadsRequest* request,
+                                  v1::FindDuplicateLeadsResponse* response) override;
   grpc::Status ListLeadTimeline(grpc::ServerContext* ctx,
                                 const v1::ListLeadTimelineRequest* request,
                                 v1::ListLeadTimelineResponse* response) override;

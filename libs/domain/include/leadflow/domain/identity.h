@@ -18,4 +18,14 @@ std::string MessengerIdentityKey(absl::string_view channel, absl::string_view ha
 // Every identity key of a lead, phones first, without repeats.
 std::vector<std::string> LeadIdentityKeys(const v1::Lead& lead);
 
+// "name+company:<name>|<company>" for finding duplicates, not for intake
+// matching (many people share a name, fewer at one company). Words are
+// lower-cased (any script) and the name's words sorted, so "Иван Петров",
+// "ПЕТРОВ  иван" and "petrov Ivan"-style spellings of one script meet.
+// Empty unless both are given.
+std::string NameCompanyKey(absl::string_view name, absl::string_view company);
+
+// A lead's name parts (first, second, last) as one string.
+std::string LeadFullName(const v1::Lead& lead);
+
 }  // namespace leadflow::domain

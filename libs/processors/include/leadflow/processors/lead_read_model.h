@@ -43,6 +43,8 @@ class LeadReadModel {
 
   // Ids of leads holding the identity key.
   absl::StatusOr<std::vector<std::string>> FindByIdentity(absl::string_view identity_key) const;
+  // Ids of leads with this domain::NameCompanyKey.
+  absl::StatusOr<std::vector<std::string>> FindByNameCompany(absl::string_view key) const;
 
   // Stages the writes that replace `before` (nullptr if new) with `after`.
   void Stage(ProcessorTransaction& txn, const v1::Lead* before, const v1::Lead& after) const;
@@ -53,6 +55,9 @@ class LeadReadModel {
   static std::string LeadKey(absl::string_view lead_id);
 
  private:
+  absl::StatusOr<std::vector<std::string>> FindIndexed(absl::string_view index,
+                                                       absl::string_view value) const;
+
   const store::Database* db_;
 };
 
