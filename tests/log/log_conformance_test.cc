@@ -14,6 +14,7 @@
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/log/kafka_log.h"
 #include "leadflow/log/kafka_mock_cluster.h"
+#include "support/broker_faults.h"
 #include "support/server_process.h"
 
 namespace leadflow::log {
@@ -371,36 +372,9 @@ TEST_CASE("kafka: a producer fenced by the broker reports it, and appends fail")
 TEST_CASE("kafka: under broker faults during a load nothing is lost or doubled") {
   KafkaEngine engine;
   rd_kafka_mock_cluster_t* mock = engine.cluster->raw();
-  std::atomic<bool> loading{true};
   // Faults while the load runs: a broker down and up, partition leaders
   // moving, slow round trips, failing produce requests.
-  std::thread faults([&] {
-    int round = 0;
-    while (loading) {
-      const int32_t broker = 1 + round % 3;
-      switch (round % 4) {
-        case 0:
-          rd_kafka_mock_broker_set_down(mock, broker);
-          absl::SleepFor(absl::Milliseconds(300));
-          rd_kafka_mock_broker_set_up(mock, broker);
-          break;
-        case 1:
-          for (int32_t p = 0; p < 4; ++p) rd_kafka_mock_partition_set_leader(mock, "t", p, broker);
-          break;
-        case 2:
-          rd_kafka_mock_broker_set_rtt(mock, broker, 150);
-          absl::SleepFor(absl::Milliseconds(300));
-          rd_kafka_mock_broker_set_rtt(mock, broker, 0);
-          break;
-        default:
-          rd_kafka_mock_push_request_errors(mock, 0, 2, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                            RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
-          break;
-      }
-      ++round;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-  });
+  leadflow::testing::BrokerFaults faults(mock, 3, kTopics);
   // 2,000 records in transactions of 50. A failed append is retried, as a
   // processor retries a batch; an aborted transaction leaves nothing visible.
   int failures = 0;
@@ -421,13 +395,8 @@ TEST_CASE("kafka: under broker faults during a load nothing is lost or doubled")
       absl::SleepFor(absl::Milliseconds(50));
     }
   }
-  loading = false;
-  faults.join();
+  faults.Stop();
   const absl::Duration load_time = absl::Now() - load_start;
-  for (int32_t b = 1; b <= 3; ++b) {
-    rd_kafka_mock_broker_set_up(mock, b);
-    rd_kafka_mock_broker_set_rtt(mock, b, 0);
-  }
   const absl::Time read_start = absl::Now();
   auto records = ReadAll(*engine.log, 2000);
   std::fprintf(stderr, "fault load: appends %s (%d retried), read %s\n",

@@ -18,6 +18,7 @@
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/lead_command_processor.h"
 #include "leadflow/processors/lead_projection.h"
+#include "support/broker_faults.h"
 #include "support/intake_scenario.h"
 #include "support/server_process.h"
 
@@ -139,48 +140,12 @@ TEST_CASE("kafka: 3,000 intake events under broker faults give exactly the expec
   leadflow::testing::Scenario expected = scenario;
   for (auto& [key, count] : expected.expected_communications) count *= 3;
 
-  std::atomic<bool> loading{true};
-  std::thread faults([&] {
-    int round = 0;
-    while (loading) {
-      const int32_t broker = 1 + round % 3;
-      switch (round % 4) {
-        case 0:
-          rd_kafka_mock_broker_set_down(mock, broker);
-          absl::SleepFor(absl::Milliseconds(300));
-          rd_kafka_mock_broker_set_up(mock, broker);
-          break;
-        case 1:
-          for (const auto& topic : log::StandardTopics(kPartitions)) {
-            for (int32_t p = 0; p < topic.partitions; ++p) {
-              rd_kafka_mock_partition_set_leader(mock, topic.name.c_str(), p, broker);
-            }
-          }
-          break;
-        case 2:
-          rd_kafka_mock_broker_set_rtt(mock, broker, 150);
-          absl::SleepFor(absl::Milliseconds(300));
-          rd_kafka_mock_broker_set_rtt(mock, broker, 0);
-          break;
-        default:
-          rd_kafka_mock_push_request_errors(mock, 0, 2, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                            RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT);
-          break;
-      }
-      ++round;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-  });
+  leadflow::testing::BrokerFaults faults(mock, 3, log::StandardTopics(kPartitions));
   int retries = 0;
   pipeline.Publish(events, &retries);
   // Faults go on while the processors work through the load.
   absl::SleepFor(absl::Seconds(3));
-  loading = false;
-  faults.join();
-  for (int32_t b = 1; b <= 3; ++b) {
-    rd_kafka_mock_broker_set_up(mock, b);
-    rd_kafka_mock_broker_set_rtt(mock, b, 0);
-  }
+  faults.Stop();
   // Resumes on its own: nothing is restarted by hand.
   REQUIRE(pipeline.WaitUntilIdle(absl::Seconds(120)));
   INFO("publish retries: " << retries);

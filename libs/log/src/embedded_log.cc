@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
 #include "leadflow/storage/v1/storage.pb.h"
 
 namespace leadflow::log {
@@ -341,11 +342,7 @@ absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedLog::OpenReader(
 absl::StatusOr<std::unique_ptr<LogReader>> EmbeddedLog::OpenPartitionReader(absl::string_view topic,
                                                                             int32_t partition,
                                                                             int64_t offset) const {
-  const int32_t partitions = PartitionCount(topic);
-  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
-  if (partition < 0 || partition >= partitions) {
-    return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
-  }
+  LEADFLOW_ASSIGN_OR_RETURN(const int32_t partitions, CheckPartition(*this, topic, partition));
   std::vector<int64_t> next(partitions, 0);
   next[partition] = offset;
   return std::make_unique<EmbeddedReader>(this, std::string(topic), std::move(next),

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "leadflow/base/status_macros.h"
 
 namespace leadflow::log {
 namespace {
@@ -699,11 +700,7 @@ absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenReader(
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenPartitionReader(absl::string_view topic,
                                                                          int32_t partition,
                                                                          int64_t offset) const {
-  const int32_t partitions = PartitionCount(topic);
-  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
-  if (partition < 0 || partition >= partitions) {
-    return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
-  }
+  LEADFLOW_ASSIGN_OR_RETURN(const int32_t partitions, CheckPartition(*this, topic, partition));
   std::vector<int64_t> next(partitions, 0);
   next[partition] = offset;
   return OpenManualReader(topic, std::move(next), {partition});

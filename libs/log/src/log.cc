@@ -25,6 +25,15 @@ std::vector<TopicSpec> StandardTopics(int32_t partitions) {
           {std::string(kDeadLetterTopic), 1}};
 }
 
+absl::StatusOr<int32_t> CheckPartition(const Log& log, absl::string_view topic, int32_t partition) {
+  const int32_t partitions = log.PartitionCount(topic);
+  if (partitions == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", topic));
+  if (partition < 0 || partition >= partitions) {
+    return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
+  }
+  return partitions;
+}
+
 std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic,
                                int32_t partition) {
   return absl::StrCat("offset/", group, "/", topic, "/", partition);

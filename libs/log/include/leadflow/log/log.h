@@ -118,6 +118,11 @@ std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic,
 // on them can join the same unit.
 using BeforeWrite = std::function<void(const std::vector<Position>&, rocksdb::WriteBatch*)>;
 
+class Log;
+// The partition count of `topic` when it has `partition`: NOT_FOUND for an
+// unknown topic, OUT_OF_RANGE for a partition it does not have.
+absl::StatusOr<int32_t> CheckPartition(const Log& log, absl::string_view topic, int32_t partition);
+
 // A cursor over the partitions of one topic, like a Kafka consumer with a
 // manual assignment. Not thread-safe: one reader per consuming thread.
 class LogReader {
