@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/base/status_macros.h"
@@ -182,6 +183,26 @@ void ReportFetchError(const std::string& topic, const rd_kafka_message_t* m) {
   }
 }
 
+// Fetched messages as records, in order. `keep` decides per message; a kept
+// one advances next[partition]. Fetch errors are reported; every message is
+// freed.
+std::vector<Record> TakeRecords(const std::string& topic,
+                                const std::vector<rd_kafka_message_t*>& messages,
+                                std::vector<int64_t>& next,
+                                absl::FunctionRef<bool(const rd_kafka_message_t*)> keep) {
+  std::vector<Record> out;
+  for (rd_kafka_message_t* m : messages) {
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ReportFetchError(topic, m);
+    } else if (keep(m)) {
+      out.push_back(ToRecord(topic, m));
+      next[m->partition] = m->offset + 1;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return out;
+}
+
 // The fetch position of `partition` (past transaction markers librdkafka
 // skipped), or `fallback` when it has none yet.
 int64_t FetchPosition(rd_kafka_t* consumer, const std::string& topic, int32_t partition,
@@ -225,19 +246,11 @@ class KafkaReader final : public LogReader {
   }
 
   absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
-    std::vector<Record> out;
-    for (rd_kafka_message_t* m : PollMessages(queue_, max_records, [&] {
-           return rd_kafka_consume_queue(queue_, Millis(timeout));
-         })) {
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        out.push_back(ToRecord(topic_, m));
-        next_[m->partition] = m->offset + 1;
-      } else {
-        ReportFetchError(topic_, m);
-      }
-      rd_kafka_message_destroy(m);
-    }
-    return out;
+    return TakeRecords(
+        topic_,
+        PollMessages(queue_, max_records,
+                     [&] { return rd_kafka_consume_queue(queue_, Millis(timeout)); }),
+        next_, [](const rd_kafka_message_t*) { return true; });
   }
 
   absl::Status Seek(int32_t partition, int64_t offset) override {
@@ -297,24 +310,16 @@ class KafkaGroupReader final : public GroupReader {
   }
 
   absl::StatusOr<std::vector<Record>> Poll(size_t max_records, absl::Duration timeout) override {
-    std::vector<Record> out;
-    for (rd_kafka_message_t* m : PollMessages(queue_, max_records, [&] {
-           return rd_kafka_consumer_poll(consumer_, Millis(timeout));
-         })) {
-      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        // A rebalance inside the batch call may have taken the partition,
-        // or given it back with a later start: a record fetched before
-        // that is below where the partition now starts.
-        if (Holds(m->partition) && m->offset >= next_[m->partition]) {
-          out.push_back(ToRecord(topic_, m));
-          next_[m->partition] = m->offset + 1;
-        }
-      } else {
-        ReportFetchError(topic_, m);
-      }
-      rd_kafka_message_destroy(m);
-    }
-    return out;
+    // A rebalance inside the batch call may have taken a partition, or
+    // given it back with a later start: a record fetched before that is
+    // below where the partition now starts.
+    return TakeRecords(
+        topic_,
+        PollMessages(queue_, max_records,
+                     [&] { return rd_kafka_consumer_poll(consumer_, Millis(timeout)); }),
+        next_, [this](const rd_kafka_message_t* m) {
+          return Holds(m->partition) && m->offset >= next_[m->partition];
+        });
   }
 
   absl::Status Seek(int32_t partition, int64_t offset) override {
