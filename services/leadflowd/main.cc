@@ -2,7 +2,7 @@
 // Apache Kafka.
 //
 // Wiring only: opens the data directory, starts the processors (intake →
-// lead commands → projection) on their threads, serves gRPC, and stops
+// commands → projection, and follow-ups back to commands) on their threads, serves gRPC, and stops
 // cleanly on SIGTERM/SIGINT.
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -17,16 +17,19 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "leadflow/api/crm_service.h"
 #include "leadflow/api/event_service.h"
 #include "leadflow/api/intake_service.h"
 #include "leadflow/api/lead_service.h"
+#include "leadflow/api/pipeline_service.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/log/kafka_log.h"
+#include "leadflow/processors/command_processor.h"
+#include "leadflow/processors/crm_projection.h"
+#include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
-#include "leadflow/processors/lead_command_processor.h"
-#include "leadflow/processors/lead_projection.h"
 #include "leadflow/processors/outcome_relay.h"
 
 namespace {
@@ -41,6 +44,8 @@ struct Options {
   std::vector<std::string> supervisors;
   bool sync_writes = true;
   bool rebuild_read_models = false;
+  std::string time_zone = "UTC";
+  std::string clock_file;
   // Kafka engine when set.
   std::string kafka_brokers;
   std::string kafka_transactional_id;
@@ -90,6 +95,11 @@ int Run(const Options& options) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("--default-region: unknown region '", options.default_region, "'")));
   }
+  absl::TimeZone time_zone;
+  if (!absl::LoadTimeZone(options.time_zone, &time_zone)) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("--time-zone: unknown time zone '", options.time_zone, "'")));
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
@@ -134,13 +144,16 @@ int Run(const Options& options) {
   config.default_region = options.default_region;
   config.supervisors = options.supervisors;
   processors::LeadReadModel leads(db->get());
-  processors::CommandOutcomes outcomes;
-  processors::IntakeProcessor intake(db->get(), &leads, config);
-  processors::LeadCommandProcessor commands(db->get(), &outcomes, config,
-                                            log->PartitionCount(log::kCommandsTopic));
-  processors::OutcomeRelay relay(log.get(), &outcomes);
+  processors::ItemReadModel items(db->get());
   processors::TimelineReadModel timeline(db->get());
-  processors::LeadProjection projection(db->get(), &leads, &timeline);
+  processors::ActivityCounters counters(db->get());
+  processors::CommandOutcomes outcomes;
+  processors::IntakeProcessor intake(db->get(), &leads, &items, config);
+  processors::CommandProcessor commands(db->get(), &outcomes, &items, config,
+                                        log->PartitionCount(log::kCommandsTopic));
+  processors::FollowUpProcessor follow_ups(db->get());
+  processors::OutcomeRelay relay(log.get(), &outcomes);
+  processors::CrmProjection projection(db->get(), {&leads, &items, &timeline, &counters});
 
   if (options.rebuild_read_models) {
     // The read model is derived: drop it with its offsets and fold the log again.
@@ -150,28 +163,39 @@ int Run(const Options& options) {
   processors::ProcessorRunner intake_runner(log.get(), db->get(), &intake);
   processors::ProcessorRunner command_runner(log.get(), db->get(), &commands);
   processors::ProcessorRunner projection_runner(log.get(), db->get(), &projection);
+  processors::ProcessorRunner follow_up_runner(log.get(), db->get(), &follow_ups);
   std::vector<processors::ProcessorRunner*> runners = {&intake_runner, &command_runner,
-                                                       &projection_runner};
+                                                       &projection_runner, &follow_up_runner};
   for (auto* runner : runners) {
     if (auto s = runner->Init(); !s.ok()) return Fail(s);
   }
   projection.ResumeFrom(projection_runner.CommittedOffsets());
   if (auto s = relay.Start(); !s.ok()) return Fail(s);
 
-  SystemClock clock;
+  std::unique_ptr<Clock> clock;
+  if (options.clock_file.empty()) {
+    clock = std::make_unique<SystemClock>();
+  } else {
+    clock = std::make_unique<FileClock>(options.clock_file);
+  }
   api::ServiceContext context;
   context.log = log.get();
   context.db = db->get();
   context.leads = &leads;
+  context.items = &items;
+  context.counters = &counters;
+  context.time_zone = time_zone;
   context.projection = &projection;
   context.timeline = &timeline;
   context.outcomes = &outcomes;
-  context.clock = &clock;
+  context.clock = clock.get();
   context.config = config;
   context.server_status = [&] { return CollectStatus(*log, runners); };
 
   api::IntakeServiceImpl intake_service(&context);
   api::LeadServiceImpl lead_service(&context);
+  api::CrmServiceImpl crm_service(&context);
+  api::PipelineServiceImpl pipeline_service(&context);
   api::EventServiceImpl event_service(&context);
   api::AdminServiceImpl admin_service(&context);
 
@@ -182,6 +206,8 @@ int Run(const Options& options) {
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&intake_service);
   builder.RegisterService(&lead_service);
+  builder.RegisterService(&crm_service);
+  builder.RegisterService(&pipeline_service);
   builder.RegisterService(&event_service);
   builder.RegisterService(&admin_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -248,6 +274,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--rebuild-read-models", options.rebuild_read_models,
                "Drop the read models and rebuild them from the event log at start");
+  app.add_option("--time-zone", options.time_zone,
+                 "Time zone whose days the counters count (\"due today\"), e.g. Europe/Moscow")
+      ->capture_default_str();
+  app.add_option("--clock-file", options.clock_file,
+                 "Read the current time from this file (RFC 3339) instead of the system clock: "
+                 "for tests and what-if runs");
   app.add_option("--kafka-brokers", options.kafka_brokers,
                  "Run on Apache Kafka (bootstrap servers host:port,…) instead of the embedded log");
   app.add_option("--kafka-transactional-id", options.kafka_transactional_id,

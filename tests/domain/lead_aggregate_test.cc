@@ -12,17 +12,17 @@ namespace {
 
 const DomainConfig kConfig;
 
-v1::LeadCommand Command(const std::string& id, const std::string& lead_id = "lead-1") {
-  v1::LeadCommand command;
+v1::Command Command(const std::string& id, const std::string& lead_id = "lead-1") {
+  v1::Command command;
   command.set_command_id(id);
-  command.set_lead_id(lead_id);
+  command.set_aggregate_id(lead_id);
   command.set_actor("alice");
   command.mutable_issue_time()->set_seconds(1700000000);
   return command;
 }
 
-v1::LeadCommand CreateCommand() {
-  v1::LeadCommand command = Command("c-create");
+v1::Command CreateCommand() {
+  v1::Command command = Command("c-create");
   auto* lead = command.mutable_create_lead()->mutable_lead();
   lead->set_first_name("Ivan");
   lead->set_last_name("Petrov");
@@ -35,7 +35,7 @@ v1::LeadCommand CreateCommand() {
 }
 
 // Decides, then folds the events: the state after the command.
-v1::Lead Apply(const v1::Lead* current, const v1::LeadCommand& command) {
+v1::Lead Apply(const v1::Lead* current, const v1::Command& command) {
   auto events = DecideLead(current, command, kConfig);
   REQUIRE(events.ok());
   v1::Lead lead = current != nullptr ? *current : v1::Lead();
@@ -45,7 +45,7 @@ v1::Lead Apply(const v1::Lead* current, const v1::LeadCommand& command) {
 
 v1::Lead Created() { return Apply(nullptr, CreateCommand()); }
 
-absl::Status Refusal(const v1::Lead* current, const v1::LeadCommand& command) {
+absl::Status Refusal(const v1::Lead* current, const v1::Command& command) {
   auto events = DecideLead(current, command, kConfig);
   REQUIRE_FALSE(events.ok());
   return events.status();
@@ -85,7 +85,7 @@ TEST_CASE("event ids derive from the command, so deciding twice gives the same e
 }
 
 TEST_CASE("creating from a channel event records it as the first communication") {
-  v1::LeadCommand command = Command("intake:call-1");
+  v1::Command command = Command("intake:call-1");
   *command.mutable_create_lead()->mutable_origin() =
       testing::CallEvent("call-1", "+79161234567", "bob");
   command.mutable_create_lead()->mutable_lead()->add_phones()->set_number("+79161234567");
@@ -96,13 +96,13 @@ TEST_CASE("creating from a channel event records it as the first communication")
 }
 
 TEST_CASE("create refuses invalid phones and emails naming the field") {
-  v1::LeadCommand bad_phone = CreateCommand();
+  v1::Command bad_phone = CreateCommand();
   bad_phone.mutable_create_lead()->mutable_lead()->add_phones()->set_number("12");
   absl::Status status = Refusal(nullptr, bad_phone);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
   CHECK(FieldOf(status) == "lead.phones[1].number");
 
-  v1::LeadCommand bad_email = CreateCommand();
+  v1::Command bad_email = CreateCommand();
   bad_email.mutable_create_lead()->mutable_lead()->mutable_emails(0)->set_address("not-an-email");
   status = Refusal(nullptr, bad_email);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
@@ -112,20 +112,20 @@ TEST_CASE("create refuses invalid phones and emails naming the field") {
 TEST_CASE("create refuses an existing lead and a bad currency") {
   v1::Lead lead = Created();
   CHECK(Refusal(&lead, CreateCommand()).code() == absl::StatusCode::kAlreadyExists);
-  v1::LeadCommand money = CreateCommand();
+  v1::Command money = CreateCommand();
   money.mutable_create_lead()->mutable_lead()->mutable_opportunity()->set_currency_code("rub");
   CHECK(FieldOf(Refusal(nullptr, money)) == "lead.opportunity.currency_code");
 }
 
 TEST_CASE("commands other than create refuse an unknown lead") {
-  v1::LeadCommand command = Command("c-2");
+  v1::Command command = Command("c-2");
   command.mutable_change_lead_status()->set_status_id("IN_PROCESS");
   CHECK(Refusal(nullptr, command).code() == absl::StatusCode::kNotFound);
 }
 
 TEST_CASE("a wrong expected version is refused") {
   v1::Lead lead = Created();
-  v1::LeadCommand command = Command("c-2");
+  v1::Command command = Command("c-2");
   command.set_expected_version(7);
   command.mutable_change_lead_status()->set_status_id("IN_PROCESS");
   absl::Status status = Refusal(&lead, command);
@@ -137,7 +137,7 @@ TEST_CASE("a wrong expected version is refused") {
 
 TEST_CASE("update sets exactly the masked fields") {
   v1::Lead lead = Created();
-  v1::LeadCommand command = Command("c-upd");
+  v1::Command command = Command("c-upd");
   auto* update = command.mutable_update_lead();
   update->mutable_lead()->set_title("Wholesale request");
   update->mutable_lead()->set_comments("not in the mask");
@@ -156,7 +156,7 @@ TEST_CASE("update sets exactly the masked fields") {
 
 TEST_CASE("update refuses an empty mask and output-only fields") {
   v1::Lead lead = Created();
-  v1::LeadCommand command = Command("c-upd");
+  v1::Command command = Command("c-upd");
   command.mutable_update_lead();
   CHECK(FieldOf(Refusal(&lead, command)) == "update_mask");
   command.mutable_update_lead()->mutable_update_mask()->add_paths("title");
@@ -167,7 +167,7 @@ TEST_CASE("update refuses an empty mask and output-only fields") {
 
 TEST_CASE("status moves within the pipeline; unknown statuses are refused") {
   v1::Lead lead = Created();
-  v1::LeadCommand move = Command("c-move");
+  v1::Command move = Command("c-move");
   move.mutable_change_lead_status()->set_status_id("PROCESSED");
   auto events = DecideLead(&lead, move, kConfig);
   REQUIRE(events.ok());
@@ -177,34 +177,43 @@ TEST_CASE("status moves within the pipeline; unknown statuses are refused") {
   v1::Lead moved = EvolveLead(lead, events->front());
   CHECK(moved.status_id() == "PROCESSED");
 
-  v1::LeadCommand same = Command("c-same");
+  v1::Command same = Command("c-same");
   same.mutable_change_lead_status()->set_status_id("PROCESSED");
   auto none = DecideLead(&moved, same, kConfig);
   REQUIRE(none.ok());
   CHECK(none->empty());
 
-  v1::LeadCommand unknown = Command("c-unknown");
+  v1::Command unknown = Command("c-unknown");
   unknown.mutable_change_lead_status()->set_status_id("MAYBE");
   absl::Status status = Refusal(&lead, unknown);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
   CHECK(FieldOf(status) == "status_id");
 }
 
+TEST_CASE("a success status is reached only by ConvertLead") {
+  v1::Lead lead = Created();
+  v1::Command direct = Command("c-direct");
+  direct.mutable_change_lead_status()->set_status_id("CONVERTED");
+  absl::Status status = Refusal(&lead, direct);
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(FieldOf(status) == "status_id");
+}
+
 TEST_CASE("junk needs a reason and goes through MarkLeadJunk") {
   v1::Lead lead = Created();
-  v1::LeadCommand direct = Command("c-direct");
+  v1::Command direct = Command("c-direct");
   direct.mutable_change_lead_status()->set_status_id("JUNK");
   CHECK(Refusal(&lead, direct).code() == absl::StatusCode::kFailedPrecondition);
 
-  v1::LeadCommand no_reason = Command("c-junk0");
+  v1::Command no_reason = Command("c-junk0");
   no_reason.mutable_mark_lead_junk();
   CHECK(FieldOf(Refusal(&lead, no_reason)) == "reason");
 
-  v1::LeadCommand other = Command("c-junk1");
+  v1::Command other = Command("c-junk1");
   other.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_OTHER);
   CHECK(FieldOf(Refusal(&lead, other)) == "text");
 
-  v1::LeadCommand junk = Command("c-junk2");
+  v1::Command junk = Command("c-junk2");
   junk.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_WRONG_NUMBER);
   v1::Lead junked = Apply(&lead, junk);
   CHECK(junked.status_id() == "JUNK");
@@ -216,12 +225,12 @@ TEST_CASE("only a supervisor reopens a junk lead, with a reason, into an in-prog
   DomainConfig config;
   config.supervisors = {"sveta"};
   v1::Lead lead = Created();
-  v1::LeadCommand junk = Command("c-junk");
+  v1::Command junk = Command("c-junk");
   junk.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_SPAM);
   const v1::Lead junked = Apply(&lead, junk);
   auto decide = [&](const v1::Lead& current, const std::string& actor, const std::string& reason,
                     const std::string& status) {
-    v1::LeadCommand reopen = Command("c-reopen");
+    v1::Command reopen = Command("c-reopen");
     reopen.set_actor(actor);
     reopen.mutable_reopen_lead()->set_reason(reason);
     reopen.mutable_reopen_lead()->set_status_id(status);
@@ -273,41 +282,45 @@ TEST_CASE("name+company keys meet across case, word order, spacing and quotes; b
 
 TEST_CASE("terminal statuses refuse every further change") {
   v1::Lead lead = Created();
-  v1::LeadCommand convert = Command("c-conv");
-  convert.mutable_change_lead_status()->set_status_id("CONVERTED");
+  v1::Command convert = Command("c-conv");
+  convert.mutable_convert_lead();
   v1::Lead converted = Apply(&lead, convert);
+  CHECK(converted.status_id() == "CONVERTED");
   CHECK(converted.status_semantic() == v1::STATUS_SEMANTIC_SUCCESS);
 
-  v1::LeadCommand back = Command("c-back");
+  v1::Command back = Command("c-back");
   back.mutable_change_lead_status()->set_status_id("NEW");
   CHECK(Refusal(&converted, back).code() == absl::StatusCode::kFailedPrecondition);
-  v1::LeadCommand assign = Command("c-assign");
+  v1::Command assign = Command("c-assign");
   assign.mutable_assign_lead()->set_responsible_id("bob");
   CHECK(Refusal(&converted, assign).code() == absl::StatusCode::kFailedPrecondition);
-  v1::LeadCommand junk = Command("c-junk");
+  v1::Command junk = Command("c-junk");
   junk.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_SPAM);
   CHECK(Refusal(&converted, junk).code() == absl::StatusCode::kFailedPrecondition);
-  v1::LeadCommand update = Command("c-update");
+  v1::Command again = Command("c-conv-2");
+  again.mutable_convert_lead();
+  CHECK(Refusal(&converted, again).code() == absl::StatusCode::kFailedPrecondition);
+  v1::Command update = Command("c-update");
   update.mutable_update_lead()->mutable_update_mask()->add_paths("title");
   CHECK(Refusal(&converted, update).code() == absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("assign changes the responsible and refuses an empty one") {
   v1::Lead lead = Created();
-  v1::LeadCommand assign = Command("c-assign");
+  v1::Command assign = Command("c-assign");
   assign.mutable_assign_lead()->set_responsible_id("bob");
   auto events = DecideLead(&lead, assign, kConfig);
   REQUIRE(events.ok());
   CHECK(events->front().lead_assigned().from_responsible_id() == "alice");
   CHECK(EvolveLead(lead, events->front()).responsible_id() == "bob");
-  v1::LeadCommand empty = Command("c-empty");
+  v1::Command empty = Command("c-empty");
   empty.mutable_assign_lead();
   CHECK(FieldOf(Refusal(&lead, empty)) == "responsible_id");
 }
 
 TEST_CASE("a repeat request is recorded and its responsible notified") {
   v1::Lead lead = Created();
-  v1::LeadCommand record = Command("intake:call-2");
+  v1::Command record = Command("intake:call-2");
   *record.mutable_record_communication()->mutable_channel_event() =
       testing::CallEvent("call-2", "+79161234567");
   auto events = DecideLead(&lead, record, kConfig);
@@ -322,19 +335,19 @@ TEST_CASE("a repeat request is recorded and its responsible notified") {
 }
 
 TEST_CASE("a command without an id, a lead id or a payload is refused") {
-  v1::LeadCommand no_id = CreateCommand();
+  v1::Command no_id = CreateCommand();
   no_id.clear_command_id();
   CHECK(FieldOf(Refusal(nullptr, no_id)) == "command_id");
-  v1::LeadCommand bad_lead = CreateCommand();
-  bad_lead.set_lead_id("Has Spaces");
-  CHECK(FieldOf(Refusal(nullptr, bad_lead)) == "lead_id");
+  v1::Command bad_lead = CreateCommand();
+  bad_lead.set_aggregate_id("Has Spaces");
+  CHECK(FieldOf(Refusal(nullptr, bad_lead)) == "aggregate_id");
   v1::Lead lead = Created();
   CHECK(FieldOf(Refusal(&lead, Command("c-none"))) == "command");
 }
 
 TEST_CASE("replaying the same events yields byte-identical state") {
   v1::Lead lead = Created();
-  v1::LeadCommand move = Command("c-move");
+  v1::Command move = Command("c-move");
   move.mutable_change_lead_status()->set_status_id("IN_PROCESS");
   auto events = DecideLead(&lead, move, kConfig);
   REQUIRE(events.ok());

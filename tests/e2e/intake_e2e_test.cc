@@ -228,7 +228,7 @@ TEST_CASE("malformed input gets a clear error and leaves the state untouched") {
   REQUIRE(parsed_before.ParseFromString(before));
   for (int i = 0; i < after.processors_size(); ++i) {
     if (after.processors(i).processor() == "intake" ||
-        after.processors(i).processor() == "lead-projection") {
+        after.processors(i).processor() == "projection") {
       CHECK(after.processors(i).end_offset() == parsed_before.processors(i).end_offset());
     }
   }

@@ -18,7 +18,7 @@ using testing::Deadline;
 using testing::ServerProcess;
 using testing::TempDir;
 
-constexpr absl::string_view kCommandsProcessor = "lead-commands";
+constexpr absl::string_view kCommandsProcessor = "commands";
 
 // The partitions of the command processor `channel`'s instance owns.
 std::set<int32_t> OwnedCommandPartitions(const std::shared_ptr<grpc::Channel>& channel) {

@@ -15,9 +15,10 @@
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/log/kafka_log.h"
 #include "leadflow/log/kafka_mock_cluster.h"
+#include "leadflow/processors/command_processor.h"
+#include "leadflow/processors/crm_projection.h"
+#include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
-#include "leadflow/processors/lead_command_processor.h"
-#include "leadflow/processors/lead_projection.h"
 #include "support/broker_faults.h"
 #include "support/intake_scenario.h"
 #include "support/server_process.h"
@@ -50,12 +51,18 @@ struct KafkaPipeline {
     REQUIRE(opened_log.ok());
     log = *std::move(opened_log);
     leads = std::make_unique<LeadReadModel>(db.get());
-    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), domain::DomainConfig());
-    commands = std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig(),
-                                                      kPartitions);
+    items = std::make_unique<ItemReadModel>(db.get());
+    counters = std::make_unique<ActivityCounters>(db.get());
+    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), items.get(),
+                                               domain::DomainConfig());
+    commands = std::make_unique<CommandProcessor>(db.get(), &outcomes, items.get(),
+                                                  domain::DomainConfig(), kPartitions);
     timeline = std::make_unique<TimelineReadModel>(db.get());
-    projection = std::make_unique<LeadProjection>(db.get(), leads.get(), timeline.get());
-    for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get()}) {
+    projection = std::make_unique<CrmProjection>(
+        db.get(), CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
+    follow_ups = std::make_unique<FollowUpProcessor>(db.get());
+    for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get(),
+                                                follow_ups.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p));
       REQUIRE(runners.back()->Init().ok());
     }
@@ -118,8 +125,11 @@ struct KafkaPipeline {
   std::unique_ptr<TimelineReadModel> timeline;
   CommandOutcomes outcomes;
   std::unique_ptr<IntakeProcessor> intake;
-  std::unique_ptr<LeadCommandProcessor> commands;
-  std::unique_ptr<LeadProjection> projection;
+  std::unique_ptr<ItemReadModel> items;
+  std::unique_ptr<ActivityCounters> counters;
+  std::unique_ptr<CommandProcessor> commands;
+  std::unique_ptr<CrmProjection> projection;
+  std::unique_ptr<FollowUpProcessor> follow_ups;
   // Last: stopped and destroyed before what they run.
   std::vector<std::unique_ptr<ProcessorRunner>> runners;
 };

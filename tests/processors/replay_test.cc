@@ -8,9 +8,10 @@
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/log/embedded_log.h"
+#include "leadflow/processors/command_processor.h"
+#include "leadflow/processors/crm_projection.h"
+#include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
-#include "leadflow/processors/lead_command_processor.h"
-#include "leadflow/processors/lead_projection.h"
 #include "leadflow/storage/v1/storage.pb.h"
 #include "support/channel_events.h"
 #include "support/server_process.h"
@@ -31,12 +32,18 @@ struct Pipeline {
     REQUIRE(opened_log.ok());
     log = *std::move(opened_log);
     leads = std::make_unique<LeadReadModel>(db.get());
-    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), domain::DomainConfig());
-    commands =
-        std::make_unique<LeadCommandProcessor>(db.get(), &outcomes, domain::DomainConfig(), 3);
+    items = std::make_unique<ItemReadModel>(db.get());
+    counters = std::make_unique<ActivityCounters>(db.get());
+    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), items.get(),
+                                               domain::DomainConfig());
+    commands = std::make_unique<CommandProcessor>(db.get(), &outcomes, items.get(),
+                                                  domain::DomainConfig(), 3);
     timeline = std::make_unique<TimelineReadModel>(db.get());
-    projection = std::make_unique<LeadProjection>(db.get(), leads.get(), timeline.get());
-    for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get()}) {
+    projection = std::make_unique<CrmProjection>(
+        db.get(), CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
+    follow_ups = std::make_unique<FollowUpProcessor>(db.get());
+    for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get(),
+                                                follow_ups.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p, 64));
       REQUIRE(runners.back()->Init().ok());
     }
@@ -83,8 +90,11 @@ struct Pipeline {
   std::unique_ptr<TimelineReadModel> timeline;
   CommandOutcomes outcomes;
   std::unique_ptr<IntakeProcessor> intake;
-  std::unique_ptr<LeadCommandProcessor> commands;
-  std::unique_ptr<LeadProjection> projection;
+  std::unique_ptr<ItemReadModel> items;
+  std::unique_ptr<ActivityCounters> counters;
+  std::unique_ptr<CommandProcessor> commands;
+  std::unique_ptr<CrmProjection> projection;
+  std::unique_ptr<FollowUpProcessor> follow_ups;
   std::vector<std::unique_ptr<ProcessorRunner>> runners;
 };
 
@@ -140,10 +150,12 @@ TEST_CASE("rebuilding the read model from the event log gives identical bytes") 
   // The command side's state and the read model fold the same events.
   for (const auto& lead : pipeline.AllLeads()) {
     auto state = pipeline.db->Get(pipeline.db->state_family(),
-                                  LeadCommandProcessor::StateKey(lead.lead_id()));
+                                  CommandProcessor::StateKey("lead", lead.lead_id()));
     REQUIRE(state.ok());
     REQUIRE(state->has_value());
-    CHECK(**state == SerializeDeterministic(lead));
+    v1::AggregateState expected;
+    *expected.mutable_lead() = lead;
+    CHECK(**state == SerializeDeterministic(expected));
   }
 
   REQUIRE(pipeline.db->Clear(pipeline.db->views_family()).ok());
@@ -252,9 +264,9 @@ TEST_CASE("a command applied once is answered again, not applied again") {
   pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
   pipeline.Drain();
   auto lead = pipeline.AllLeads().at(0);
-  v1::LeadCommand command;
+  v1::Command command;
   command.set_command_id("req:once");
-  command.set_lead_id(lead.lead_id());
+  command.set_aggregate_id(lead.lead_id());
   command.mutable_change_lead_status()->set_status_id("IN_PROCESS");
   for (int i = 0; i < 2; ++i) {
     auto ticket = pipeline.outcomes.Register("req:once");
@@ -266,7 +278,7 @@ TEST_CASE("a command applied once is answered again, not applied again") {
     auto outcome = ticket->Wait(absl::Now() + absl::Seconds(5));
     REQUIRE(outcome.has_value());
     CHECK(outcome->code() == 0);
-    CHECK(outcome->lead().version() == 3);
+    CHECK(outcome->state().lead().version() == 3);
     CHECK(outcome->position().topic() == log::kEventsTopic);
   }
   CHECK(pipeline.leads->Get(lead.lead_id())->value().version() == 3);

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <map>
 
-#include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "duplicate_criteria.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
@@ -16,7 +16,7 @@
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
 #include "leadflow/domain/lead_aggregate.h"
-#include "leadflow/processors/lead_command_processor.h"
+#include "leadflow/domain/pipelines.h"
 
 namespace leadflow::api {
 namespace {
@@ -30,148 +30,71 @@ absl::StatusOr<std::string> LeadIdFromName(absl::string_view name, absl::string_
   return std::string(name);
 }
 
-std::string RandomToken() {
-  thread_local absl::BitGen gen;
-  return absl::StrCat(absl::Uniform<uint64_t>(gen), "-", absl::Uniform<uint64_t>(gen));
-}
-
-// A command id: from the client's request id when given (retries are then
-// idempotent), otherwise fresh.
-std::string CommandId(absl::string_view lead_id, absl::string_view request_id) {
-  if (!request_id.empty()) return absl::StrCat("req:", lead_id, ":", request_id);
-  return DeriveId("cmd", RandomToken());
-}
-
-// gRPC deadlines are wall-clock time, so this reads the real clock, not the
-// injected one.
-absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap) {
-  const absl::Time capped = absl::Now() + cap;
-  const absl::Time deadline = absl::FromChrono(ctx->deadline());
-  return std::min(capped, deadline);
-}
-
-absl::Status CheckRequestId(absl::string_view request_id) {
-  if (request_id.size() > 200)
-    return domain::InvalidField("request_id", "longer than 200 characters");
-  return absl::OkStatus();
-}
+template <typename T, typename = void>
+struct HasExpectedVersion : std::false_type {};
+template <typename T>
+struct HasExpectedVersion<T, std::void_t<decltype(std::declval<T>().has_expected_version())>>
+    : std::true_type {};
 
 // The command skeleton of a change to an existing lead: every change request
-// has a lead name, request_id, actor and optional expected_version.
+// has a lead name, request_id, actor and (mostly) an optional
+// expected_version.
 template <typename Request>
-absl::StatusOr<v1::LeadCommand> CommandFor(const Request& request, absl::string_view name,
-                                           absl::string_view name_field) {
+absl::StatusOr<v1::Command> CommandFor(const Request& request, absl::string_view name,
+                                       absl::string_view name_field) {
   LEADFLOW_ASSIGN_OR_RETURN(std::string lead_id, LeadIdFromName(name, name_field));
-  LEADFLOW_RETURN_IF_ERROR(CheckRequestId(request.request_id()));
-  v1::LeadCommand command;
-  command.set_command_id(CommandId(lead_id, request.request_id()));
-  command.set_lead_id(lead_id);
+  LEADFLOW_RETURN_IF_ERROR(CommandGateway::CheckRequestId(request.request_id()));
+  v1::Command command;
+  command.set_command_id(CommandGateway::CommandId(lead_id, request.request_id()));
+  command.set_aggregate_id(lead_id);
   command.set_actor(request.actor());
-  if (request.has_expected_version()) command.set_expected_version(request.expected_version());
+  if constexpr (HasExpectedVersion<Request>::value) {
+    if (request.has_expected_version()) command.set_expected_version(request.expected_version());
+  }
   return command;
 }
 
-}  // namespace
-
-absl::Status LeadServiceImpl::AwaitPosition(grpc::ServerContext* ctx,
-                                            const v1::LogPosition& position, bool has_position) {
-  if (!has_position) return absl::OkStatus();
-  if (!position.topic().empty() && position.topic() != log::kEventsTopic) {
-    return domain::InvalidField("min_position.topic",
-                                absl::StrCat("reads follow ", log::kEventsTopic));
-  }
-  if (position.partition() < 0 ||
-      position.partition() >= context_->log->PartitionCount(log::kEventsTopic)) {
-    return domain::InvalidField("min_position.partition", "no such partition");
-  }
-  const absl::Time deadline = CallDeadline(ctx, context_->command_timeout);
-  if (!context_->projection->WaitForApplied(position.partition(), position.offset(), deadline)) {
-    return absl::DeadlineExceededError(absl::StrCat("min_position: the read model has not reached ",
-                                                    position.partition(), "@", position.offset(),
-                                                    " yet"));
-  }
-  return absl::OkStatus();
-}
-
-grpc::Status LeadServiceImpl::Submit(grpc::ServerContext* ctx, v1::LeadCommand command,
-                                     v1::LeadCommandResponse* response) {
-  *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
-  if (command.actor().empty()) command.set_actor("api");
-  const std::string command_id = command.command_id();
-  auto ticket = context_->outcomes->Register(command_id);
-  log::OutgoingRecord record;
-  record.topic = std::string(log::kCommandsTopic);
-  record.key = command.lead_id();
-  record.headers = log::CloudEventHeaders(command_id, "leadflow.v1.LeadCommand", "leadflow/api",
-                                          context_->clock->Now());
-  record.value = SerializeDeterministic(command);
-  std::vector<log::OutgoingRecord> records;
-  records.push_back(std::move(record));
-  auto appended = context_->log->Append(std::move(records));
-  if (!appended.ok()) {
-    context_->outcomes->Forget(command_id);
-    return ToGrpcStatus(appended.status());
-  }
-  std::optional<v1::CommandOutcome> outcome =
-      ticket->Wait(CallDeadline(ctx, context_->command_timeout));
-  context_->outcomes->Forget(command_id);
-  if (!outcome.has_value()) {
-    // It may have been applied just as we stopped waiting.
-    auto stored = context_->db->Get(context_->db->state_family(),
-                                    processors::LeadCommandProcessor::OutcomeKey(command_id));
-    if (stored.ok() && stored->has_value()) {
-      outcome.emplace();
-      if (!outcome->ParseFromString(**stored)) outcome.reset();
-    }
-  }
-  if (!outcome.has_value()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat("command ", command_id, " is on the log at ",
-                                     appended->front().partition, "@", appended->front().offset,
-                                     " but was not applied in time; retry with the same "
-                                     "request_id to get its outcome"));
-  }
-  if (outcome->code() != 0) {
-    const auto code = static_cast<absl::StatusCode>(outcome->code());
-    if (!outcome->field().empty()) {
-      std::string description = outcome->message();
-      const std::string head = absl::StrCat(outcome->field(), ": ");
-      if (absl::StartsWith(description, head)) description = description.substr(head.size());
-      return ToGrpcStatus(domain::FieldError(code, outcome->field(), description));
-    }
-    return ToGrpcStatus(absl::Status(code, outcome->message()));
-  }
-  *response->mutable_lead() = outcome->lead();
+grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,
+                     v1::LeadCommandResponse* response) {
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  *response->mutable_lead() = outcome->state().lead();
   if (outcome->has_position()) *response->mutable_position() = outcome->position();
   response->mutable_event_ids()->CopyFrom(outcome->event_ids());
   return grpc::Status::OK;
 }
 
+}  // namespace
+
 grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
                                          const v1::CreateLeadRequest* request,
                                          v1::LeadCommandResponse* response) {
-  if (auto s = CheckRequestId(request->request_id()); !s.ok()) return ToGrpcStatus(s);
+  if (auto s = CommandGateway::CheckRequestId(request->request_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   std::string lead_id = request->lead_id();
   if (!lead_id.empty()) {
     if (auto s = domain::CheckLeadId(lead_id, "lead_id"); !s.ok()) return ToGrpcStatus(s);
   } else {
-    lead_id =
-        DeriveId("ld", request->request_id().empty() ? RandomToken()
-                                                     : absl::StrCat("req:", request->request_id()));
+    lead_id = CommandGateway::NewId("ld", request->request_id());
   }
-  v1::LeadCommand command;
-  command.set_command_id(CommandId(lead_id, request->request_id()));
-  command.set_lead_id(lead_id);
+  v1::Command command;
+  command.set_command_id(CommandGateway::CommandId(lead_id, request->request_id()));
+  command.set_aggregate_id(lead_id);
   command.set_actor(request->actor());
   *command.mutable_create_lead()->mutable_lead() = request->lead();
-  return Submit(ctx, std::move(command), response);
+  // A person who is a client already makes a repeat lead.
+  auto client = context_->items->FindClient(request->lead());
+  if (!client.ok()) return ToGrpcStatus(client.status());
+  if (!client->matched_on().empty()) *command.mutable_create_lead()->mutable_client() = *client;
+  return Respond(gateway_.Submit(ctx, std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* ctx, const v1::GetLeadRequest* request,
                                       v1::Lead* response) {
   auto lead_id = LeadIdFromName(request->name(), "name");
   if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
-  if (auto s = AwaitPosition(ctx, request->min_position(), request->has_min_position()); !s.ok()) {
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   auto lead = context_->leads->Get(*lead_id);
@@ -190,12 +113,16 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   if (request->page_size() < 0) {
     return ToGrpcStatus(domain::InvalidField("page_size", "negative"));
   }
-  if (!request->status_id().empty() &&
-      context_->config.pipeline.Find(request->status_id()) == nullptr) {
-    return ToGrpcStatus(domain::InvalidField(
-        "status_id", absl::StrCat("unknown status '", request->status_id(), "'")));
+  if (!request->status_id().empty()) {
+    auto pipelines = gateway_.Pipelines();
+    if (!pipelines.ok()) return ToGrpcStatus(pipelines.status());
+    if (domain::FindStage(pipelines->lead(), request->status_id()) == nullptr) {
+      return ToGrpcStatus(domain::InvalidField(
+          "status_id", absl::StrCat("unknown status '", request->status_id(), "'")));
+    }
   }
-  if (auto s = AwaitPosition(ctx, request->min_position(), request->has_min_position()); !s.ok()) {
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
   processors::LeadReadModel::Query query;
@@ -211,42 +138,10 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-namespace {
-
-// What each criterion of a duplicate search looks up.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DuplicateCriteria(
-    const v1::FindDuplicateLeadsRequest& request, const domain::DomainConfig& config) {
-  std::vector<std::pair<std::string, std::string>> criteria;  // (matched_on, index key)
-  if (!request.phone().empty()) {
-    LEADFLOW_ASSIGN_OR_RETURN(
-        std::string phone, domain::NormalizePhone(request.phone(), config.default_region, "phone"));
-    criteria.emplace_back("phone", domain::PhoneIdentityKey(phone));
-  }
-  if (!request.email().empty()) {
-    LEADFLOW_ASSIGN_OR_RETURN(std::string email, domain::NormalizeEmail(request.email(), "email"));
-    criteria.emplace_back("email", domain::EmailIdentityKey(email));
-  }
-  if (request.name().empty() != request.company_title().empty()) {
-    return domain::InvalidField(request.name().empty() ? "name" : "company_title",
-                                "name and company_title go together");
-  }
-  if (!request.name().empty()) {
-    std::string key = domain::NameCompanyKey(request.name(), request.company_title());
-    if (key.empty()) return domain::InvalidField("name", "has no words");
-    criteria.emplace_back("name+company", std::move(key));
-  }
-  if (criteria.empty()) {
-    return domain::InvalidField("phone", "give a phone, an email, or a name with company_title");
-  }
-  return criteria;
-}
-
-}  // namespace
-
 grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
                                                  const v1::FindDuplicateLeadsRequest* request,
                                                  v1::FindDuplicateLeadsResponse* response) {
-  auto criteria = DuplicateCriteria(*request, context_->config);
+  auto criteria = DuplicateCriteria(*request, context_->config);  // see duplicate_criteria.h
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   std::map<std::string, std::vector<std::string>> matches;  // lead id → criteria matched
   for (const auto& [matched_on, key] : *criteria) {
@@ -271,11 +166,18 @@ grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
                                                v1::ListLeadTimelineResponse* response) {
   auto lead_id = LeadIdFromName(request->name(), "name");
   if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
-  if (auto s = AwaitPosition(ctx, request->min_position(), request->has_min_position()); !s.ok()) {
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+      !s.ok()) {
     return ToGrpcStatus(s);
   }
+  std::vector<std::string> ids = {*lead_id};
+  auto lead = context_->leads->Get(*lead_id);
+  if (!lead.ok()) return ToGrpcStatus(lead.status());
+  if (lead->has_value()) {
+    for (const auto& merged : (*lead)->merged_lead_ids()) ids.push_back(merged);
+  }
   auto page =
-      context_->timeline->List("lead", *lead_id, request->page_size(), request->page_token());
+      context_->timeline->ListCombined("lead", ids, request->page_size(), request->page_token());
   if (!page.ok()) return ToGrpcStatus(page.status());
   if (page->events.empty() && request->page_token().empty()) {
     return ToGrpcStatus(domain::FieldError(absl::StatusCode::kNotFound, "name",
@@ -293,7 +195,7 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_lead()->mutable_lead() = request->lead();
   *command->mutable_update_lead()->mutable_update_mask() = request->update_mask();
-  return Submit(ctx, *std::move(command), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::ChangeLeadStatus(grpc::ServerContext* ctx,
@@ -302,7 +204,7 @@ grpc::Status LeadServiceImpl::ChangeLeadStatus(grpc::ServerContext* ctx,
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_change_lead_status()->set_status_id(request->status_id());
-  return Submit(ctx, *std::move(command), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::AssignLead(grpc::ServerContext* ctx,
@@ -311,7 +213,7 @@ grpc::Status LeadServiceImpl::AssignLead(grpc::ServerContext* ctx,
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_assign_lead()->set_responsible_id(request->responsible_id());
-  return Submit(ctx, *std::move(command), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::MarkLeadJunk(grpc::ServerContext* ctx,
@@ -321,7 +223,7 @@ grpc::Status LeadServiceImpl::MarkLeadJunk(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_mark_lead_junk()->set_reason(request->reason());
   command->mutable_mark_lead_junk()->set_text(request->text());
-  return Submit(ctx, *std::move(command), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::ReopenLead(grpc::ServerContext* ctx,
@@ -331,7 +233,74 @@ grpc::Status LeadServiceImpl::ReopenLead(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_reopen_lead()->set_status_id(request->status_id());
   command->mutable_reopen_lead()->set_reason(request->reason());
-  return Submit(ctx, *std::move(command), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+}
+
+grpc::Status LeadServiceImpl::ConvertLead(grpc::ServerContext* ctx,
+                                          const v1::ConvertLeadRequest* request,
+                                          v1::LeadCommandResponse* response) {
+  auto command = CommandFor(*request, request->name(), "name");
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  *command->mutable_convert_lead() = request->conversion();
+  auto outcome = gateway_.Submit(ctx, *std::move(command));
+  if (outcome.ok()) {
+    // The records follow from the LeadConverted event; wait (briefly, within
+    // the call) until the deal, the last of them, is readable.
+    const v1::Lead& lead = outcome->state().lead();
+    const absl::Time deadline = CommandGateway::CallDeadline(ctx, context_->command_timeout);
+    while (!lead.deal_id().empty() && absl::Now() < deadline) {
+      auto deal = context_->items->Get("deal", lead.deal_id());
+      if (!deal.ok() || deal->has_value()) break;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  return Respond(outcome, response);
+}
+
+grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx,
+                                         const v1::MergeLeadsRequest* request,
+                                         v1::LeadCommandResponse* response) {
+  auto kept_id = LeadIdFromName(request->name(), "name");
+  if (!kept_id.ok()) return ToGrpcStatus(kept_id.status());
+  auto merged_id = LeadIdFromName(request->merged(), "merged");
+  if (!merged_id.ok()) return ToGrpcStatus(merged_id.status());
+  if (*kept_id == *merged_id) {
+    return ToGrpcStatus(domain::InvalidField("merged", "a lead is not merged into itself"));
+  }
+  auto kept = context_->leads->Get(*kept_id);
+  if (!kept.ok()) return ToGrpcStatus(kept.status());
+  if (!kept->has_value()) {
+    return ToGrpcStatus(domain::FieldError(absl::StatusCode::kNotFound, "name",
+                                           absl::StrCat("lead ", *kept_id, " does not exist")));
+  }
+  if (!(*kept)->merged_into_lead_id().empty()) {
+    return ToGrpcStatus(domain::FieldError(
+        absl::StatusCode::kFailedPrecondition, "name",
+        absl::StrCat("lead ", *kept_id, " was merged into ", (*kept)->merged_into_lead_id())));
+  }
+  // The merged lead closes first; the kept one absorbs it from that event.
+  auto command = CommandFor(*request, request->merged(), "merged");
+  if (!command.ok()) return ToGrpcStatus(command.status());
+  command->mutable_merge_lead_into()->set_target_lead_id(*kept_id);
+  auto outcome = gateway_.Submit(ctx, *std::move(command));
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  const absl::Time deadline = CommandGateway::CallDeadline(ctx, context_->command_timeout);
+  while (absl::Now() < deadline) {
+    auto lead = context_->leads->Get(*kept_id);
+    if (!lead.ok()) return ToGrpcStatus(lead.status());
+    if (!lead->has_value()) break;
+    const auto& merged = (*lead)->merged_lead_ids();
+    if (std::find(merged.begin(), merged.end(), *merged_id) != merged.end()) {
+      *response->mutable_lead() = **std::move(lead);
+      response->mutable_event_ids()->CopyFrom(outcome->event_ids());
+      if (outcome->has_position()) *response->mutable_position() = outcome->position();
+      return grpc::Status::OK;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("lead ", *merged_id, " is merged into ", *kept_id,
+                                   "; the kept lead has not absorbed it yet (it will)"));
 }
 
 }  // namespace leadflow::api

@@ -22,14 +22,17 @@ std::string MessengerIdentityKey(absl::string_view channel, absl::string_view ha
                       absl::AsciiStrToLower(handle));
 }
 
-std::vector<std::string> LeadIdentityKeys(const v1::Lead& lead) {
+std::vector<std::string> IdentityKeys(
+    const google::protobuf::RepeatedPtrField<v1::PhoneNumber>& phones,
+    const google::protobuf::RepeatedPtrField<v1::EmailAddress>& emails,
+    const google::protobuf::RepeatedPtrField<v1::MessengerHandle>& messengers) {
   std::vector<std::string> keys;
   auto add = [&keys](std::string key) {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   };
-  for (const auto& phone : lead.phones()) add(PhoneIdentityKey(phone.number()));
-  for (const auto& email : lead.emails()) add(EmailIdentityKey(email.address()));
-  for (const auto& m : lead.messengers()) add(MessengerIdentityKey(m.channel(), m.handle()));
+  for (const auto& phone : phones) add(PhoneIdentityKey(phone.number()));
+  for (const auto& email : emails) add(EmailIdentityKey(email.address()));
+  for (const auto& m : messengers) add(MessengerIdentityKey(m.channel(), m.handle()));
   return keys;
 }
 
@@ -64,6 +67,12 @@ std::string NameCompanyKey(absl::string_view name, absl::string_view company) {
   std::sort(name_words.begin(), name_words.end());
   return absl::StrCat("name+company:", absl::StrJoin(name_words, " "), "|",
                       absl::StrJoin(company_words, " "));
+}
+
+std::string CompanyTitleKey(absl::string_view title) {
+  const std::vector<std::string> words = Words(title);
+  if (words.empty()) return "";
+  return absl::StrCat("company:", absl::StrJoin(words, " "));
 }
 
 std::string LeadFullName(const v1::Lead& lead) {

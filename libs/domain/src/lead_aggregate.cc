@@ -1,105 +1,28 @@
 #include "leadflow/domain/lead_aggregate.h"
 
-#include <google/protobuf/util/field_mask_util.h>
-
 #include <algorithm>
 #include <array>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "leadflow/base/derived_id.h"
+#include "aggregates.h"
 #include "leadflow/base/status_macros.h"
-#include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/domain/pipelines.h"
 
 namespace leadflow::domain {
 namespace {
 
-using google::protobuf::util::FieldMaskUtil;
+constexpr std::array<absl::string_view, 12> kUpdatableFields = {
+    "title",  "first_name", "last_name", "second_name", "company_title",      "phones",
+    "emails", "messengers", "comments",  "opportunity", "source_description", "custom_fields"};
 
-constexpr std::array<absl::string_view, 11> kUpdatableFields = {
-    "title",  "first_name", "last_name", "second_name", "company_title",     "phones",
-    "emails", "messengers", "comments",  "opportunity", "source_description"};
-
-// Builds envelopes for the events of one command.
-class EventSink {
- public:
-  EventSink(const v1::Lead* current, const v1::LeadCommand& command)
-      : command_(command), base_version_(current == nullptr ? 0 : current->version()) {}
-
-  v1::EventEnvelope& Add() {
-    v1::EventEnvelope& e = events_.emplace_back();
-    const int64_t index = static_cast<int64_t>(events_.size());
-    e.set_event_id(DeriveId("ev", command_.command_id(), absl::StrCat(index)));
-    e.set_aggregate_type("lead");
-    e.set_aggregate_id(command_.lead_id());
-    e.set_aggregate_version(base_version_ + index);
-    *e.mutable_occur_time() = command_.issue_time();
-    e.set_causation_id(command_.causation_id().empty() ? command_.command_id()
-                                                       : command_.causation_id());
-    e.set_correlation_id(command_.correlation_id().empty() ? command_.command_id()
-                                                           : command_.correlation_id());
-    e.set_actor(command_.actor());
-    return e;
-  }
-
-  std::vector<v1::EventEnvelope> Finish() {
-    for (auto& e : events_) e.set_type(EventTypeName(e));
-    return std::move(events_);
-  }
-
- private:
-  const v1::LeadCommand& command_;
-  const int64_t base_version_;
-  std::vector<v1::EventEnvelope> events_;
-};
-
-// Normalises the phones and emails of `lead` in place; refusals name
-// "<prefix>.phones[i].number" and the like. Repeats are dropped.
-absl::Status NormalizeContactPoints(v1::Lead* lead, absl::string_view prefix,
-                                    const DomainConfig& config) {
-  std::vector<std::string> seen;
-  google::protobuf::RepeatedPtrField<v1::PhoneNumber> phones;
-  for (int i = 0; i < lead->phones_size(); ++i) {
-    LEADFLOW_ASSIGN_OR_RETURN(std::string e164,
-                              NormalizePhone(lead->phones(i).number(), config.default_region,
-                                             absl::StrCat(prefix, "phones[", i, "].number")));
-    if (std::find(seen.begin(), seen.end(), e164) != seen.end()) continue;
-    seen.push_back(e164);
-    auto* phone = phones.Add();
-    phone->set_number(e164);
-    phone->set_type(lead->phones(i).type());
-  }
-  lead->mutable_phones()->Swap(&phones);
-  google::protobuf::RepeatedPtrField<v1::EmailAddress> emails;
-  for (int i = 0; i < lead->emails_size(); ++i) {
-    LEADFLOW_ASSIGN_OR_RETURN(
-        std::string address,
-        NormalizeEmail(lead->emails(i).address(), absl::StrCat(prefix, "emails[", i, "].address")));
-    if (std::find(seen.begin(), seen.end(), address) != seen.end()) continue;
-    seen.push_back(address);
-    auto* email = emails.Add();
-    email->set_address(address);
-    email->set_type(lead->emails(i).type());
-  }
-  lead->mutable_emails()->Swap(&emails);
-  for (int i = 0; i < lead->messengers_size(); ++i) {
-    const auto& m = lead->messengers(i);
-    if (m.channel().empty() || m.handle().empty()) {
-      return InvalidField(absl::StrCat(prefix, "messengers[", i, "]"), "needs channel and handle");
-    }
-  }
+absl::Status NormalizeLead(v1::Lead* lead, absl::string_view prefix, const DomainConfig& config) {
+  LEADFLOW_RETURN_IF_ERROR(NormalizeContactPoints(lead->mutable_phones(), lead->mutable_emails(),
+                                                  lead->messengers(), prefix, config));
   if (lead->has_opportunity()) {
-    const auto& money = lead->opportunity();
-    if (money.amount_minor() < 0) {
-      return InvalidField(absl::StrCat(prefix, "opportunity.amount_minor"), "negative");
-    }
-    const std::string& code = money.currency_code();
-    if (code.size() != 3 || !std::all_of(code.begin(), code.end(), absl::ascii_isupper)) {
-      return InvalidField(absl::StrCat(prefix, "opportunity.currency_code"),
-                          "must be an ISO 4217 code such as \"RUB\"");
-    }
+    LEADFLOW_RETURN_IF_ERROR(CheckMoney(lead->opportunity(), absl::StrCat(prefix, "opportunity")));
   }
   return absl::OkStatus();
 }
@@ -119,6 +42,16 @@ void ClearOutputOnly(v1::Lead* lead) {
   lead->clear_create_time();
   lead->clear_update_time();
   lead->clear_origin_channel_event_id();
+  lead->clear_repeat();
+  lead->clear_contact_id();
+  lead->clear_company_id();
+  lead->clear_deal_id();
+  lead->clear_merged_lead_ids();
+  lead->clear_merged_into_lead_id();
+}
+
+std::string JunkStatus(const DomainConfig& config) {
+  return FirstStage(config.pipelines.lead(), v1::STATUS_SEMANTIC_FAILURE)->stage_id();
 }
 
 std::string DefaultTitle(const v1::Lead& lead) {
@@ -131,7 +64,7 @@ std::string DefaultTitle(const v1::Lead& lead) {
 }
 
 absl::Status CheckOpen(const v1::Lead& lead, absl::string_view field) {
-  if (LeadPipeline::IsTerminal(lead.status_semantic())) {
+  if (IsTerminal(lead.status_semantic())) {
     return FieldError(absl::StatusCode::kFailedPrecondition, field,
                       absl::StrCat("lead ", lead.lead_id(), " is in terminal status ",
                                    lead.status_id(), " and cannot change"));
@@ -139,78 +72,105 @@ absl::Status CheckOpen(const v1::Lead& lead, absl::string_view field) {
   return absl::OkStatus();
 }
 
-absl::Status DecideCreate(const v1::LeadCommand& command, const DomainConfig& config,
-                          EventSink& sink) {
-  v1::Lead lead = command.create_lead().lead();
+absl::Status DecideCreate(const v1::Command& command, const DomainConfig& config, EventSink& sink) {
+  const auto& create = command.create_lead();
+  v1::Lead lead = create.lead();
   ClearOutputOnly(&lead);
-  LEADFLOW_RETURN_IF_ERROR(NormalizeContactPoints(&lead, "lead.", config));
+  LEADFLOW_RETURN_IF_ERROR(NormalizeLead(&lead, "lead.", config));
+  LEADFLOW_RETURN_IF_ERROR(CheckResponsible(lead.responsible_id(), "lead.responsible_id"));
   if (lead.title().empty()) lead.set_title(DefaultTitle(lead));
-  lead.set_lead_id(command.lead_id());
-  lead.set_name(LeadResourceName(command.lead_id()));
-  const auto& initial = config.pipeline.Initial();
-  lead.set_status_id(initial.id);
-  lead.set_status_semantic(initial.semantic);
+  lead.set_lead_id(command.aggregate_id());
+  lead.set_name(LeadResourceName(command.aggregate_id()));
+  const v1::PipelineStage& initial = config.pipelines.lead().stages(0);
+  lead.set_status_id(initial.stage_id());
+  lead.set_status_semantic(initial.semantic());
   for (auto& key : LeadIdentityKeys(lead)) lead.add_identity_keys(std::move(key));
-  const bool has_origin = command.create_lead().has_origin();
-  if (has_origin) lead.set_origin_channel_event_id(command.create_lead().origin().id());
+  const bool has_origin = create.has_origin();
+  if (has_origin) lead.set_origin_channel_event_id(create.origin().id());
+  const bool repeat =
+      !create.client().contact_id().empty() || !create.client().company_id().empty();
+  if (repeat) {
+    // The person is a client already: link the lead to them, and let their
+    // responsible keep them.
+    lead.set_repeat(true);
+    lead.set_contact_id(create.client().contact_id());
+    lead.set_company_id(create.client().company_id());
+    if (lead.responsible_id().empty()) lead.set_responsible_id(create.client().responsible_id());
+  }
+  const std::string title = lead.title();
+  const std::string lead_id = lead.lead_id();
   *sink.Add().mutable_lead_created()->mutable_lead() = std::move(lead);
   if (has_origin) {
     auto* recorded = sink.Add().mutable_communication_recorded();
-    *recorded->mutable_channel_event() = command.create_lead().origin();
+    *recorded->mutable_channel_event() = create.origin();
     recorded->set_repeat_request(false);
+  }
+  if (repeat && !create.client().responsible_id().empty()) {
+    auto* notified = sink.Add().mutable_responsible_notified();
+    notified->set_user_id(create.client().responsible_id());
+    const std::string client = create.client().contact_id().empty()
+                                   ? absl::StrCat("company ", create.client().company_id())
+                                   : absl::StrCat("contact ", create.client().contact_id());
+    notified->set_reason(absl::StrCat("repeat lead ", lead_id, " (", title, "): ", client,
+                                      " is already a client (matched on ",
+                                      create.client().matched_on(), ")"));
+    notified->set_priority(true);
   }
   return absl::OkStatus();
 }
 
-absl::Status DecideUpdate(const v1::Lead& current, const v1::LeadCommand& command,
+absl::Status DecideUpdate(const v1::Lead& current, const v1::Command& command,
                           const DomainConfig& config, EventSink& sink) {
   const auto& update = command.update_lead();
+  for (int i = 0; i < update.update_mask().paths_size(); ++i) {
+    if (!IsUpdatableLeadField(update.update_mask().paths(i))) {
+      return InvalidField(absl::StrCat("update_mask.paths[", i, "]"),
+                          absl::StrCat("'", update.update_mask().paths(i), "' cannot be updated"));
+    }
+  }
   if (update.update_mask().paths_size() == 0) {
     return InvalidField("update_mask", "required: name the fields to update");
   }
-  for (int i = 0; i < update.update_mask().paths_size(); ++i) {
-    const std::string& path = update.update_mask().paths(i);
-    if (!IsUpdatableLeadField(path)) {
-      return InvalidField(absl::StrCat("update_mask.paths[", i, "]"),
-                          absl::StrCat("'", path, "' cannot be updated"));
-    }
-  }
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "lead"));
   v1::Lead changes;
-  FieldMaskUtil::MergeOptions options;
-  options.set_replace_repeated_fields(true);
-  FieldMaskUtil::MergeMessageTo(update.lead(), update.update_mask(), options, &changes);
-  LEADFLOW_RETURN_IF_ERROR(NormalizeContactPoints(&changes, "lead.", config));
+  MergeMasked(update.lead(), update.update_mask(), &changes);
+  LEADFLOW_RETURN_IF_ERROR(NormalizeLead(&changes, "lead.", config));
   auto* updated = sink.Add().mutable_lead_updated();
   *updated->mutable_lead() = std::move(changes);
   *updated->mutable_update_mask() = update.update_mask();
   return absl::OkStatus();
 }
 
-absl::Status DecideChangeStatus(const v1::Lead& current, const v1::LeadCommand& command,
+absl::Status DecideChangeStatus(const v1::Lead& current, const v1::Command& command,
                                 const DomainConfig& config, EventSink& sink) {
   const std::string& to = command.change_lead_status().status_id();
   if (to.empty()) return InvalidField("status_id", "required");
-  const LeadStatusDefinition* target = config.pipeline.Find(to);
+  const v1::PipelineStage* target = FindStage(config.pipelines.lead(), to);
   if (target == nullptr) {
     return InvalidField("status_id", absl::StrCat("unknown status '", to, "'"));
   }
   if (to == current.status_id()) return absl::OkStatus();
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "status_id"));
-  if (target->semantic == v1::STATUS_SEMANTIC_FAILURE) {
+  if (target->semantic() == v1::STATUS_SEMANTIC_FAILURE) {
     return FieldError(
         absl::StatusCode::kFailedPrecondition, "status_id",
         absl::StrCat("'", to, "' is a failure status: use MarkLeadJunk with a reason"));
   }
+  if (target->semantic() == v1::STATUS_SEMANTIC_SUCCESS) {
+    return FieldError(
+        absl::StatusCode::kFailedPrecondition, "status_id",
+        absl::StrCat("'", to, "' is a success status: a lead gets there by ConvertLead"));
+  }
+  LEADFLOW_RETURN_IF_ERROR(
+      CheckRequiredFields(current, target->required_fields(), absl::StrCat("status ", to)));
   auto* changed = sink.Add().mutable_lead_status_changed();
   changed->set_from_status_id(current.status_id());
   changed->set_to_status_id(to);
-  changed->set_semantic(target->semantic);
+  changed->set_semantic(target->semantic());
   return absl::OkStatus();
 }
 
-absl::Status DecideAssign(const v1::Lead& current, const v1::LeadCommand& command,
-                          EventSink& sink) {
+absl::Status DecideAssign(const v1::Lead& current, const v1::Command& command, EventSink& sink) {
   const std::string& to = command.assign_lead().responsible_id();
   if (to.empty()) return InvalidField("responsible_id", "required");
   if (to.size() > 200) return InvalidField("responsible_id", "longer than 200 characters");
@@ -222,7 +182,7 @@ absl::Status DecideAssign(const v1::Lead& current, const v1::LeadCommand& comman
   return absl::OkStatus();
 }
 
-absl::Status DecideMarkJunk(const v1::Lead& current, const v1::LeadCommand& command,
+absl::Status DecideMarkJunk(const v1::Lead& current, const v1::Command& command,
                             const DomainConfig& config, EventSink& sink) {
   const auto& junk = command.mark_lead_junk();
   if (junk.reason() == v1::JUNK_REASON_UNSPECIFIED) {
@@ -236,13 +196,13 @@ absl::Status DecideMarkJunk(const v1::Lead& current, const v1::LeadCommand& comm
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "name"));
   auto* marked = sink.Add().mutable_lead_marked_junk();
   marked->set_from_status_id(current.status_id());
-  marked->set_to_status_id(config.pipeline.Junk().id);
+  marked->set_to_status_id(JunkStatus(config));
   marked->set_reason(junk.reason());
   marked->set_text(junk.text());
   return absl::OkStatus();
 }
 
-absl::Status DecideReopen(const v1::Lead& current, const v1::LeadCommand& command,
+absl::Status DecideReopen(const v1::Lead& current, const v1::Command& command,
                           const DomainConfig& config, EventSink& sink) {
   const auto& reopen = command.reopen_lead();
   if (std::find(config.supervisors.begin(), config.supervisors.end(), command.actor()) ==
@@ -253,15 +213,20 @@ absl::Status DecideReopen(const v1::Lead& current, const v1::LeadCommand& comman
                                    "reopen junk leads"));
   }
   if (reopen.reason().empty()) return InvalidField("reason", "required: why it is not junk");
-  const LeadStatusDefinition* target = reopen.status_id().empty()
-                                           ? &config.pipeline.Initial()
-                                           : config.pipeline.Find(reopen.status_id());
+  const v1::Pipeline& pipeline = config.pipelines.lead();
+  const v1::PipelineStage* target =
+      reopen.status_id().empty() ? &pipeline.stages(0) : FindStage(pipeline, reopen.status_id());
   if (target == nullptr) {
     return InvalidField("status_id", absl::StrCat("unknown status '", reopen.status_id(), "'"));
   }
-  if (target->semantic != v1::STATUS_SEMANTIC_IN_PROGRESS) {
+  if (target->semantic() != v1::STATUS_SEMANTIC_IN_PROGRESS) {
     return InvalidField("status_id",
-                        absl::StrCat("'", target->id, "' is not an in-progress status"));
+                        absl::StrCat("'", target->stage_id(), "' is not an in-progress status"));
+  }
+  if (!current.merged_into_lead_id().empty()) {
+    return FieldError(absl::StatusCode::kFailedPrecondition, "name",
+                      absl::StrCat("lead ", current.lead_id(), " was merged into ",
+                                   current.merged_into_lead_id()));
   }
   if (current.status_semantic() != v1::STATUS_SEMANTIC_FAILURE) {
     return FieldError(absl::StatusCode::kFailedPrecondition, "name",
@@ -269,13 +234,13 @@ absl::Status DecideReopen(const v1::Lead& current, const v1::LeadCommand& comman
   }
   auto* reopened = sink.Add().mutable_lead_reopened();
   reopened->set_from_status_id(current.status_id());
-  reopened->set_to_status_id(target->id);
+  reopened->set_to_status_id(target->stage_id());
   reopened->set_previous_reason(current.junk_reason());
   reopened->set_reason(reopen.reason());
   return absl::OkStatus();
 }
 
-absl::Status DecideRecordCommunication(const v1::Lead& current, const v1::LeadCommand& command,
+absl::Status DecideRecordCommunication(const v1::Lead& current, const v1::Command& command,
                                        EventSink& sink) {
   const auto& record = command.record_communication();
   if (!record.has_channel_event() || record.channel_event().id().empty()) {
@@ -293,6 +258,158 @@ absl::Status DecideRecordCommunication(const v1::Lead& current, const v1::LeadCo
     notified->set_priority(false);
   }
   return absl::OkStatus();
+}
+
+absl::Status DecideConvert(const v1::Lead& current, const v1::Command& command,
+                           const DomainConfig& config, EventSink& sink) {
+  const auto& convert = command.convert_lead();
+  LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "name"));
+  const v1::Pipeline& lead_pipeline = config.pipelines.lead();
+  LEADFLOW_RETURN_IF_ERROR(
+      CheckRequiredFields(current, lead_pipeline.conversion_required_fields(), "conversion"));
+  const std::string pipeline_id = convert.deal_pipeline_id().empty()
+                                      ? std::string(kDefaultDealPipelineId)
+                                      : convert.deal_pipeline_id();
+  const v1::Pipeline* deal_pipeline = config.pipelines.FindDeal(pipeline_id);
+  if (deal_pipeline == nullptr || deal_pipeline->removed()) {
+    return InvalidField("conversion.deal_pipeline_id",
+                        absl::StrCat("no deal pipeline '", pipeline_id, "'"));
+  }
+  LEADFLOW_RETURN_IF_ERROR(CheckResponsible(convert.responsible_id(), "conversion.responsible_id"));
+  std::string contact_id = convert.contact_id();
+  std::string company_id = convert.company_id();
+  if (contact_id.empty() && company_id.empty() && !convert.create_company()) {
+    // A repeat lead converts for the client it matched.
+    contact_id = current.contact_id();
+    company_id = current.company_id();
+  }
+  if (!contact_id.empty()) {
+    LEADFLOW_RETURN_IF_ERROR(CheckAggregateId(contact_id, "conversion.contact_id"));
+  }
+  if (!company_id.empty()) {
+    LEADFLOW_RETURN_IF_ERROR(CheckAggregateId(company_id, "conversion.company_id"));
+  }
+  const bool known_client = !contact_id.empty() || !company_id.empty();
+  if (known_client && convert.create_company()) {
+    return InvalidField("conversion.create_company",
+                        "a known client (contact_id / company_id) gets a deal only");
+  }
+  if (convert.create_company() && absl::StripAsciiWhitespace(current.company_title()).empty()) {
+    return FieldError(absl::StatusCode::kFailedPrecondition, "company_title",
+                      "required to create a company: the lead has no company title");
+  }
+  if (!known_client && absl::StripAsciiWhitespace(LeadFullName(current)).empty() &&
+      current.phones_size() == 0 && current.emails_size() == 0) {
+    return FieldErrors(absl::StatusCode::kFailedPrecondition, {"first_name", "phones", "emails"},
+                       "a new contact needs a name, a phone or an email: fill one");
+  }
+  auto* converted = sink.Add().mutable_lead_converted();
+  converted->set_from_status_id(current.status_id());
+  converted->set_to_status_id(FirstStage(lead_pipeline, v1::STATUS_SEMANTIC_SUCCESS)->stage_id());
+  if (!known_client) {
+    contact_id = absl::StrCat(current.lead_id(), "-contact");
+    converted->set_creates_contact(true);
+    if (convert.create_company()) {
+      company_id = absl::StrCat(current.lead_id(), "-company");
+      converted->set_creates_company(true);
+    }
+  }
+  converted->set_contact_id(contact_id);
+  converted->set_company_id(company_id);
+  converted->set_deal_id(absl::StrCat(current.lead_id(), "-deal"));
+  converted->set_deal_pipeline_id(pipeline_id);
+  converted->set_deal_stage_id(deal_pipeline->stages(0).stage_id());
+  converted->set_deal_title(convert.deal_title().empty() ? current.title() : convert.deal_title());
+  converted->set_responsible_id(convert.responsible_id().empty() ? current.responsible_id()
+                                                                 : convert.responsible_id());
+  *converted->mutable_lead() = current;
+  return absl::OkStatus();
+}
+
+absl::Status DecideMergeInto(const v1::Lead& current, const v1::Command& command,
+                             const DomainConfig& config, EventSink& sink) {
+  const std::string& target = command.merge_lead_into().target_lead_id();
+  LEADFLOW_RETURN_IF_ERROR(CheckLeadId(target, "merged"));
+  if (target == current.lead_id())
+    return InvalidField("merged", "a lead is not merged into itself");
+  if (current.merged_into_lead_id() == target) return absl::OkStatus();
+  if (!current.merged_into_lead_id().empty()) {
+    return FieldError(absl::StatusCode::kFailedPrecondition, "merged",
+                      absl::StrCat("lead ", current.lead_id(), " was merged into ",
+                                   current.merged_into_lead_id(), " already"));
+  }
+  if (current.status_semantic() == v1::STATUS_SEMANTIC_SUCCESS) {
+    return FieldError(
+        absl::StatusCode::kFailedPrecondition, "merged",
+        absl::StrCat("lead ", current.lead_id(), " is converted: its records stay linked to it"));
+  }
+  auto* merged = sink.Add().mutable_lead_merged_into();
+  merged->set_target_lead_id(target);
+  merged->set_from_status_id(current.status_id());
+  merged->set_to_status_id(JunkStatus(config));
+  *merged->mutable_lead() = current;
+  return absl::OkStatus();
+}
+
+absl::Status DecideAbsorb(const v1::Lead& current, const v1::Command& command, EventSink& sink) {
+  const v1::Lead& source = command.absorb_lead().source();
+  LEADFLOW_RETURN_IF_ERROR(CheckLeadId(source.lead_id(), "absorb_lead.source.lead_id"));
+  if (source.lead_id() == current.lead_id()) {
+    return InvalidField("absorb_lead.source.lead_id", "a lead does not absorb itself");
+  }
+  const auto& merged = current.merged_lead_ids();
+  if (std::find(merged.begin(), merged.end(), source.lead_id()) != merged.end()) {
+    return absl::OkStatus();
+  }
+  auto* absorbed = sink.Add().mutable_lead_absorbed();
+  absorbed->set_source_lead_id(source.lead_id());
+  *absorbed->mutable_source() = source;
+  return absl::OkStatus();
+}
+
+// Fills what `lead` lacks from the merged lead `source`.
+void Absorb(v1::Lead& lead, const v1::Lead& source) {
+  auto fill = [](std::string* mine, const std::string& theirs) {
+    if (mine->empty()) *mine = theirs;
+  };
+  fill(lead.mutable_first_name(), source.first_name());
+  fill(lead.mutable_last_name(), source.last_name());
+  fill(lead.mutable_second_name(), source.second_name());
+  fill(lead.mutable_company_title(), source.company_title());
+  fill(lead.mutable_comments(), source.comments());
+  for (const auto& phone : source.phones()) {
+    const auto& have = lead.phones();
+    if (std::none_of(have.begin(), have.end(),
+                     [&](const auto& p) { return p.number() == phone.number(); })) {
+      *lead.add_phones() = phone;
+    }
+  }
+  for (const auto& email : source.emails()) {
+    const auto& have = lead.emails();
+    if (std::none_of(have.begin(), have.end(),
+                     [&](const auto& e) { return e.address() == email.address(); })) {
+      *lead.add_emails() = email;
+    }
+  }
+  for (const auto& messenger : source.messengers()) {
+    const auto& have = lead.messengers();
+    if (std::none_of(have.begin(), have.end(), [&](const auto& m) {
+          return m.channel() == messenger.channel() && m.handle() == messenger.handle();
+        })) {
+      *lead.add_messengers() = messenger;
+    }
+  }
+  for (const auto& [key, value] : source.custom_fields())
+    lead.mutable_custom_fields()->insert({key, value});
+  lead.set_communication_count(lead.communication_count() + source.communication_count());
+  if (source.last_communication_time().seconds() > lead.last_communication_time().seconds()) {
+    *lead.mutable_last_communication_time() = source.last_communication_time();
+  }
+  lead.add_merged_lead_ids(source.lead_id());
+  // Chains: what was merged into the source is shown here too.
+  for (const auto& id : source.merged_lead_ids()) lead.add_merged_lead_ids(id);
+  lead.clear_identity_keys();
+  for (auto& key : LeadIdentityKeys(lead)) lead.add_identity_keys(std::move(key));
 }
 
 }  // namespace
@@ -315,67 +432,48 @@ absl::Status CheckLeadId(absl::string_view lead_id, absl::string_view field) {
   return absl::OkStatus();
 }
 
-std::string EventTypeName(const v1::EventEnvelope& event) {
-  const auto* field = v1::EventEnvelope::descriptor()->FindFieldByNumber(event.payload_case());
-  if (field == nullptr) return "";
-  return field->message_type()->full_name();
+absl::Status DecideLeadCommand(const v1::Lead* current, const v1::Command& command,
+                               const DomainConfig& config, EventSink& sink) {
+  switch (command.command_case()) {
+    case v1::Command::kCreateLead:
+      return DecideCreate(command, config, sink);
+    case v1::Command::kUpdateLead:
+      return DecideUpdate(*current, command, config, sink);
+    case v1::Command::kChangeLeadStatus:
+      return DecideChangeStatus(*current, command, config, sink);
+    case v1::Command::kAssignLead:
+      return DecideAssign(*current, command, sink);
+    case v1::Command::kMarkLeadJunk:
+      return DecideMarkJunk(*current, command, config, sink);
+    case v1::Command::kRecordCommunication:
+      return DecideRecordCommunication(*current, command, sink);
+    case v1::Command::kReopenLead:
+      return DecideReopen(*current, command, config, sink);
+    case v1::Command::kConvertLead:
+      return DecideConvert(*current, command, config, sink);
+    case v1::Command::kMergeLeadInto:
+      return DecideMergeInto(*current, command, config, sink);
+    case v1::Command::kAbsorbLead:
+      return DecideAbsorb(*current, command, sink);
+    default:
+      return InvalidField("command", "not a lead command");
+  }
 }
 
 absl::StatusOr<std::vector<v1::EventEnvelope>> DecideLead(const v1::Lead* current,
-                                                          const v1::LeadCommand& command,
+                                                          const v1::Command& command,
                                                           const DomainConfig& config) {
-  if (command.command_id().empty()) return InvalidField("command_id", "required");
-  LEADFLOW_RETURN_IF_ERROR(CheckLeadId(command.lead_id(), "lead_id"));
-  const bool creates = command.command_case() == v1::LeadCommand::kCreateLead;
-  if (creates && current != nullptr) {
-    return FieldError(absl::StatusCode::kAlreadyExists, "lead_id",
-                      absl::StrCat("lead ", command.lead_id(), " already exists"));
-  }
-  if (!creates && current == nullptr) {
-    return FieldError(absl::StatusCode::kNotFound, "name",
-                      absl::StrCat("lead ", command.lead_id(), " does not exist"));
-  }
-  if (command.has_expected_version()) {
-    const int64_t actual = current == nullptr ? 0 : current->version();
-    if (command.expected_version() != actual) {
-      return FieldError(
-          absl::StatusCode::kAborted, "expected_version",
-          absl::StrCat("lead is at version ", actual, ", not ", command.expected_version()));
-    }
-  }
-  EventSink sink(current, command);
-  absl::Status status;
-  switch (command.command_case()) {
-    case v1::LeadCommand::kCreateLead:
-      status = DecideCreate(command, config, sink);
-      break;
-    case v1::LeadCommand::kUpdateLead:
-      status = DecideUpdate(*current, command, config, sink);
-      break;
-    case v1::LeadCommand::kChangeLeadStatus:
-      status = DecideChangeStatus(*current, command, config, sink);
-      break;
-    case v1::LeadCommand::kAssignLead:
-      status = DecideAssign(*current, command, sink);
-      break;
-    case v1::LeadCommand::kMarkLeadJunk:
-      status = DecideMarkJunk(*current, command, config, sink);
-      break;
-    case v1::LeadCommand::kRecordCommunication:
-      status = DecideRecordCommunication(*current, command, sink);
-      break;
-    case v1::LeadCommand::kReopenLead:
-      status = DecideReopen(*current, command, config, sink);
-      break;
-    case v1::LeadCommand::COMMAND_NOT_SET:
-      status = InvalidField("command", "required");
-      break;
-  }
-  if (!status.ok()) return status;
-  return sink.Finish();
+  v1::AggregateState state;
+  if (current != nullptr) *state.mutable_lead() = *current;
+  return Decide(current == nullptr ? nullptr : &state, command, config);
 }
 
 v1::Lead EvolveLead(v1::Lead lead, const v1::EventEnvelope& event) {
+  EvolveLeadState(lead, event);
+  return lead;
+}
+
+void EvolveLeadState(v1::Lead& lead, const v1::EventEnvelope& event) {
   switch (event.payload_case()) {
     case v1::EventEnvelope::kLeadCreated:
       lead = event.lead_created().lead();
@@ -384,10 +482,7 @@ v1::Lead EvolveLead(v1::Lead lead, const v1::EventEnvelope& event) {
       *lead.mutable_create_time() = event.occur_time();
       break;
     case v1::EventEnvelope::kLeadUpdated: {
-      FieldMaskUtil::MergeOptions options;
-      options.set_replace_repeated_fields(true);
-      FieldMaskUtil::MergeMessageTo(event.lead_updated().lead(), event.lead_updated().update_mask(),
-                                    options, &lead);
+      MergeMasked(event.lead_updated().lead(), event.lead_updated().update_mask(), &lead);
       lead.clear_identity_keys();
       for (auto& key : LeadIdentityKeys(lead)) lead.add_identity_keys(std::move(key));
       break;
@@ -415,13 +510,30 @@ v1::Lead EvolveLead(v1::Lead lead, const v1::EventEnvelope& event) {
       lead.set_communication_count(lead.communication_count() + 1);
       *lead.mutable_last_communication_time() = event.occur_time();
       break;
-    case v1::EventEnvelope::kResponsibleNotified:
-    case v1::EventEnvelope::PAYLOAD_NOT_SET:
+    case v1::EventEnvelope::kLeadConverted: {
+      const auto& converted = event.lead_converted();
+      lead.set_status_id(converted.to_status_id());
+      lead.set_status_semantic(v1::STATUS_SEMANTIC_SUCCESS);
+      lead.set_contact_id(converted.contact_id());
+      lead.set_company_id(converted.company_id());
+      lead.set_deal_id(converted.deal_id());
+      break;
+    }
+    case v1::EventEnvelope::kLeadMergedInto:
+      lead.set_status_id(event.lead_merged_into().to_status_id());
+      lead.set_status_semantic(v1::STATUS_SEMANTIC_FAILURE);
+      lead.set_junk_reason(v1::JUNK_REASON_DUPLICATE);
+      lead.set_junk_text(absl::StrCat("merged into ", event.lead_merged_into().target_lead_id()));
+      lead.set_merged_into_lead_id(event.lead_merged_into().target_lead_id());
+      break;
+    case v1::EventEnvelope::kLeadAbsorbed:
+      Absorb(lead, event.lead_absorbed().source());
+      break;
+    default:
       break;
   }
   lead.set_version(event.aggregate_version());
   *lead.mutable_update_time() = event.occur_time();
-  return lead;
 }
 
 }  // namespace leadflow::domain

@@ -8,7 +8,7 @@
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/identity.h"
-#include "leadflow/domain/lead_pipeline.h"
+#include "leadflow/domain/pipelines.h"
 #include "leadflow/processors/dead_letter.h"
 #include "leadflow/storage/v1/storage.pb.h"
 #include "leadflow/v1/commands.pb.h"
@@ -48,15 +48,15 @@ absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
 }
 
 IntakeProcessor::IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
-                                 domain::DomainConfig config)
-    : db_(db), leads_(leads), config_(std::move(config)) {}
+                                 const ItemReadModel* clients, domain::DomainConfig config)
+    : db_(db), leads_(leads), clients_(clients), config_(std::move(config)) {}
 
 absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
     ProcessorTransaction& txn, const std::vector<std::string>& keys) {
   auto is_open = [this](const std::string& lead_id) -> absl::StatusOr<bool> {
     LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
     // Not projected yet: it was created moments ago, so it is open.
-    return !lead.has_value() || !domain::LeadPipeline::IsTerminal(lead->status_semantic());
+    return !lead.has_value() || !domain::IsTerminal(lead->status_semantic());
   };
   for (const auto& key : keys) {
     LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(db_->state_family(), IdentityKey(key)));
@@ -94,9 +94,9 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     const std::vector<std::string> keys = domain::LeadIdentityKeys(described);
     LEADFLOW_ASSIGN_OR_RETURN(std::optional<std::string> existing, FindOpenLead(txn, keys));
 
-    v1::LeadCommand command;
+    v1::Command command;
     command.set_command_id(absl::StrCat("intake:", event->id()));
-    command.set_lead_id(existing.has_value() ? *existing : DeriveId("ld", event->id()));
+    command.set_aggregate_id(existing.has_value() ? *existing : DeriveId("ld", event->id()));
     *command.mutable_issue_time() = event->occur_time();
     command.set_actor("intake");
     command.set_causation_id(event->id());
@@ -104,12 +104,16 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     if (existing.has_value()) {
       *command.mutable_record_communication()->mutable_channel_event() = *event;
     } else {
+      LEADFLOW_ASSIGN_OR_RETURN(v1::ClientMatch client, clients_->FindClient(described));
       *command.mutable_create_lead()->mutable_lead() = std::move(described);
       *command.mutable_create_lead()->mutable_origin() = *event;
+      if (!client.matched_on().empty()) {
+        *command.mutable_create_lead()->mutable_client() = std::move(client);
+      }
     }
     storage::v1::IntakeResolution resolution;
     resolution.set_event_id(event->id());
-    resolution.set_lead_id(command.lead_id());
+    resolution.set_lead_id(command.aggregate_id());
     // A new lead takes every key; a known one only the keys no lead has yet.
     for (const auto& key : keys) {
       if (existing.has_value()) {
@@ -128,8 +132,8 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     }
     log::OutgoingRecord out;
     out.topic = std::string(log::kCommandsTopic);
-    out.key = command.lead_id();
-    out.headers = log::CloudEventHeaders(command.command_id(), "leadflow.v1.LeadCommand",
+    out.key = command.aggregate_id();
+    out.headers = log::CloudEventHeaders(command.command_id(), "leadflow.v1.Command",
                                          "leadflow/intake", FromTimestamp(command.issue_time()));
     out.value = SerializeDeterministic(command);
     txn.Emit(std::move(out));

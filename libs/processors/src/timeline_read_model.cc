@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -57,6 +58,49 @@ absl::StatusOr<TimelineReadModel::Page> TimelineReadModel::List(
                                         &page.events.emplace_back(), "timeline entry"));
   }
   if (!it->status().ok()) return store::FromRocks(it->status(), "reading the timeline");
+  return page;
+}
+
+absl::StatusOr<TimelineReadModel::Page> TimelineReadModel::ListCombined(
+    absl::string_view aggregate_type, const std::vector<std::string>& aggregate_ids,
+    int32_t page_size, absl::string_view page_token) const {
+  if (aggregate_ids.size() == 1) {
+    return List(aggregate_type, aggregate_ids.front(), page_size, page_token);
+  }
+  if (page_size < 0) return domain::InvalidField("page_size", "negative");
+  const int32_t limit = page_size == 0 ? 50 : std::min(page_size, 1000);
+  // A merged history is small (tens of events): read it whole, order it,
+  // and page by position. The token is how many were returned before.
+  int64_t skip = 0;
+  if (!page_token.empty() && (!absl::SimpleAtoi(page_token, &skip) || skip < 1)) {
+    return domain::InvalidField("page_token", "not a token this server issued");
+  }
+  std::vector<v1::EventEnvelope> all;
+  for (const auto& id : aggregate_ids) {
+    const std::string prefix = Prefix(aggregate_type, id);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
+                                          &all.emplace_back(), "timeline entry"));
+    }
+    if (!it->status().ok()) return store::FromRocks(it->status(), "reading the timeline");
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    const auto key = [](const v1::EventEnvelope& e) {
+      return std::make_tuple(e.occur_time().seconds(), e.occur_time().nanos(), e.aggregate_id(),
+                             e.aggregate_version());
+    };
+    return key(a) < key(b);
+  });
+  Page page;
+  for (int64_t i = skip; i < static_cast<int64_t>(all.size()); ++i) {
+    if (static_cast<int32_t>(page.events.size()) == limit) {
+      page.next_page_token = absl::StrCat(i);
+      break;
+    }
+    page.events.push_back(std::move(all[i]));
+  }
   return page;
 }
 

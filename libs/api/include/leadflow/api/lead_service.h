@@ -1,17 +1,18 @@
 #pragma once
 
+#include "leadflow/api/command_gateway.h"
 #include "leadflow/api/service_context.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace leadflow::api {
 
-// Leads over gRPC. Changes become LeadCommands on the commands topic; the
+// Leads over gRPC. Changes become Commands on the commands topic; the
 // call waits for the partition's writer to apply them and returns the
 // outcome. Reads come from the read model, optionally after waiting for a
 // log position.
 class LeadServiceImpl final : public v1::LeadService::Service {
  public:
-  explicit LeadServiceImpl(const ServiceContext* context) : context_(context) {}
+  explicit LeadServiceImpl(const ServiceContext* context) : context_(context), gateway_(context) {}
 
   grpc::Status CreateLead(grpc::ServerContext* ctx, const v1::CreateLeadRequest* request,
                           v1::LeadCommandResponse* response) override;
@@ -37,15 +38,14 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status MarkLeadJunk(grpc::ServerContext* ctx, const v1::MarkLeadJunkRequest* request,
                             v1::LeadCommandResponse* response) override;
 
- private:
-  // Appends the command and waits for its outcome.
-  grpc::Status Submit(grpc::ServerContext* ctx, v1::LeadCommand command,
-                      v1::LeadCommandResponse* response);
-  // Waits until the read model has applied `position` (if set).
-  absl::Status AwaitPosition(grpc::ServerContext* ctx, const v1::LogPosition& position,
-                             bool has_position);
+  grpc::Status ConvertLead(grpc::ServerContext* ctx, const v1::ConvertLeadRequest* request,
+                           v1::LeadCommandResponse* response) override;
+  grpc::Status MergeLeads(grpc::ServerContext* ctx, const v1::MergeLeadsRequest* request,
+                          v1::LeadCommandResponse* response) override;
 
+ private:
   const ServiceContext* context_;
+  const CommandGateway gateway_;
 };
 
 }  // namespace leadflow::api

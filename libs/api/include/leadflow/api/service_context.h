@@ -7,8 +7,10 @@
 #include "leadflow/base/clock.h"
 #include "leadflow/domain/domain_config.h"
 #include "leadflow/log/log.h"
+#include "leadflow/processors/activity_counters.h"
 #include "leadflow/processors/command_outcomes.h"
-#include "leadflow/processors/lead_projection.h"
+#include "leadflow/processors/crm_projection.h"
+#include "leadflow/processors/item_read_model.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/timeline_read_model.h"
 #include "leadflow/store/database.h"
@@ -21,11 +23,16 @@ struct ServiceContext {
   log::Log* log = nullptr;
   const store::Database* db = nullptr;
   const processors::LeadReadModel* leads = nullptr;
-  const processors::LeadProjection* projection = nullptr;
+  const processors::ItemReadModel* items = nullptr;
+  const processors::ActivityCounters* counters = nullptr;
+  const processors::CrmProjection* projection = nullptr;
   const processors::TimelineReadModel* timeline = nullptr;
   processors::CommandOutcomes* outcomes = nullptr;
   const Clock* clock = nullptr;
+  // Region and supervisors; pipelines come from `items`.
   domain::DomainConfig config;
+  // Where "today" of the counters ends.
+  absl::TimeZone time_zone = absl::UTCTimeZone();
   // How long a command may take to be applied before the call gives up
   // (the command stays on the log and is applied later).
   absl::Duration command_timeout = absl::Seconds(10);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -39,6 +41,22 @@ class ManualClock final : public Clock {
  private:
   mutable absl::Mutex mu_;
   absl::Time now_;
+};
+
+// Reads the time from a file (RFC 3339, e.g. "2026-11-23T09:00:00Z") on
+// every call, so a test can move a real server's clock without sleeping
+// (leadflowd --clock-file). Until the file holds a valid time, and if it
+// later does not, the last good reading (or the real time) is used.
+// Thread-safe.
+class FileClock final : public Clock {
+ public:
+  explicit FileClock(std::string path) : path_(std::move(path)) {}
+  absl::Time Now() const override;
+
+ private:
+  const std::string path_;
+  mutable absl::Mutex mu_;
+  mutable absl::Time last_ = absl::Now();
 };
 
 }  // namespace leadflow

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -17,8 +18,15 @@ inline absl::Status InvalidField(absl::string_view field, absl::string_view desc
   return FieldError(absl::StatusCode::kInvalidArgument, field, description);
 }
 
+// A refusal naming several fields, each with the same description (e.g.
+// every missing required field). The message lists them all.
+absl::Status FieldErrors(absl::StatusCode code, const std::vector<std::string>& fields,
+                         absl::string_view description);
+
 // The field a status names, or "" when it names none.
 std::string FieldOf(const absl::Status& status);
+// Every field a status names.
+std::vector<std::string> FieldsOf(const absl::Status& status);
 
 // The same refusal with the field nested under `prefix`, e.g. "events[3]".
 absl::Status NestField(const absl::Status& status, absl::string_view prefix);

@@ -15,8 +15,14 @@ std::string PhoneIdentityKey(absl::string_view e164);
 std::string EmailIdentityKey(absl::string_view address);
 std::string MessengerIdentityKey(absl::string_view channel, absl::string_view handle);
 
-// Every identity key of a lead, phones first, without repeats.
-std::vector<std::string> LeadIdentityKeys(const v1::Lead& lead);
+// Every identity key of these contact points, phones first, without repeats.
+std::vector<std::string> IdentityKeys(
+    const google::protobuf::RepeatedPtrField<v1::PhoneNumber>& phones,
+    const google::protobuf::RepeatedPtrField<v1::EmailAddress>& emails,
+    const google::protobuf::RepeatedPtrField<v1::MessengerHandle>& messengers);
+inline std::vector<std::string> LeadIdentityKeys(const v1::Lead& lead) {
+  return IdentityKeys(lead.phones(), lead.emails(), lead.messengers());
+}
 
 // "name+company:<name>|<company>" for finding duplicates, not for intake
 // matching (many people share a name, fewer at one company). Words are
@@ -24,6 +30,10 @@ std::vector<std::string> LeadIdentityKeys(const v1::Lead& lead);
 // "ПЕТРОВ  иван" and "petrov Ivan"-style spellings of one script meet.
 // Empty unless both are given.
 std::string NameCompanyKey(absl::string_view name, absl::string_view company);
+
+// "company:<words>" of a company title, lower-cased (any script), quotes
+// dropped: how companies are found by name. Empty for an empty title.
+std::string CompanyTitleKey(absl::string_view title);
 
 // A lead's name parts (first, second, last) as one string.
 std::string LeadFullName(const v1::Lead& lead);

@@ -96,6 +96,9 @@ inline constexpr absl::string_view kDeadLetterTopic = "leadflow.deadletter.v1";
 inline constexpr absl::string_view kOutcomesTopic = "leadflow.outcomes.v1";
 // The intake processor's changelog: which lead each channel event went to.
 inline constexpr absl::string_view kIntakeStateTopic = "leadflow.intake-state.v1";
+// Changelog of the follow-up processor: only the runner's unit markers,
+// which say where a new owner of a partition resumes.
+inline constexpr absl::string_view kFollowUpStateTopic = "leadflow.follow-up-state.v1";
 
 std::vector<TopicSpec> StandardTopics(int32_t partitions);
 

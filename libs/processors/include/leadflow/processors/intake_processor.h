@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "leadflow/domain/domain_config.h"
+#include "leadflow/processors/item_read_model.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/processor.h"
 #include "leadflow/v1/channel_event.pb.h"
@@ -29,8 +30,10 @@ namespace leadflow::processors {
 // state of a partition is rebuilt from.
 class IntakeProcessor final : public Processor {
  public:
+  // `clients`: where contacts and companies are found, to mark a new lead
+  // from a known client as a repeat lead.
   IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
-                  domain::DomainConfig config);
+                  const ItemReadModel* clients, domain::DomainConfig config);
 
   std::string Name() const override { return "intake"; }
   std::string InputTopic() const override { return std::string(log::kIntakeTopic); }
@@ -51,6 +54,7 @@ class IntakeProcessor final : public Processor {
 
   const store::Database* db_;
   const LeadReadModel* leads_;
+  const ItemReadModel* clients_;
   const domain::DomainConfig config_;
   std::atomic<int64_t> dead_letters_{0};
 };

@@ -34,6 +34,11 @@ class TimelineReadModel {
   // 1000. INVALID_ARGUMENT (field page_token) for a token not issued here.
   absl::StatusOr<Page> List(absl::string_view aggregate_type, absl::string_view aggregate_id,
                             int32_t page_size, absl::string_view page_token) const;
+  // The events of several aggregates of one type (a lead and the leads
+  // merged into it) as one history: by time, then aggregate, then version.
+  absl::StatusOr<Page> ListCombined(absl::string_view aggregate_type,
+                                    const std::vector<std::string>& aggregate_ids,
+                                    int32_t page_size, absl::string_view page_token) const;
 
  private:
   const store::Database* db_;

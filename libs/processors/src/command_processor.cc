@@ -1,26 +1,32 @@
-#include "leadflow/processors/lead_command_processor.h"
+#include "leadflow/processors/command_processor.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
-#include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/processors/dead_letter.h"
 
 namespace leadflow::processors {
 
-std::string LeadCommandProcessor::OutcomeKey(absl::string_view command_id) {
+std::string CommandProcessor::OutcomeKey(absl::string_view command_id) {
   return absl::StrCat("cmd/", command_id);
 }
 
-std::string LeadCommandProcessor::StateKey(absl::string_view lead_id) {
-  return absl::StrCat("lead/", lead_id);
+std::string CommandProcessor::StateKey(absl::string_view aggregate_type,
+                                       absl::string_view aggregate_id) {
+  return absl::StrCat(aggregate_type, "/", aggregate_id);
 }
 
-LeadCommandProcessor::LeadCommandProcessor(const store::Database* db, CommandOutcomes* outcomes,
-                                           domain::DomainConfig config, int32_t partitions)
-    : db_(db), outcomes_(outcomes), config_(std::move(config)), partitions_(partitions) {}
+CommandProcessor::CommandProcessor(const store::Database* db, CommandOutcomes* outcomes,
+                                   const ItemReadModel* items, domain::DomainConfig config,
+                                   int32_t partitions)
+    : db_(db),
+      outcomes_(outcomes),
+      items_(items),
+      config_(std::move(config)),
+      partitions_(partitions) {}
 
 namespace {
 
@@ -29,14 +35,14 @@ log::OutgoingRecord OutcomeRecord(const v1::CommandOutcome& outcome, absl::Time 
   out.topic = std::string(log::kOutcomesTopic);
   out.key = outcome.command_id();  // compaction keeps one outcome per command
   out.headers = log::CloudEventHeaders(absl::StrCat("outcome:", outcome.command_id()),
-                                       "leadflow.v1.CommandOutcome", "leadflow/leads", time);
+                                       "leadflow.v1.CommandOutcome", "leadflow/commands", time);
   out.value = SerializeDeterministic(outcome);
   return out;
 }
 
 }  // namespace
 
-absl::Status LeadCommandProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
+absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
   auto* state = db_->state_family();
   if (record.topic == log::kOutcomesTopic) {
     v1::CommandOutcome outcome;
@@ -46,22 +52,26 @@ absl::Status LeadCommandProcessor::Restore(const log::Record& record, ProcessorT
   }
   v1::EventEnvelope event;
   LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &event, "event record"));
-  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, StateKey(event.aggregate_id())));
-  v1::Lead lead;
-  if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &lead, "stored lead"));
+  const std::string key = StateKey(event.aggregate_type(), event.aggregate_id());
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, key));
+  v1::AggregateState aggregate;
+  if (stored.has_value()) {
+    LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &aggregate, "stored aggregate"));
+  }
   // Replays may overlap what the state has: versions say what is new.
-  if (event.aggregate_version() <= lead.version()) return absl::OkStatus();
-  lead = domain::EvolveLead(std::move(lead), event);
-  txn.Put(state, StateKey(event.aggregate_id()), SerializeDeterministic(lead));
+  if (event.aggregate_version() <= domain::VersionOf(aggregate)) return absl::OkStatus();
+  aggregate = domain::Evolve(std::move(aggregate), event);
+  txn.Put(state, key, SerializeDeterministic(aggregate));
   return absl::OkStatus();
 }
 
-absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch,
-                                           ProcessorTransaction& txn) {
+absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
+                                       ProcessorTransaction& txn) {
   pending_.clear();
   auto* state = db_->state_family();
+  LEADFLOW_ASSIGN_OR_RETURN(config_.pipelines, items_->Pipelines());
   for (const auto& record : batch) {
-    v1::LeadCommand command;
+    v1::Command command;
     absl::Status parsed = ParseProto(record.value, &command, "record value");
     if (parsed.ok() && command.command_id().empty()) {
       parsed = domain::InvalidField("command_id", "required");
@@ -71,11 +81,11 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
       ++dead_letters_;
       continue;
     }
-    if (!command.lead_id().empty() &&
-        log::PartitionForKey(command.lead_id(), partitions_) != record.partition) {
+    if (!command.aggregate_id().empty() &&
+        log::PartitionForKey(command.aggregate_id(), partitions_) != record.partition) {
       log::OutgoingRecord forward;
       forward.topic = record.topic;
-      forward.key = command.lead_id();
+      forward.key = command.aggregate_id();
       forward.value = record.value;
       for (const auto& header : record.headers) forward.headers.push_back(header);
       txn.Emit(std::move(forward));
@@ -91,35 +101,38 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
       if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
       continue;
     }
-    LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, StateKey(command.lead_id())));
-    std::optional<v1::Lead> current;
+    const std::string state_key =
+        StateKey(domain::AggregateTypeOf(command), command.aggregate_id());
+    LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, state_key));
+    std::optional<v1::AggregateState> current;
     if (stored.has_value()) {
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &current.emplace(), "stored lead"));
+      LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &current.emplace(), "stored aggregate"));
     }
-    auto events = domain::DecideLead(current.has_value() ? &*current : nullptr, command, config_);
+    auto events = domain::Decide(current.has_value() ? &*current : nullptr, command, config_);
     v1::CommandOutcome outcome;
     outcome.set_command_id(command.command_id());
     if (!events.ok()) {
       outcome.set_code(static_cast<int32_t>(events.status().code()));
       outcome.set_message(std::string(events.status().message()));
       outcome.set_field(domain::FieldOf(events.status()));
-      if (current.has_value()) *outcome.mutable_lead() = *current;
+      for (auto& field : domain::FieldsOf(events.status())) outcome.add_fields(std::move(field));
+      if (current.has_value()) *outcome.mutable_state() = *current;
     } else {
-      v1::Lead lead = current.value_or(v1::Lead());
+      v1::AggregateState aggregate = current.value_or(v1::AggregateState());
       for (const auto& event : *events) {
-        lead = domain::EvolveLead(std::move(lead), event);
+        aggregate = domain::Evolve(std::move(aggregate), event);
         outcome.add_event_ids(event.event_id());
         log::OutgoingRecord out;
         out.topic = std::string(log::kEventsTopic);
-        out.key = command.lead_id();
-        out.headers = log::CloudEventHeaders(event.event_id(), event.type(), "leadflow/leads",
+        out.key = command.aggregate_id();
+        out.headers = log::CloudEventHeaders(event.event_id(), event.type(),
+                                             absl::StrCat("leadflow/", event.aggregate_type()),
                                              FromTimestamp(event.occur_time()));
         out.value = SerializeDeterministic(event);
         txn.Emit(std::move(out));
       }
-      if (!events->empty())
-        txn.Put(state, StateKey(command.lead_id()), SerializeDeterministic(lead));
-      *outcome.mutable_lead() = std::move(lead);
+      if (!events->empty()) txn.Put(state, state_key, SerializeDeterministic(aggregate));
+      *outcome.mutable_state() = std::move(aggregate);
     }
     txn.Put(state, outcome_key, SerializeDeterministic(outcome));
     const size_t slot = pending_.size();
@@ -152,8 +165,8 @@ absl::Status LeadCommandProcessor::Process(const std::vector<log::Record>& batch
   return absl::OkStatus();
 }
 
-void LeadCommandProcessor::AfterCommit(int32_t partition, int64_t next_offset,
-                                       const std::vector<log::Position>& outputs) {
+void CommandProcessor::AfterCommit(int32_t partition, int64_t next_offset,
+                                   const std::vector<log::Position>& outputs) {
   for (const auto& outcome : pending_) outcomes_->Publish(outcome);
   pending_.clear();
 }

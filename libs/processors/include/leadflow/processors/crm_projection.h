@@ -5,23 +5,32 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "leadflow/processors/activity_counters.h"
+#include "leadflow/processors/item_read_model.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/processor.h"
 #include "leadflow/processors/timeline_read_model.h"
 
 namespace leadflow::processors {
 
-// Folds lead events into the read model with the same domain::EvolveLead the
+// Folds every event into the read models with the same domain::Evolve the
 // command side uses, so a rebuilt read model equals the live one byte for
-// byte. Each applied event also goes to the lead's timeline. Its offsets
-// live in `views` beside the read model. An event whose version the model
-// already has is skipped (idempotent).
-class LeadProjection final : public Processor {
+// byte: leads into LeadReadModel, the other aggregates into ItemReadModel,
+// activities and the open/closed state of leads and deals into
+// ActivityCounters, and every event into its aggregate's timeline. Its
+// offsets live in `views` beside the read models. An event whose version
+// the model already has is skipped (idempotent).
+class CrmProjection final : public Processor {
  public:
-  LeadProjection(const store::Database* db, const LeadReadModel* model,
-                 const TimelineReadModel* timeline);
+  struct Models {
+    const LeadReadModel* leads = nullptr;
+    const ItemReadModel* items = nullptr;
+    const TimelineReadModel* timeline = nullptr;
+    const ActivityCounters* counters = nullptr;
+  };
+  CrmProjection(const store::Database* db, Models models);
 
-  std::string Name() const override { return "lead-projection"; }
+  std::string Name() const override { return "projection"; }
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
   rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->views_family(); }
   // Every instance keeps a whole read model.
@@ -39,9 +48,13 @@ class LeadProjection final : public Processor {
   int64_t skipped() const { return skipped_.load(); }
 
  private:
+  enum class Applied { kApplied, kAlreadyApplied, kVersionGap };
+  Applied Check(int64_t have, const v1::EventEnvelope& event) const;
+  absl::StatusOr<Applied> ApplyLead(const v1::EventEnvelope& event, ProcessorTransaction& txn);
+  absl::StatusOr<Applied> ApplyItem(const v1::EventEnvelope& event, ProcessorTransaction& txn);
+
   const store::Database* db_;
-  const LeadReadModel* model_;
-  const TimelineReadModel* timeline_;
+  const Models models_;
   mutable absl::Mutex mu_;
   std::vector<int64_t> applied_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> skipped_{0};

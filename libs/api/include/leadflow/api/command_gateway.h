@@ -1,0 +1,46 @@
+#pragma once
+
+#include <grpcpp/server_context.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "leadflow/api/service_context.h"
+#include "leadflow/v1/commands.pb.h"
+
+namespace leadflow::api {
+
+// How every service hands a change to the single writer and reads its own
+// writes: shared by LeadService, CrmService and PipelineService.
+class CommandGateway {
+ public:
+  explicit CommandGateway(const ServiceContext* context) : context_(context) {}
+
+  // Stamps the command (issue time from the clock, actor "api" if none),
+  // appends it to the commands topic and waits for its outcome. A refusal
+  // comes back as its status, with every field it names; a command not
+  // applied within the call's deadline as UNAVAILABLE (it stays on the log:
+  // retrying with the same request_id returns its outcome).
+  absl::StatusOr<v1::CommandOutcome> Submit(const grpc::ServerContext* ctx,
+                                            v1::Command command) const;
+  // Waits until the read models have applied `position` (when set).
+  absl::Status AwaitPosition(const grpc::ServerContext* ctx, const v1::LogPosition& position,
+                             bool has_position) const;
+  // The pipelines in force now.
+  absl::StatusOr<domain::PipelineSet> Pipelines() const { return context_->items->Pipelines(); }
+
+  // A command id: from the client's request id when given (retries are then
+  // idempotent), otherwise fresh.
+  static std::string CommandId(absl::string_view aggregate_id, absl::string_view request_id);
+  // A fresh id for a new aggregate ("<kind>-<hex>"), or one derived from the
+  // request id so a retried create makes one.
+  static std::string NewId(absl::string_view kind, absl::string_view request_id);
+  static absl::Status CheckRequestId(absl::string_view request_id);
+  // The deadline of a call: the client's, capped at `cap`.
+  static absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap);
+
+ private:
+  const ServiceContext* context_;
+};
+
+}  // namespace leadflow::api

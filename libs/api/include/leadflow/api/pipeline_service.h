@@ -1,0 +1,37 @@
+#pragma once
+
+#include "leadflow/api/command_gateway.h"
+#include "leadflow/api/service_context.h"
+#include "leadflow/v1/service.grpc.pb.h"
+
+namespace leadflow::api {
+
+// Lead statuses and deal pipelines over gRPC: each pipeline is an
+// aggregate ("pipeline/<id>") changed by commands, so its history is on the
+// event log like everything else. Apply calls return once the change is in
+// force on this instance (projected, so commands decided after see it).
+class PipelineServiceImpl final : public v1::PipelineService::Service {
+ public:
+  explicit PipelineServiceImpl(const ServiceContext* context)
+      : context_(context), gateway_(context) {}
+
+  grpc::Status ListPipelines(grpc::ServerContext* ctx, const v1::ListPipelinesRequest* request,
+                             v1::ListPipelinesResponse* response) override;
+  grpc::Status GetPipeline(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
+                           v1::Pipeline* response) override;
+  grpc::Status ApplyPipelines(grpc::ServerContext* ctx, const v1::ApplyPipelinesRequest* request,
+                              v1::ApplyPipelinesResponse* response) override;
+  grpc::Status RemovePipeline(grpc::ServerContext* ctx, const v1::RemovePipelineRequest* request,
+                              v1::ApplyPipelinesResponse* response) override;
+
+ private:
+  // Submits the commands in order and waits until the last one's events
+  // are projected.
+  absl::Status SubmitAll(const grpc::ServerContext* ctx, std::vector<v1::Command> commands,
+                         v1::ApplyPipelinesResponse* response) const;
+
+  const ServiceContext* context_;
+  const CommandGateway gateway_;
+};
+
+}  // namespace leadflow::api

@@ -1,0 +1,124 @@
+#include "leadflow/api/command_gateway.h"
+
+#include <algorithm>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "leadflow/base/derived_id.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/domain/field_error.h"
+#include "leadflow/processors/command_processor.h"
+
+namespace leadflow::api {
+namespace {
+
+std::string RandomToken() {
+  thread_local absl::BitGen gen;
+  return absl::StrCat(absl::Uniform<uint64_t>(gen), "-", absl::Uniform<uint64_t>(gen));
+}
+
+absl::Status RefusalOf(const v1::CommandOutcome& outcome) {
+  const auto code = static_cast<absl::StatusCode>(outcome.code());
+  if (outcome.field().empty()) return absl::Status(code, outcome.message());
+  std::vector<std::string> fields(outcome.fields().begin(), outcome.fields().end());
+  if (fields.empty()) fields.push_back(outcome.field());
+  std::string description = outcome.message();
+  // The stored message starts with the fields; the rebuilt status adds them.
+  const size_t colon = description.find(": ");
+  if (colon != std::string::npos) description = description.substr(colon + 2);
+  return domain::FieldErrors(code, fields, description);
+}
+
+}  // namespace
+
+std::string CommandGateway::CommandId(absl::string_view aggregate_id,
+                                      absl::string_view request_id) {
+  if (!request_id.empty()) return absl::StrCat("req:", aggregate_id, ":", request_id);
+  return DeriveId("cmd", RandomToken());
+}
+
+std::string CommandGateway::NewId(absl::string_view kind, absl::string_view request_id) {
+  return DeriveId(kind,
+                  request_id.empty() ? RandomToken() : absl::StrCat("req:", kind, ":", request_id));
+}
+
+absl::Status CommandGateway::CheckRequestId(absl::string_view request_id) {
+  if (request_id.size() > 200) {
+    return domain::InvalidField("request_id", "longer than 200 characters");
+  }
+  return absl::OkStatus();
+}
+
+// gRPC deadlines are wall-clock time, so this reads the real clock, not the
+// injected one.
+absl::Time CommandGateway::CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap) {
+  const absl::Time capped = absl::Now() + cap;
+  const absl::Time deadline = absl::FromChrono(ctx->deadline());
+  return std::min(capped, deadline);
+}
+
+absl::Status CommandGateway::AwaitPosition(const grpc::ServerContext* ctx,
+                                           const v1::LogPosition& position,
+                                           bool has_position) const {
+  if (!has_position) return absl::OkStatus();
+  if (!position.topic().empty() && position.topic() != log::kEventsTopic) {
+    return domain::InvalidField("min_position.topic",
+                                absl::StrCat("reads follow ", log::kEventsTopic));
+  }
+  if (position.partition() < 0 ||
+      position.partition() >= context_->log->PartitionCount(log::kEventsTopic)) {
+    return domain::InvalidField("min_position.partition", "no such partition");
+  }
+  const absl::Time deadline = CallDeadline(ctx, context_->command_timeout);
+  if (!context_->projection->WaitForApplied(position.partition(), position.offset(), deadline)) {
+    return absl::DeadlineExceededError(absl::StrCat("min_position: the read model has not reached ",
+                                                    position.partition(), "@", position.offset(),
+                                                    " yet"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,
+                                                          v1::Command command) const {
+  *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
+  if (command.actor().empty()) command.set_actor("api");
+  const std::string command_id = command.command_id();
+  auto ticket = context_->outcomes->Register(command_id);
+  log::OutgoingRecord record;
+  record.topic = std::string(log::kCommandsTopic);
+  record.key = command.aggregate_id();
+  record.headers = log::CloudEventHeaders(command_id, "leadflow.v1.Command", "leadflow/api",
+                                          context_->clock->Now());
+  record.value = SerializeDeterministic(command);
+  std::vector<log::OutgoingRecord> records;
+  records.push_back(std::move(record));
+  auto appended = context_->log->Append(std::move(records));
+  if (!appended.ok()) {
+    context_->outcomes->Forget(command_id);
+    return appended.status();
+  }
+  std::optional<v1::CommandOutcome> outcome =
+      ticket->Wait(CallDeadline(ctx, context_->command_timeout));
+  context_->outcomes->Forget(command_id);
+  if (!outcome.has_value()) {
+    // It may have been applied just as we stopped waiting.
+    auto stored = context_->db->Get(context_->db->state_family(),
+                                    processors::CommandProcessor::OutcomeKey(command_id));
+    if (stored.ok() && stored->has_value()) {
+      outcome.emplace();
+      if (!outcome->ParseFromString(**stored)) outcome.reset();
+    }
+  }
+  if (!outcome.has_value()) {
+    return absl::UnavailableError(absl::StrCat(
+        "command ", command_id, " is on the log at ", appended->front().partition, "@",
+        appended->front().offset,
+        " but was not applied in time; retry with the same request_id to get its outcome"));
+  }
+  if (outcome->code() != 0) return RefusalOf(*outcome);
+  return *std::move(outcome);
+}
+
+}  // namespace leadflow::api

@@ -1,0 +1,151 @@
+#include "leadflow/api/pipeline_service.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "leadflow/api/status_mapping.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/aggregate.h"
+#include "leadflow/domain/field_error.h"
+#include "leadflow/domain/pipelines.h"
+
+namespace leadflow::api {
+namespace {
+
+v1::Command PipelineCommand(absl::string_view pipeline_id, absl::string_view actor) {
+  v1::Command command;
+  command.set_command_id(CommandGateway::CommandId(pipeline_id, ""));
+  command.set_aggregate_id(std::string(pipeline_id));
+  command.set_actor(std::string(actor));
+  return command;
+}
+
+absl::StatusOr<std::string> PipelineIdFromName(absl::string_view name) {
+  LEADFLOW_ASSIGN_OR_RETURN(auto parsed, domain::ParseResourceName(name, "name"));
+  if (parsed.first != "pipeline") {
+    return domain::InvalidField("name", absl::StrCat("'", name, "' is not pipelines/{id}"));
+  }
+  return parsed.second;
+}
+
+}  // namespace
+
+absl::Status PipelineServiceImpl::SubmitAll(const grpc::ServerContext* ctx,
+                                            std::vector<v1::Command> commands,
+                                            v1::ApplyPipelinesResponse* response) const {
+  for (auto& command : commands) {
+    LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, gateway_.Submit(ctx, command));
+    if (outcome.has_position()) *response->mutable_position() = outcome.position();
+  }
+  return gateway_.AwaitPosition(ctx, response->position(), response->has_position());
+}
+
+grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext* ctx,
+                                                const v1::ListPipelinesRequest* request,
+                                                v1::ListPipelinesResponse* response) {
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto pipelines = gateway_.Pipelines();
+  if (!pipelines.ok()) return ToGrpcStatus(pipelines.status());
+  *response->add_pipelines() = pipelines->lead();
+  for (const auto& [id, pipeline] : pipelines->all()) {
+    if (pipeline.kind() != v1::PIPELINE_KIND_DEAL) continue;
+    if (pipeline.removed() && !request->show_removed()) continue;
+    *response->add_pipelines() = pipeline;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext* ctx,
+                                              const v1::GetItemRequest* request,
+                                              v1::Pipeline* response) {
+  auto id = PipelineIdFromName(request->name());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto pipelines = gateway_.Pipelines();
+  if (!pipelines.ok()) return ToGrpcStatus(pipelines.status());
+  const v1::Pipeline* pipeline = pipelines->Find(*id);
+  if (pipeline == nullptr) {
+    return ToGrpcStatus(domain::FieldError(absl::StatusCode::kNotFound, "name",
+                                           absl::StrCat("pipeline ", *id, " does not exist")));
+  }
+  *response = *pipeline;
+  return grpc::Status::OK;
+}
+
+grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
+                                                 const v1::ApplyPipelinesRequest* request,
+                                                 v1::ApplyPipelinesResponse* response) {
+  if (request->pipelines_size() == 0) {
+    return ToGrpcStatus(domain::InvalidField("pipelines", "required"));
+  }
+  auto current = gateway_.Pipelines();
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  // Everything is checked before anything changes.
+  std::set<std::string> seen;
+  std::vector<v1::Command> commands;
+  for (int i = 0; i < request->pipelines_size(); ++i) {
+    v1::Pipeline pipeline = request->pipelines(i);
+    pipeline.clear_version();
+    pipeline.clear_removed();
+    const std::string at = absl::StrCat("pipelines[", i, "]");
+    if (auto s = domain::ValidatePipeline(pipeline, at); !s.ok()) return ToGrpcStatus(s);
+    if (!seen.insert(pipeline.pipeline_id()).second) {
+      return ToGrpcStatus(
+          domain::InvalidField(absl::StrCat(at, ".pipeline_id"),
+                               absl::StrCat("'", pipeline.pipeline_id(), "' appears twice")));
+    }
+    const v1::Pipeline* before = current->Find(pipeline.pipeline_id());
+    v1::PipelineChange* change = response->add_changes();
+    change->set_pipeline_id(pipeline.pipeline_id());
+    if (before == nullptr) {
+      change->set_action("create");
+      change->add_details(absl::StrCat(pipeline.stages_size(), " stages"));
+    } else {
+      if (before->kind() != pipeline.kind()) {
+        return ToGrpcStatus(
+            domain::InvalidField(absl::StrCat(at, ".kind"), "a pipeline's kind does not change"));
+      }
+      for (auto& line : domain::DiffPipeline(*before, pipeline)) {
+        change->add_details(std::move(line));
+      }
+      change->set_action(change->details_size() == 0 ? "unchanged" : "update");
+    }
+    if (change->action() == "unchanged") continue;
+    v1::Command command = PipelineCommand(pipeline.pipeline_id(), request->actor());
+    *command.mutable_configure_pipeline()->mutable_pipeline() = std::move(pipeline);
+    commands.push_back(std::move(command));
+  }
+  if (request->dry_run()) return grpc::Status::OK;
+  return ToGrpcStatus(SubmitAll(ctx, std::move(commands), response));
+}
+
+grpc::Status PipelineServiceImpl::RemovePipeline(grpc::ServerContext* ctx,
+                                                 const v1::RemovePipelineRequest* request,
+                                                 v1::ApplyPipelinesResponse* response) {
+  auto id = PipelineIdFromName(request->name());
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  auto current = gateway_.Pipelines();
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  const v1::Pipeline* before = current->Find(*id);
+  if (before == nullptr) {
+    return ToGrpcStatus(domain::FieldError(absl::StatusCode::kNotFound, "name",
+                                           absl::StrCat("pipeline ", *id, " does not exist")));
+  }
+  v1::PipelineChange* change = response->add_changes();
+  change->set_pipeline_id(*id);
+  change->set_action(before->removed() ? "unchanged" : "remove");
+  if (request->dry_run() || before->removed()) return grpc::Status::OK;
+  v1::Command command = PipelineCommand(*id, request->actor());
+  command.mutable_remove_pipeline();
+  std::vector<v1::Command> commands;
+  commands.push_back(std::move(command));
+  return ToGrpcStatus(SubmitAll(ctx, std::move(commands), response));
+}
+
+}  // namespace leadflow::api

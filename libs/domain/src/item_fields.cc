@@ -1,0 +1,89 @@
+#include <google/protobuf/util/field_mask_util.h>
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "aggregates.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/contact_points.h"
+#include "leadflow/domain/field_error.h"
+
+namespace leadflow::domain {
+
+absl::Status NormalizeContactPoints(
+    google::protobuf::RepeatedPtrField<v1::PhoneNumber>* phones,
+    google::protobuf::RepeatedPtrField<v1::EmailAddress>* emails,
+    const google::protobuf::RepeatedPtrField<v1::MessengerHandle>& messengers,
+    absl::string_view prefix, const DomainConfig& config) {
+  std::vector<std::string> seen;
+  google::protobuf::RepeatedPtrField<v1::PhoneNumber> normal_phones;
+  for (int i = 0; i < phones->size(); ++i) {
+    LEADFLOW_ASSIGN_OR_RETURN(std::string e164,
+                              NormalizePhone(phones->Get(i).number(), config.default_region,
+                                             absl::StrCat(prefix, "phones[", i, "].number")));
+    if (std::find(seen.begin(), seen.end(), e164) != seen.end()) continue;
+    seen.push_back(e164);
+    auto* phone = normal_phones.Add();
+    phone->set_number(e164);
+    phone->set_type(phones->Get(i).type());
+  }
+  phones->Swap(&normal_phones);
+  google::protobuf::RepeatedPtrField<v1::EmailAddress> normal_emails;
+  for (int i = 0; i < emails->size(); ++i) {
+    LEADFLOW_ASSIGN_OR_RETURN(
+        std::string address,
+        NormalizeEmail(emails->Get(i).address(), absl::StrCat(prefix, "emails[", i, "].address")));
+    if (std::find(seen.begin(), seen.end(), address) != seen.end()) continue;
+    seen.push_back(address);
+    auto* email = normal_emails.Add();
+    email->set_address(address);
+    email->set_type(emails->Get(i).type());
+  }
+  emails->Swap(&normal_emails);
+  for (int i = 0; i < messengers.size(); ++i) {
+    if (messengers.Get(i).channel().empty() || messengers.Get(i).handle().empty()) {
+      return InvalidField(absl::StrCat(prefix, "messengers[", i, "]"), "needs channel and handle");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMoney(const v1::Money& money, absl::string_view field) {
+  if (money.amount_minor() < 0)
+    return InvalidField(absl::StrCat(field, ".amount_minor"), "negative");
+  const std::string& code = money.currency_code();
+  if (code.size() != 3 || !std::all_of(code.begin(), code.end(), absl::ascii_isupper)) {
+    return InvalidField(absl::StrCat(field, ".currency_code"),
+                        "must be an ISO 4217 code such as \"RUB\"");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckUpdateMask(const google::protobuf::FieldMask& mask,
+                             std::initializer_list<absl::string_view> updatable) {
+  if (mask.paths_size() == 0)
+    return InvalidField("update_mask", "required: name the fields to update");
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& path = mask.paths(i);
+    if (std::find(updatable.begin(), updatable.end(), path) == updatable.end()) {
+      return InvalidField(absl::StrCat("update_mask.paths[", i, "]"),
+                          absl::StrCat("'", path, "' cannot be updated"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void MergeMasked(const google::protobuf::Message& source, const google::protobuf::FieldMask& mask,
+                 google::protobuf::Message* target) {
+  google::protobuf::util::FieldMaskUtil::MergeOptions options;
+  options.set_replace_repeated_fields(true);
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(source, mask, options, target);
+}
+
+absl::Status CheckResponsible(absl::string_view responsible_id, absl::string_view field) {
+  if (responsible_id.size() > 200) return InvalidField(field, "longer than 200 characters");
+  return absl::OkStatus();
+}
+
+}  // namespace leadflow::domain

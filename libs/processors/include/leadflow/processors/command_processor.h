@@ -1,0 +1,65 @@
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "leadflow/domain/domain_config.h"
+#include "leadflow/processors/command_outcomes.h"
+#include "leadflow/processors/item_read_model.h"
+#include "leadflow/processors/processor.h"
+#include "leadflow/v1/commands.pb.h"
+
+namespace leadflow::processors {
+
+// The single writer of the aggregates (leads, contacts, companies, deals,
+// activities, pipelines) of its partitions. For each command: if its id has
+// an outcome already, hand that out again; otherwise load the aggregate,
+// decide (domain::Decide), append the events (keyed by aggregate id) to the
+// events topic, and keep the new state and the outcome (with the events'
+// position) in the same batch. State (column family `state`):
+// <type>/<id> → AggregateState, cmd/<id> → CommandOutcome. Every command's
+// outcome also goes to the outcomes topic: the reply to whichever instance
+// took the call, and with the events the changelog this state is rebuilt
+// from. A command on the wrong partition for its aggregate (published by
+// hand) is forwarded to the right one.
+//
+// Pipelines are read from the read model at the start of each batch: a
+// pipeline change applies to commands decided after its event is projected
+// on this instance.
+class CommandProcessor final : public Processor {
+ public:
+  // `partitions`: of the commands topic, to check a command is on its
+  // aggregate's partition. `config.pipelines` is replaced by what `items`
+  // holds.
+  CommandProcessor(const store::Database* db, CommandOutcomes* outcomes, const ItemReadModel* items,
+                   domain::DomainConfig config, int32_t partitions);
+
+  std::string Name() const override { return "commands"; }
+  std::string InputTopic() const override { return std::string(log::kCommandsTopic); }
+  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+  void AfterCommit(int32_t partition, int64_t next_offset,
+                   const std::vector<log::Position>& outputs) override;
+  std::vector<std::string> ChangelogTopics() const override {
+    return {std::string(log::kOutcomesTopic), std::string(log::kEventsTopic)};
+  }
+  absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) override;
+
+  int64_t dead_letters() const { return dead_letters_.load(); }
+
+  static std::string OutcomeKey(absl::string_view command_id);
+  static std::string StateKey(absl::string_view aggregate_type, absl::string_view aggregate_id);
+
+ private:
+  const store::Database* db_;
+  CommandOutcomes* outcomes_;
+  const ItemReadModel* items_;
+  domain::DomainConfig config_;
+  const int32_t partitions_;
+  // Outcomes of the batch in flight, handed out after its commit.
+  std::vector<v1::CommandOutcome> pending_;
+  std::atomic<int64_t> dead_letters_{0};
+};
+
+}  // namespace leadflow::processors

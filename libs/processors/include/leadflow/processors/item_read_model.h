@@ -1,0 +1,77 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "leadflow/domain/pipelines.h"
+#include "leadflow/processors/processor.h"
+#include "leadflow/store/database.h"
+#include "leadflow/v1/commands.pb.h"
+#include "leadflow/v1/crm.pb.h"
+
+namespace leadflow::processors {
+
+// The read model of contacts, companies, deals, activities and pipelines in
+// the `views` column family (leads have their own, LeadReadModel):
+//   item/<type>/<id>                  the AggregateState
+//   ix/<type>/<index>/<value>\0<id>   secondary indexes (empty values)
+// Indexes: contact: responsible, company, source_lead, identity;
+// company: responsible, source_lead, identity, title; deal: responsible,
+// pipeline, stage, contact, company, source_lead; activity: owner,
+// responsible, state. Written only by CrmProjection. Thread-safe.
+class ItemReadModel {
+ public:
+  explicit ItemReadModel(const store::Database* db) : db_(db) {}
+
+  absl::StatusOr<std::optional<v1::AggregateState>> Get(absl::string_view type,
+                                                        absl::string_view id) const;
+  // The same, seeing the writes staged in `txn`.
+  absl::StatusOr<std::optional<v1::AggregateState>> Get(ProcessorTransaction& txn,
+                                                        absl::string_view type,
+                                                        absl::string_view id) const;
+
+  struct Filter {
+    std::string index;
+    std::string value;
+    // The request field the filter came from, for errors.
+    std::string field;
+  };
+  struct Page {
+    std::vector<v1::AggregateState> items;
+    std::string next_page_token;
+  };
+  // Items of `type` having every filter's index value, in id order.
+  // INVALID_ARGUMENT for a filter the type has no index for (naming its
+  // field) or a page token not issued here.
+  absl::StatusOr<Page> List(absl::string_view type, const std::vector<Filter>& filters,
+                            int32_t page_size, absl::string_view page_token) const;
+  // Ids of `type` items whose `index` holds `value`.
+  absl::StatusOr<std::vector<std::string>> FindIndexed(absl::string_view type,
+                                                       absl::string_view index,
+                                                       absl::string_view value) const;
+
+  // The client a lead's person already is, if any: a contact sharing a
+  // phone, email or messenger handle (with its first company), else a
+  // company sharing one or titled like the lead's company. Empty when none.
+  absl::StatusOr<v1::ClientMatch> FindClient(const v1::Lead& lead) const;
+
+  // The pipelines in force: the built-in ones overlaid with the configured.
+  absl::StatusOr<domain::PipelineSet> Pipelines() const;
+
+  // Stages the writes that replace `before` (nullptr if new) with `after`.
+  void Stage(ProcessorTransaction& txn, const v1::AggregateState* before,
+             const v1::AggregateState& after) const;
+
+  static std::string ItemKey(absl::string_view type, absl::string_view id);
+  // The (index, value) pairs an item is found by.
+  static std::vector<std::pair<std::string, std::string>> IndexTerms(
+      const v1::AggregateState& item);
+
+ private:
+  const store::Database* db_;
+};
+
+}  // namespace leadflow::processors

@@ -1,0 +1,271 @@
+#include "leadflow/processors/item_read_model.h"
+
+#include <rocksdb/iterator.h>
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/aggregate.h"
+#include "leadflow/domain/field_error.h"
+#include "leadflow/domain/identity.h"
+
+namespace leadflow::processors {
+namespace {
+
+constexpr absl::string_view kPageTokenPrefix = "v1:";
+
+std::string IndexPrefix(absl::string_view type, absl::string_view index, absl::string_view value) {
+  std::string key = absl::StrCat("ix/", type, "/", index, "/", value);
+  key.push_back('\0');
+  return key;
+}
+
+std::string TypePrefix(absl::string_view type) { return absl::StrCat("item/", type, "/"); }
+
+void AddIfSet(std::vector<std::pair<std::string, std::string>>& terms, absl::string_view index,
+              absl::string_view value) {
+  if (!value.empty()) terms.emplace_back(std::string(index), std::string(value));
+}
+
+}  // namespace
+
+std::string ItemReadModel::ItemKey(absl::string_view type, absl::string_view id) {
+  return absl::StrCat(TypePrefix(type), id);
+}
+
+std::vector<std::pair<std::string, std::string>> ItemReadModel::IndexTerms(
+    const v1::AggregateState& item) {
+  std::vector<std::pair<std::string, std::string>> terms;
+  switch (item.state_case()) {
+    case v1::AggregateState::kContact: {
+      const auto& c = item.contact();
+      AddIfSet(terms, "responsible", c.responsible_id());
+      for (const auto& company : c.company_ids()) AddIfSet(terms, "company", company);
+      AddIfSet(terms, "source_lead", c.source_lead_id());
+      for (const auto& key : c.identity_keys()) AddIfSet(terms, "identity", key);
+      break;
+    }
+    case v1::AggregateState::kCompany: {
+      const auto& c = item.company();
+      AddIfSet(terms, "responsible", c.responsible_id());
+      AddIfSet(terms, "source_lead", c.source_lead_id());
+      for (const auto& key : c.identity_keys()) AddIfSet(terms, "identity", key);
+      AddIfSet(terms, "title", domain::CompanyTitleKey(c.title()));
+      break;
+    }
+    case v1::AggregateState::kDeal: {
+      const auto& d = item.deal();
+      AddIfSet(terms, "responsible", d.responsible_id());
+      AddIfSet(terms, "pipeline", d.pipeline_id());
+      AddIfSet(terms, "stage", d.stage_id());
+      AddIfSet(terms, "contact", d.contact_id());
+      AddIfSet(terms, "company", d.company_id());
+      AddIfSet(terms, "source_lead", d.source_lead_id());
+      break;
+    }
+    case v1::AggregateState::kActivity: {
+      const auto& a = item.activity();
+      AddIfSet(terms, "owner", a.owner());
+      AddIfSet(terms, "responsible", a.responsible_id());
+      AddIfSet(terms, "state", v1::ActivityState_Name(a.state()));
+      break;
+    }
+    default:
+      break;
+  }
+  return terms;
+}
+
+absl::StatusOr<std::optional<v1::AggregateState>> ItemReadModel::Get(absl::string_view type,
+                                                                     absl::string_view id) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, db_->Get(db_->views_family(), ItemKey(type, id)));
+  if (!bytes.has_value()) return std::nullopt;
+  v1::AggregateState item;
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(*bytes, &item, "read model item"));
+  return item;
+}
+
+absl::StatusOr<std::optional<v1::AggregateState>> ItemReadModel::Get(ProcessorTransaction& txn,
+                                                                     absl::string_view type,
+                                                                     absl::string_view id) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, txn.Get(db_->views_family(), ItemKey(type, id)));
+  if (!bytes.has_value()) return std::nullopt;
+  v1::AggregateState item;
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(*bytes, &item, "read model item"));
+  return item;
+}
+
+absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
+                                                        const std::vector<Filter>& filters,
+                                                        int32_t page_size,
+                                                        absl::string_view page_token) const {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kIndexes = {
+      {"contact", {"responsible", "company", "source_lead", "identity"}},
+      {"company", {"responsible", "source_lead", "identity", "title"}},
+      {"deal", {"responsible", "pipeline", "stage", "contact", "company", "source_lead"}},
+      {"activity", {"owner", "responsible", "state"}},
+      {"pipeline", {}}};
+  const auto known = std::find_if(kIndexes.begin(), kIndexes.end(),
+                                  [&](const auto& entry) { return entry.first == type; });
+  for (const auto& filter : filters) {
+    if (known == kIndexes.end() || std::find(known->second.begin(), known->second.end(),
+                                             filter.index) == known->second.end()) {
+      return domain::InvalidField(filter.field,
+                                  absl::StrCat(type, " items are not filtered by ", filter.field));
+    }
+  }
+  if (page_size < 0) return domain::InvalidField("page_size", "negative");
+  std::string after;
+  if (!page_token.empty()) {
+    std::string decoded;
+    if (!absl::WebSafeBase64Unescape(page_token, &decoded) ||
+        !absl::StartsWith(decoded, kPageTokenPrefix)) {
+      return domain::InvalidField("page_token", "not a token from a previous page");
+    }
+    after = decoded.substr(kPageTokenPrefix.size());
+  }
+  const int32_t limit = page_size == 0 ? 50 : std::min(page_size, 1000);
+  const bool by_index = !filters.empty();
+  const std::string prefix =
+      by_index ? IndexPrefix(type, filters.front().index, filters.front().value) : TypePrefix(type);
+  Page page;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string id = it->key().ToString().substr(prefix.size());
+    if (!after.empty() && id <= after) continue;
+    v1::AggregateState item;
+    if (by_index) {
+      LEADFLOW_ASSIGN_OR_RETURN(auto found, Get(type, id));
+      if (!found.has_value()) continue;
+      item = *std::move(found);
+    } else {
+      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
+                                          &item, "read model item"));
+    }
+    const auto terms = IndexTerms(item);
+    const bool matches = std::all_of(filters.begin(), filters.end(), [&](const Filter& f) {
+      return std::find(terms.begin(), terms.end(), std::make_pair(f.index, f.value)) != terms.end();
+    });
+    if (!matches) continue;
+    if (static_cast<int32_t>(page.items.size()) == limit) {
+      page.next_page_token = absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, after));
+      break;
+    }
+    after = id;
+    page.items.push_back(std::move(item));
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "listing items");
+  return page;
+}
+
+absl::StatusOr<std::vector<std::string>> ItemReadModel::FindIndexed(absl::string_view type,
+                                                                    absl::string_view index,
+                                                                    absl::string_view value) const {
+  std::vector<std::string> ids;
+  const std::string prefix = IndexPrefix(type, index, value);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ids.push_back(it->key().ToString().substr(prefix.size()));
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "searching items");
+  return ids;
+}
+
+absl::StatusOr<v1::ClientMatch> ItemReadModel::FindClient(const v1::Lead& lead) const {
+  v1::ClientMatch match;
+  const auto keys = domain::LeadIdentityKeys(lead);
+  auto matched_on = [](const std::string& key) { return key.substr(0, key.find(':')); };
+  for (const auto& key : keys) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto ids, FindIndexed("contact", "identity", key));
+    for (const auto& id : ids) {
+      LEADFLOW_ASSIGN_OR_RETURN(auto contact, Get("contact", id));
+      if (!contact.has_value()) continue;
+      match.set_contact_id(id);
+      if (contact->contact().company_ids_size() > 0) {
+        match.set_company_id(contact->contact().company_ids(0));
+      }
+      match.set_responsible_id(contact->contact().responsible_id());
+      match.set_matched_on(matched_on(key));
+      return match;
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> company_terms;
+  for (const auto& key : keys) company_terms.emplace_back("identity", key);
+  const std::string title = domain::CompanyTitleKey(lead.company_title());
+  if (!title.empty()) company_terms.emplace_back("title", title);
+  for (const auto& [index, value] : company_terms) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto ids, FindIndexed("company", index, value));
+    for (const auto& id : ids) {
+      LEADFLOW_ASSIGN_OR_RETURN(auto company, Get("company", id));
+      if (!company.has_value()) continue;
+      match.set_company_id(id);
+      match.set_responsible_id(company->company().responsible_id());
+      match.set_matched_on(index == "title" ? "name+company" : matched_on(value));
+      return match;
+    }
+  }
+  return match;
+}
+
+absl::StatusOr<domain::PipelineSet> ItemReadModel::Pipelines() const {
+  domain::PipelineSet set;
+  const std::string prefix = TypePrefix("pipeline");
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::AggregateState item;
+    LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
+                                        &item, "read model pipeline"));
+    set.Put(item.pipeline());
+  }
+  if (!it->status().ok()) return store::FromRocks(it->status(), "reading pipelines");
+  return set;
+}
+
+void ItemReadModel::Stage(ProcessorTransaction& txn, const v1::AggregateState* before,
+                          const v1::AggregateState& after) const {
+  auto* family = db_->views_family();
+  const absl::string_view type = domain::AggregateTypeOf(after);
+  std::string id;
+  switch (after.state_case()) {
+    case v1::AggregateState::kContact:
+      id = after.contact().contact_id();
+      break;
+    case v1::AggregateState::kCompany:
+      id = after.company().company_id();
+      break;
+    case v1::AggregateState::kDeal:
+      id = after.deal().deal_id();
+      break;
+    case v1::AggregateState::kActivity:
+      id = after.activity().activity_id();
+      break;
+    case v1::AggregateState::kPipeline:
+      id = after.pipeline().pipeline_id();
+      break;
+    default:
+      return;
+  }
+  std::vector<std::string> new_keys;
+  for (const auto& [index, value] : IndexTerms(after)) {
+    new_keys.push_back(IndexPrefix(type, index, value) + id);
+  }
+  if (before != nullptr) {
+    for (const auto& [index, value] : IndexTerms(*before)) {
+      std::string key = IndexPrefix(type, index, value) + id;
+      if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) {
+        txn.Delete(family, key);
+      }
+    }
+  }
+  for (const auto& key : new_keys) txn.Put(family, key, "");
+  txn.Put(family, ItemKey(type, id), SerializeDeterministic(after));
+}
+
+}  // namespace leadflow::processors
