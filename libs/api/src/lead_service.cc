@@ -83,7 +83,11 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
   command.set_actor(request->actor());
   *command.mutable_create_lead()->mutable_lead() = request->lead();
   // A person who is a client already makes a repeat lead.
-  auto client = context_->items->FindClient(request->lead());
+  v1::Lead normalized = request->lead();
+  if (auto s = domain::NormalizeLead(&normalized, "lead.", context_->config); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto client = context_->items->FindClient(normalized);
   if (!client.ok()) return ToGrpcStatus(client.status());
   if (!client->matched_on().empty()) *command.mutable_create_lead()->mutable_client() = *client;
   return Respond(gateway_.Submit(ctx, std::move(command)), response);

@@ -18,15 +18,6 @@ constexpr std::array<absl::string_view, 12> kUpdatableFields = {
     "title",  "first_name", "last_name", "second_name", "company_title",      "phones",
     "emails", "messengers", "comments",  "opportunity", "source_description", "custom_fields"};
 
-absl::Status NormalizeLead(v1::Lead* lead, absl::string_view prefix, const DomainConfig& config) {
-  LEADFLOW_RETURN_IF_ERROR(NormalizeContactPoints(lead->mutable_phones(), lead->mutable_emails(),
-                                                  lead->messengers(), prefix, config));
-  if (lead->has_opportunity()) {
-    LEADFLOW_RETURN_IF_ERROR(CheckMoney(lead->opportunity(), absl::StrCat(prefix, "opportunity")));
-  }
-  return absl::OkStatus();
-}
-
 // Output-only fields a client cannot set.
 void ClearOutputOnly(v1::Lead* lead) {
   lead->clear_name();
@@ -413,6 +404,15 @@ void Absorb(v1::Lead& lead, const v1::Lead& source) {
 }
 
 }  // namespace
+
+absl::Status NormalizeLead(v1::Lead* lead, absl::string_view prefix, const DomainConfig& config) {
+  LEADFLOW_RETURN_IF_ERROR(NormalizeContactPoints(lead->mutable_phones(), lead->mutable_emails(),
+                                                  lead->messengers(), prefix, config));
+  if (lead->has_opportunity()) {
+    LEADFLOW_RETURN_IF_ERROR(CheckMoney(lead->opportunity(), absl::StrCat(prefix, "opportunity")));
+  }
+  return absl::OkStatus();
+}
 
 std::string LeadResourceName(absl::string_view lead_id) { return absl::StrCat("leads/", lead_id); }
 

@@ -25,6 +25,10 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> DecideLead(const v1::Lead* curren
 // its aggregate_version is lead.version() + 1.
 v1::Lead EvolveLead(v1::Lead lead, const v1::EventEnvelope& event);
 
+// Puts a lead's phones (E.164) and emails in their normal form and checks
+// its opportunity, as creating it does. Refusals name "<prefix>phones[i]…".
+absl::Status NormalizeLead(v1::Lead* lead, absl::string_view prefix, const DomainConfig& config);
+
 // The resource name "leads/{lead_id}".
 std::string LeadResourceName(absl::string_view lead_id);
 
