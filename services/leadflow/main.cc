@@ -1,22 +1,34 @@
 // leadflow: command-line client of a running leadflowd.
 //
 // Prints each result as one JSON object per line (protobuf's JSON mapping);
-// errors go to stderr as "leadflow: CODE: message" with exit status 1.
+// `apply` and `pipelines remove` print what changed as text. Errors go to
+// stderr: a server's refusal as "leadflow: CODE: message" with exit status
+// 1, a mistake in the command line or an input file as "leadflow: what:
+// message" with exit status 2.
 
+#include <google/protobuf/descriptor.h>
 #include <grpcpp/grpcpp.h>
+#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace {
@@ -52,8 +64,23 @@ int Report(const grpc::Status& status) {
   return 1;
 }
 
+// A mistake in the command line or an input file (`what` names the flag or
+// the file). Returns the exit status, 2.
+int Invalid(absl::string_view what, const absl::Status& status) {
+  std::fprintf(stderr, "leadflow: %s: %s\n", std::string(what).c_str(),
+               std::string(status.message()).c_str());
+  return 2;
+}
+
 int Print(const google::protobuf::Message& message) {
   std::printf("%s\n", ToJson(message).c_str());
+  return 0;
+}
+
+// One line per item of a repeated field.
+template <typename Items>
+int PrintEach(const Items& items) {
+  for (const auto& item : items) Print(item);
   return 0;
 }
 
@@ -65,21 +92,82 @@ std::unique_ptr<grpc::ClientContext> Context(int timeout_seconds) {
   return ctx;
 }
 
-// One unary call: prints the response, or reports the error. Returns the
-// exit status.
-template <typename Stub, typename Request, typename Response>
-int Unary(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-          const Request& request, int timeout_seconds) {
-  Response response;
-  auto ctx = Context(timeout_seconds);
-  grpc::Status status = (stub.*method)(ctx.get(), request, &response);
-  return status.ok() ? Print(response) : Report(status);
-}
-
 struct Common {
   std::string target = "127.0.0.1:50051";
   int timeout = 30;
 };
+
+template <typename Service>
+std::unique_ptr<typename Service::Stub> StubOf(const Common& common) {
+  return Service::NewStub(grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
+}
+
+// A unary method of a generated stub.
+template <typename Stub, typename Request, typename Response>
+using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+// One unary call: hands the response to `handle` (which returns the exit
+// status), or reports the error.
+template <typename Stub, typename Request, typename Response, typename Handle>
+int Call(Stub& stub, Method<Stub, Request, Response> method, const Request& request,
+         int timeout_seconds, Handle handle) {
+  Response response;
+  auto ctx = Context(timeout_seconds);
+  grpc::Status status = (stub.*method)(ctx.get(), request, &response);
+  return status.ok() ? handle(response) : Report(status);
+}
+
+// One unary call: prints the response, or reports the error. Returns the
+// exit status.
+template <typename Stub, typename Request, typename Response>
+int Unary(Stub& stub, Method<Stub, Request, Response> method, const Request& request,
+          int timeout_seconds) {
+  return Call(stub, method, request, timeout_seconds,
+              [](const Response& response) { return Print(response); });
+}
+
+// A list call: prints the items `items` picks from each response, one per
+// line, following page tokens to the end when `all_pages` (else the first
+// page only).
+template <typename Stub, typename Request, typename Response, typename Items>
+int Paged(Stub& stub, Method<Stub, Request, Response> method, Request request, int timeout_seconds,
+          bool all_pages, Items items) {
+  do {
+    const int rc = Call(stub, method, request, timeout_seconds, [&](const Response& response) {
+      request.set_page_token(response.next_page_token());
+      return PrintEach(items(response));
+    });
+    if (rc != 0) return rc;
+  } while (all_pages && !request.page_token().empty());
+  return 0;
+}
+
+// "ID" or "COLLECTION/ID" → "COLLECTION/ID".
+std::string NameIn(absl::string_view collection, const std::string& id_or_name) {
+  const std::string prefix = absl::StrCat(collection, "/");
+  return id_or_name.rfind(prefix, 0) == 0 ? id_or_name : prefix + id_or_name;
+}
+
+// Reads a flag or YAML value ("web-form", "in_progress") as the value
+// PREFIX_WEB_FORM of an enum whose zero is PREFIX_UNSPECIFIED; the zero is
+// not accepted. The error lists the values that are.
+template <typename Enum>
+absl::StatusOr<Enum> ParseEnum(absl::string_view text) {
+  const google::protobuf::EnumDescriptor* type = google::protobuf::GetEnumDescriptor<Enum>();
+  const std::string zero = type->FindValueByNumber(0)->name();
+  const std::string prefix(absl::StripSuffix(zero, "UNSPECIFIED"));
+  std::string wanted = absl::StrCat(prefix, text);
+  for (char& c : wanted) c = c == '-' ? '_' : absl::ascii_toupper(c);
+  std::vector<std::string> accepted;
+  for (int i = 0; i < type->value_count(); ++i) {
+    const google::protobuf::EnumValueDescriptor* value = type->value(i);
+    if (value->number() == 0) continue;
+    if (value->name() == wanted) return static_cast<Enum>(value->number());
+    accepted.push_back(absl::AsciiStrToLower(absl::StripPrefix(value->name(), prefix)));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", text, "' is not ", absl::StrJoin(accepted, "|")));
+}
 
 // --- publish -------------------------------------------------------------
 
@@ -96,47 +184,490 @@ struct FormArgs {
 };
 
 int Publish(const Common& common, const v1::ChannelEvent& event) {
-  auto stub = v1::IntakeService::NewStub(
-      grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
   v1::PublishChannelEventRequest request;
   *request.mutable_event() = event;
-  return Unary(*stub, &v1::IntakeService::Stub::PublishChannelEvent, request, common.timeout);
+  return Unary(*StubOf<v1::IntakeService>(common), &v1::IntakeService::Stub::PublishChannelEvent,
+               request, common.timeout);
 }
 
-int ParseCallKind(const std::string& kind, v1::CallKind* out) {
-  static const std::map<std::string, v1::CallKind> kKinds = {
-      {"incoming", v1::CALL_KIND_INCOMING},
-      {"outgoing", v1::CALL_KIND_OUTGOING},
-      {"missed", v1::CALL_KIND_MISSED},
-      {"voicemail", v1::CALL_KIND_VOICEMAIL}};
-  auto it = kKinds.find(kind);
-  if (it == kKinds.end()) return 2;
-  *out = it->second;
+// --- duplicates ----------------------------------------------------------
+
+// The criteria of `leads duplicates` and `duplicates`.
+struct DuplicateArgs {
+  std::string phone, email, name, company;
+};
+
+void AddDuplicateOptions(CLI::App* command, DuplicateArgs& args) {
+  command->add_option("--phone", args.phone);
+  command->add_option("--email", args.email);
+  command->add_option("--name", args.name, "With --company");
+  command->add_option("--company", args.company, "With --name");
+}
+
+v1::FindDuplicateLeadsRequest DuplicateRequest(const DuplicateArgs& args) {
+  v1::FindDuplicateLeadsRequest request;
+  request.set_phone(args.phone);
+  request.set_email(args.email);
+  request.set_name(args.name);
+  request.set_company_title(args.company);
+  return request;
+}
+
+// --- pipelines from YAML -------------------------------------------------
+//
+// The format is in examples/pipelines/. Errors name the line and the key at
+// fault as a path: "line 7: pipelines[0].stages[1].semantic: …".
+
+absl::Status YamlError(const YAML::Node& node, absl::string_view path, absl::string_view message) {
+  const int line = std::max(node.Mark().line, 0) + 1;
+  return absl::InvalidArgumentError(
+      absl::StrCat("line ", line, ": ", path, path.empty() ? "" : ": ", message));
+}
+
+// Reads one value of a mapping; `path` names it.
+using YamlField = std::function<absl::Status(const YAML::Node& value, const std::string& path)>;
+
+// A mapping whose keys must be among `fields`, each at most once.
+absl::Status ReadMap(const YAML::Node& node, const std::string& path,
+                     const std::map<std::string, YamlField>& fields) {
+  const auto known = absl::StrJoin(
+      fields, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
+  if (!node.IsMap()) return YamlError(node, path, absl::StrCat("expected keys (", known, ")"));
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    const std::string at = path.empty() ? key : absl::StrCat(path, ".", key);
+    const auto field = fields.find(key);
+    if (field == fields.end()) {
+      return YamlError(entry.first, at, absl::StrCat("unknown key (known: ", known, ")"));
+    }
+    if (!seen.insert(key).second) return YamlError(entry.first, at, "given twice");
+    // An empty value has no place of its own: it is at its key.
+    if (entry.second.IsNull()) return YamlError(entry.first, at, "needs a value");
+    LEADFLOW_RETURN_IF_ERROR(field->second(entry.second, at));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadString(const YAML::Node& node, const std::string& path, std::string* out) {
+  if (!node.IsScalar()) {
+    return YamlError(node, path, node.IsNull() ? "needs a value" : "expected a string");
+  }
+  *out = node.Scalar();
+  return absl::OkStatus();
+}
+
+// A sequence into a repeated field, each item read by `read`.
+template <typename Item, typename Read>
+absl::Status ReadList(const YAML::Node& node, const std::string& path,
+                      google::protobuf::RepeatedPtrField<Item>* out, Read read) {
+  if (!node.IsSequence()) return YamlError(node, path, "expected a list");
+  int i = 0;
+  for (const auto& item : node) {
+    LEADFLOW_RETURN_IF_ERROR(read(item, absl::StrCat(path, "[", i++, "]"), out->Add()));
+  }
+  return absl::OkStatus();
+}
+
+// An enum value through its setter, e.g. &v1::PipelineStage::set_semantic.
+template <typename Message, typename Enum>
+absl::Status ReadEnum(const YAML::Node& node, const std::string& path, Message* message,
+                      void (Message::*set)(Enum)) {
+  std::string text;
+  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
+  absl::StatusOr<Enum> value = ParseEnum<Enum>(text);
+  if (!value.ok()) return YamlError(node, path, value.status().message());
+  (message->*set)(*value);
+  return absl::OkStatus();
+}
+
+absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::PipelineStage* stage) {
+  return ReadMap(node, path,
+                 {{"id",
+                   [stage](const YAML::Node& value, const std::string& at) {
+                     return ReadString(value, at, stage->mutable_stage_id());
+                   }},
+                  {"title",
+                   [stage](const YAML::Node& value, const std::string& at) {
+                     return ReadString(value, at, stage->mutable_title());
+                   }},
+                  {"semantic",
+                   [stage](const YAML::Node& value, const std::string& at) {
+                     return ReadEnum(value, at, stage, &v1::PipelineStage::set_semantic);
+                   }},
+                  {"required_fields", [stage](const YAML::Node& value, const std::string& at) {
+                     return ReadList(value, at, stage->mutable_required_fields(), ReadString);
+                   }}});
+}
+
+absl::Status ReadPipeline(const YAML::Node& node, const std::string& path, v1::Pipeline* pipeline) {
+  return ReadMap(node, path,
+                 {{"id",
+                   [pipeline](const YAML::Node& value, const std::string& at) {
+                     return ReadString(value, at, pipeline->mutable_pipeline_id());
+                   }},
+                  {"kind",
+                   [pipeline](const YAML::Node& value, const std::string& at) {
+                     return ReadEnum(value, at, pipeline, &v1::Pipeline::set_kind);
+                   }},
+                  {"title",
+                   [pipeline](const YAML::Node& value, const std::string& at) {
+                     return ReadString(value, at, pipeline->mutable_title());
+                   }},
+                  {"conversion_required_fields",
+                   [pipeline](const YAML::Node& value, const std::string& at) {
+                     return ReadList(value, at, pipeline->mutable_conversion_required_fields(),
+                                     ReadString);
+                   }},
+                  {"stages", [pipeline](const YAML::Node& value, const std::string& at) {
+                     return ReadList(value, at, pipeline->mutable_stages(), ReadStage);
+                   }}});
+}
+
+// The pipelines of a YAML file ("pipelines: [...]").
+absl::Status ReadPipelinesFile(const std::string& file,
+                               google::protobuf::RepeatedPtrField<v1::Pipeline>* pipelines) {
+  std::ifstream in(file);
+  if (!in) return absl::NotFoundError("cannot read the file");
+  try {
+    const YAML::Node root = YAML::Load(in);
+    LEADFLOW_RETURN_IF_ERROR(ReadMap(
+        root, "", {{"pipelines", [pipelines](const YAML::Node& value, const std::string& at) {
+                      return ReadList(value, at, pipelines, ReadPipeline);
+                    }}}));
+    if (pipelines->empty()) return YamlError(root, "pipelines", "needs at least one pipeline");
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", std::max(e.mark.line, 0) + 1, ": ", e.msg));
+  }
+  return absl::OkStatus();
+}
+
+// "<id>: <action>" per pipeline with what differs indented below it; "no
+// changes" when every pipeline is unchanged.
+int PrintChanges(const v1::ApplyPipelinesResponse& response, bool dry_run) {
+  bool changed = false;
+  for (const auto& change : response.changes()) {
+    std::printf("%s: %s\n", change.pipeline_id().c_str(), change.action().c_str());
+    for (const auto& detail : change.details()) std::printf("  %s\n", detail.c_str());
+    changed = changed || change.action() != "unchanged";
+  }
+  if (!changed) {
+    std::printf("no changes\n");
+  } else if (dry_run) {
+    std::printf("dry run: nothing was changed\n");
+  }
   return 0;
 }
 
-// --- leads ---------------------------------------------------------------
+struct PipelineArgs {
+  std::string file, id, actor = "cli";
+  bool dry_run = false, show_removed = false;
+};
 
-std::unique_ptr<v1::LeadService::Stub> LeadStub(const Common& common) {
-  return v1::LeadService::NewStub(
-      grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
+void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common, int& rc) {
+  auto changes = [&args](const v1::ApplyPipelinesResponse& response) {
+    return PrintChanges(response, args.dry_run);
+  };
+  auto* apply = app.add_subcommand(
+      "apply", "Set lead statuses and deal pipelines as a YAML file has them; print what changed");
+  apply->add_option("-f,--file", args.file, "YAML file (see examples/pipelines/)")->required();
+  apply->add_flag("--dry-run", args.dry_run, "Only say what would change");
+  apply->add_option("--actor", args.actor, "Who does it")->capture_default_str();
+  apply->callback([&args, &common, &rc, changes] {
+    v1::ApplyPipelinesRequest request;
+    if (auto s = ReadPipelinesFile(args.file, request.mutable_pipelines()); !s.ok()) {
+      rc = Invalid(args.file, s);
+      return;
+    }
+    request.set_dry_run(args.dry_run);
+    request.set_actor(args.actor);
+    rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::ApplyPipelines,
+              request, common.timeout, changes);
+  });
+
+  auto* pipelines = app.add_subcommand("pipelines", "Lead statuses and deal pipelines");
+  pipelines->require_subcommand(1);
+  auto* list = pipelines->add_subcommand(
+      "list", "The lead pipeline, then deal pipelines by id, one JSON object per line");
+  list->add_flag("--show-removed", args.show_removed, "Include removed deal pipelines");
+  list->callback([&args, &common, &rc] {
+    v1::ListPipelinesRequest request;
+    request.set_show_removed(args.show_removed);
+    rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::ListPipelines,
+              request, common.timeout, [](const v1::ListPipelinesResponse& response) {
+                return PrintEach(response.pipelines());
+              });
+  });
+
+  auto* get = pipelines->add_subcommand("get", "Get one pipeline");
+  get->add_option("id", args.id, "Pipeline id (\"lead\" for the lead statuses)")->required();
+  get->callback([&args, &common, &rc] {
+    v1::GetItemRequest request;
+    request.set_name(NameIn("pipelines", args.id));
+    rc = Unary(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::GetPipeline,
+               request, common.timeout);
+  });
+
+  auto* remove = pipelines->add_subcommand(
+      "remove", "Remove a deal pipeline (its deals stay on record); print what changed");
+  remove->add_option("id", args.id, "Deal pipeline id")->required();
+  remove->add_flag("--dry-run", args.dry_run, "Only say what would change");
+  remove->add_option("--actor", args.actor, "Who does it")->capture_default_str();
+  remove->callback([&args, &common, &rc, changes] {
+    v1::RemovePipelineRequest request;
+    request.set_name(NameIn("pipelines", args.id));
+    request.set_dry_run(args.dry_run);
+    request.set_actor(args.actor);
+    rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::RemovePipeline,
+              request, common.timeout, changes);
+  });
 }
 
-std::string LeadName(const std::string& id_or_name) {
-  return id_or_name.rfind("leads/", 0) == 0 ? id_or_name : "leads/" + id_or_name;
+// --- contacts, companies, deals, activities ------------------------------
+
+// The arguments of the CRM commands. One command runs per invocation, so
+// they share: a flag means the same wherever it appears (--company is a
+// company id as a list filter and as a new deal's company).
+struct CrmArgs {
+  std::string name, responsible, company, contact, pipeline, stage, source_lead, owner, state;
+  int page_size = 100;
+  bool all_pages = false;
+  std::string first_name, last_name, title, tax_id, currency, type, subject, deadline, result,
+      reason;
+  std::vector<std::string> phones, emails;
+  int64_t amount = 0;
+};
+
+absl::StatusOr<v1::ListItemsRequest> ListItemsRequestOf(const CrmArgs& args) {
+  v1::ListItemsRequest request;
+  request.set_page_size(args.page_size);
+  request.set_responsible_id(args.responsible);
+  request.set_company_id(args.company);
+  request.set_contact_id(args.contact);
+  request.set_pipeline_id(args.pipeline);
+  request.set_stage_id(args.stage);
+  request.set_source_lead_id(args.source_lead);
+  request.set_owner(args.owner);
+  if (!args.state.empty()) {
+    LEADFLOW_ASSIGN_OR_RETURN(v1::ActivityState state, ParseEnum<v1::ActivityState>(args.state));
+    request.set_activity_state(state);
+  }
+  return request;
 }
 
-int ParseJunkReason(const std::string& reason, v1::JunkReason* out) {
-  std::string upper = "JUNK_REASON_" + reason;
-  for (auto& c : upper) c = (c == '-') ? '_' : static_cast<char>(std::toupper(c));
-  return v1::JunkReason_Parse(upper, out) ? 0 : 2;
+// An RFC 3339 time, e.g. 2025-03-01T15:00:00+03:00.
+absl::StatusOr<google::protobuf::Timestamp> ParseDeadline(const std::string& text) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not an RFC 3339 time (2025-03-01T15:00:00+03:00): ", error));
+  }
+  return ToTimestamp(time);
 }
 
-int ParseSource(const std::string& source, v1::LeadSource* out) {
-  if (source.empty()) return 0;
-  std::string upper = "LEAD_SOURCE_" + source;
-  for (auto& c : upper) c = (c == '-') ? '_' : static_cast<char>(std::toupper(c));
-  return v1::LeadSource_Parse(upper, out) ? 0 : 2;
+void AddContactPoints(const CrmArgs& args,
+                      google::protobuf::RepeatedPtrField<v1::PhoneNumber>* phones,
+                      google::protobuf::RepeatedPtrField<v1::EmailAddress>* emails) {
+  for (const auto& phone : args.phones) phones->Add()->set_number(phone);
+  for (const auto& email : args.emails) emails->Add()->set_address(email);
+}
+
+// `COLLECTION get NAME` and `COLLECTION list [filters]` for one kind of
+// item; returns the group, for the kind's own commands. The server refuses
+// a filter the kind is not filtered by, naming it.
+template <typename Item, typename ListResponse, typename Items>
+CLI::App* AddItemCommands(CLI::App& app, const std::string& collection,
+                          const std::string& description,
+                          Method<v1::CrmService::Stub, v1::GetItemRequest, Item> get,
+                          Method<v1::CrmService::Stub, v1::ListItemsRequest, ListResponse> list,
+                          Items items, CrmArgs& args, const Common& common, int& rc) {
+  auto* group = app.add_subcommand(collection, description);
+  group->require_subcommand(1);
+  auto* get_command = group->add_subcommand("get", "Get one");
+  get_command->add_option("name", args.name, absl::StrCat("ID or ", collection, "/ID"))->required();
+  get_command->callback([collection, get, &args, &common, &rc] {
+    v1::GetItemRequest request;
+    request.set_name(NameIn(collection, args.name));
+    rc = Unary(*StubOf<v1::CrmService>(common), get, request, common.timeout);
+  });
+
+  auto* list_command = group->add_subcommand("list", "List, one JSON object per line");
+  list_command->add_option("--responsible", args.responsible);
+  list_command->add_option("--company", args.company, "Company id");
+  list_command->add_option("--contact", args.contact, "Contact id");
+  list_command->add_option("--pipeline", args.pipeline, "Deal pipeline id");
+  list_command->add_option("--stage", args.stage, "Deal stage id");
+  list_command->add_option("--source-lead", args.source_lead, "Converted from this lead id");
+  list_command->add_option("--owner", args.owner, "Activities of leads/ID or deals/ID");
+  list_command->add_option("--state", args.state, "Activities: planned|completed");
+  list_command->add_option("--page-size", args.page_size)->capture_default_str();
+  list_command->add_flag("--all", args.all_pages, "Follow page tokens to the end");
+  list_command->callback([list, items, &args, &common, &rc] {
+    absl::StatusOr<v1::ListItemsRequest> request = ListItemsRequestOf(args);
+    if (!request.ok()) {
+      rc = Invalid("--state", request.status());
+      return;
+    }
+    rc = Paged(*StubOf<v1::CrmService>(common), list, *std::move(request), common.timeout,
+               args.all_pages, items);
+  });
+  return group;
+}
+
+void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc) {
+  using Stub = v1::CrmService::Stub;
+  // Every change below is one CrmService call that prints its response.
+  auto submit = [&common, &rc](auto method, const auto& request) {
+    rc = Unary(*StubOf<v1::CrmService>(common), method, request, common.timeout);
+  };
+
+  auto* contacts = AddItemCommands(
+      app, "contacts", "Private persons who are (becoming) clients", &Stub::GetContact,
+      &Stub::ListContacts,
+      [](const v1::ListContactsResponse& response) -> const auto& { return response.contacts(); },
+      args, common, rc);
+  auto* create_contact = contacts->add_subcommand("create", "Create a contact");
+  create_contact->add_option("--first-name", args.first_name);
+  create_contact->add_option("--last-name", args.last_name);
+  create_contact->add_option("--phone", args.phones, "Repeatable");
+  create_contact->add_option("--email", args.emails, "Repeatable");
+  create_contact->add_option("--responsible", args.responsible);
+  create_contact->callback([&args, submit] {
+    v1::CreateContactRequest request;
+    v1::Contact* contact = request.mutable_contact();
+    contact->set_first_name(args.first_name);
+    contact->set_last_name(args.last_name);
+    AddContactPoints(args, contact->mutable_phones(), contact->mutable_emails());
+    contact->set_responsible_id(args.responsible);
+    request.set_actor("cli");
+    submit(&Stub::CreateContact, request);
+  });
+
+  auto* companies = AddItemCommands(
+      app, "companies", "Legal entities who are (becoming) clients", &Stub::GetCompany,
+      &Stub::ListCompanies,
+      [](const v1::ListCompaniesResponse& response) -> const auto& { return response.companies(); },
+      args, common, rc);
+  auto* create_company = companies->add_subcommand("create", "Create a company");
+  create_company->add_option("--title", args.title);
+  create_company->add_option("--phone", args.phones, "Repeatable");
+  create_company->add_option("--email", args.emails, "Repeatable");
+  create_company->add_option("--tax-id", args.tax_id, "INN, VAT number, EIN…");
+  create_company->add_option("--responsible", args.responsible);
+  create_company->callback([&args, submit] {
+    v1::CreateCompanyRequest request;
+    v1::Company* company = request.mutable_company();
+    company->set_title(args.title);
+    AddContactPoints(args, company->mutable_phones(), company->mutable_emails());
+    company->mutable_requisites()->set_tax_id(args.tax_id);
+    company->set_responsible_id(args.responsible);
+    request.set_actor("cli");
+    submit(&Stub::CreateCompany, request);
+  });
+
+  auto* deals = AddItemCommands(
+      app, "deals", "Sales being negotiated", &Stub::GetDeal, &Stub::ListDeals,
+      [](const v1::ListDealsResponse& response) -> const auto& { return response.deals(); }, args,
+      common, rc);
+  auto* create_deal =
+      deals->add_subcommand("create", "Create a deal in its pipeline's first stage");
+  create_deal->add_option("--title", args.title);
+  create_deal->add_option("--pipeline", args.pipeline, "Deal pipeline id (default: default)");
+  create_deal->add_option("--amount", args.amount, "In minor units (kopecks, cents)");
+  create_deal->add_option("--currency", args.currency, "ISO 4217, e.g. RUB");
+  create_deal->add_option("--contact", args.contact, "Contact id");
+  create_deal->add_option("--company", args.company, "Company id");
+  create_deal->add_option("--responsible", args.responsible);
+  create_deal->callback([&args, submit] {
+    v1::CreateDealRequest request;
+    v1::Deal* deal = request.mutable_deal();
+    deal->set_title(args.title);
+    deal->set_pipeline_id(args.pipeline);
+    if (args.amount != 0 || !args.currency.empty()) {
+      deal->mutable_opportunity()->set_amount_minor(args.amount);
+      deal->mutable_opportunity()->set_currency_code(args.currency);
+    }
+    deal->set_contact_id(args.contact);
+    deal->set_company_id(args.company);
+    deal->set_responsible_id(args.responsible);
+    request.set_actor("cli");
+    submit(&Stub::CreateDeal, request);
+  });
+  auto* move = deals->add_subcommand("move", "Move a deal to a stage of its pipeline");
+  move->add_option("name", args.name, "ID or deals/ID")->required();
+  move->add_option("stage", args.stage)->required();
+  move->callback([&args, submit] {
+    v1::MoveDealRequest request;
+    request.set_name(NameIn("deals", args.name));
+    request.set_stage_id(args.stage);
+    request.set_actor("cli");
+    submit(&Stub::MoveDeal, request);
+  });
+
+  auto* activities = AddItemCommands(
+      app, "activities", "Calls, emails, meetings and tasks on leads and deals", &Stub::GetActivity,
+      &Stub::ListActivities, [](const v1::ListActivitiesResponse& response) -> const auto& {
+        return response.activities();
+      },
+      args, common, rc);
+  auto* plan = activities->add_subcommand("plan", "Plan an activity");
+  plan->add_option("--owner", args.owner, "leads/ID or deals/ID")->required();
+  plan->add_option("--type", args.type, "call|email|meeting|task")->required();
+  plan->add_option("--subject", args.subject);
+  plan->add_option("--responsible", args.responsible);
+  plan->add_option("--deadline", args.deadline, "RFC 3339, e.g. 2025-03-01T15:00:00+03:00");
+  plan->callback([&args, &rc, submit] {
+    v1::PlanActivityRequest request;
+    v1::Activity* activity = request.mutable_activity();
+    absl::StatusOr<v1::ActivityType> type = ParseEnum<v1::ActivityType>(args.type);
+    if (!type.ok()) {
+      rc = Invalid("--type", type.status());
+      return;
+    }
+    activity->set_type(*type);
+    if (!args.deadline.empty()) {
+      auto deadline = ParseDeadline(args.deadline);
+      if (!deadline.ok()) {
+        rc = Invalid("--deadline", deadline.status());
+        return;
+      }
+      *activity->mutable_deadline() = *deadline;
+    }
+    activity->set_owner(args.owner);
+    activity->set_subject(args.subject);
+    activity->set_responsible_id(args.responsible);
+    request.set_actor("cli");
+    submit(&Stub::PlanActivity, request);
+  });
+  auto* complete = activities->add_subcommand("complete", "Complete an activity");
+  complete->add_option("name", args.name, "ID or activities/ID")->required();
+  complete->add_option("--result", args.result, "What came of it");
+  complete->callback([&args, submit] {
+    v1::CompleteActivityRequest request;
+    request.set_name(NameIn("activities", args.name));
+    request.set_result(args.result);
+    request.set_actor("cli");
+    submit(&Stub::CompleteActivity, request);
+  });
+  auto* reschedule = activities->add_subcommand("reschedule", "Move an activity's deadline");
+  reschedule->add_option("name", args.name, "ID or activities/ID")->required();
+  reschedule->add_option("--deadline", args.deadline, "RFC 3339")->required();
+  reschedule->add_option("--reason", args.reason);
+  reschedule->callback([&args, &rc, submit] {
+    v1::RescheduleActivityRequest request;
+    request.set_name(NameIn("activities", args.name));
+    auto deadline = ParseDeadline(args.deadline);
+    if (!deadline.ok()) {
+      rc = Invalid("--deadline", deadline.status());
+      return;
+    }
+    *request.mutable_deadline() = *deadline;
+    request.set_reason(args.reason);
+    request.set_actor("cli");
+    submit(&Stub::RescheduleActivity, request);
+  });
 }
 
 // --- events --------------------------------------------------------------
@@ -234,14 +765,12 @@ int main(int argc, char** argv) {
     event.set_id(call.id);
     event.set_source(call.source);
     auto* c = event.mutable_call();
-    v1::CallKind kind;
-    if (ParseCallKind(call.kind, &kind) != 0) {
-      std::fprintf(stderr, "leadflow: --kind: '%s' is not incoming|outgoing|missed|voicemail\n",
-                   call.kind.c_str());
-      rc = 2;
+    absl::StatusOr<v1::CallKind> kind = ParseEnum<v1::CallKind>(call.kind);
+    if (!kind.ok()) {
+      rc = Invalid("--kind", kind.status());
       return;
     }
-    c->set_kind(kind);
+    c->set_kind(*kind);
     c->set_customer_phone(call.phone);
     c->set_operator_id(call.op);
     c->set_line(call.line);
@@ -250,7 +779,6 @@ int main(int argc, char** argv) {
     c->set_recording_url(call.recording);
     rc = Publish(common, event);
   });
-
   EmailArgs email;
   auto* pub_email = publish->add_subcommand("email", "An email");
   pub_email->add_option("--id", email.id, "Event id (idempotency key)")->required();
@@ -333,6 +861,7 @@ int main(int argc, char** argv) {
   });
 
   // leads
+  using LeadStub = v1::LeadService::Stub;
   auto* leads = app.add_subcommand("leads", "Read and change leads");
   leads->require_subcommand(1);
   std::string status_filter, responsible_filter, source_filter;
@@ -349,25 +878,17 @@ int main(int argc, char** argv) {
     request.set_status_id(status_filter);
     request.set_responsible_id(responsible_filter);
     request.set_page_size(page_size);
-    v1::LeadSource source = v1::LEAD_SOURCE_UNSPECIFIED;
-    if (ParseSource(source_filter, &source) != 0) {
-      std::fprintf(stderr, "leadflow: --source: unknown source '%s'\n", source_filter.c_str());
-      rc = 2;
-      return;
-    }
-    request.set_source(source);
-    auto stub = LeadStub(common);
-    do {
-      v1::ListLeadsResponse response;
-      auto ctx = Context(common.timeout);
-      grpc::Status status = stub->ListLeads(ctx.get(), request, &response);
-      if (!status.ok()) {
-        rc = Report(status);
+    if (!source_filter.empty()) {
+      absl::StatusOr<v1::LeadSource> source = ParseEnum<v1::LeadSource>(source_filter);
+      if (!source.ok()) {
+        rc = Invalid("--source", source.status());
         return;
       }
-      for (const auto& lead : response.leads()) Print(lead);
-      request.set_page_token(response.next_page_token());
-    } while (all_pages && !request.page_token().empty());
+      request.set_source(*source);
+    }
+    rc = Paged(
+        *StubOf<v1::LeadService>(common), &LeadStub::ListLeads, request, common.timeout, all_pages,
+        [](const v1::ListLeadsResponse& response) -> const auto& { return response.leads(); });
   });
 
   std::string lead_id;
@@ -375,8 +896,8 @@ int main(int argc, char** argv) {
   get->add_option("id", lead_id, "Lead id or leads/{id}")->required();
   get->callback([&] {
     v1::GetLeadRequest request;
-    request.set_name(LeadName(lead_id));
-    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::GetLead, request, common.timeout);
+    request.set_name(NameIn("leads", lead_id));
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::GetLead, request, common.timeout);
   });
 
   auto* timeline = leads->add_subcommand(
@@ -384,20 +905,13 @@ int main(int argc, char** argv) {
   timeline->add_option("id", lead_id, "Lead id or leads/{id}")->required();
   timeline->callback([&] {
     v1::ListLeadTimelineRequest request;
-    request.set_name(LeadName(lead_id));
+    request.set_name(NameIn("leads", lead_id));
     request.set_page_size(1000);
-    auto stub = LeadStub(common);
-    do {
-      v1::ListLeadTimelineResponse response;
-      auto ctx = Context(common.timeout);
-      grpc::Status status = stub->ListLeadTimeline(ctx.get(), request, &response);
-      if (!status.ok()) {
-        rc = Report(status);
-        return;
-      }
-      for (const auto& event : response.events()) Print(event);
-      request.set_page_token(response.next_page_token());
-    } while (!request.page_token().empty());
+    rc = Paged(
+        *StubOf<v1::LeadService>(common), &LeadStub::ListLeadTimeline, request, common.timeout,
+        /*all_pages=*/true, [](const v1::ListLeadTimelineResponse& response) -> const auto& {
+          return response.events();
+        });
   });
 
   std::string new_status, request_id;
@@ -409,13 +923,13 @@ int main(int argc, char** argv) {
   set_status->add_option("--request-id", request_id);
   set_status->callback([&] {
     v1::ChangeLeadStatusRequest request;
-    request.set_name(LeadName(lead_id));
+    request.set_name(NameIn("leads", lead_id));
     request.set_status_id(new_status);
     request.set_request_id(request_id);
     request.set_actor("cli");
     if (expected_version >= 0) request.set_expected_version(expected_version);
-    rc =
-        Unary(*LeadStub(common), &v1::LeadService::Stub::ChangeLeadStatus, request, common.timeout);
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ChangeLeadStatus, request,
+               common.timeout);
   });
 
   std::string responsible;
@@ -424,33 +938,22 @@ int main(int argc, char** argv) {
   assign->add_option("user", responsible)->required();
   assign->callback([&] {
     v1::AssignLeadRequest request;
-    request.set_name(LeadName(lead_id));
+    request.set_name(NameIn("leads", lead_id));
     request.set_responsible_id(responsible);
     request.set_actor("cli");
-    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::AssignLead, request, common.timeout);
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::AssignLead, request, common.timeout);
   });
 
-  std::string dup_phone, dup_email, dup_name, dup_company;
+  DuplicateArgs duplicate;
   auto* duplicates = leads->add_subcommand(
       "duplicates", "Leads that may be the same person, one JSON object per line");
-  duplicates->add_option("--phone", dup_phone);
-  duplicates->add_option("--email", dup_email);
-  duplicates->add_option("--name", dup_name, "With --company");
-  duplicates->add_option("--company", dup_company, "With --name");
+  AddDuplicateOptions(duplicates, duplicate);
   duplicates->callback([&] {
-    v1::FindDuplicateLeadsRequest request;
-    request.set_phone(dup_phone);
-    request.set_email(dup_email);
-    request.set_name(dup_name);
-    request.set_company_title(dup_company);
-    v1::FindDuplicateLeadsResponse response;
-    auto ctx = Context(common.timeout);
-    grpc::Status status = LeadStub(common)->FindDuplicateLeads(ctx.get(), request, &response);
-    if (!status.ok()) {
-      rc = Report(status);
-      return;
-    }
-    for (const auto& duplicate : response.duplicates()) Print(duplicate);
+    rc = Call(*StubOf<v1::LeadService>(common), &LeadStub::FindDuplicateLeads,
+              DuplicateRequest(duplicate), common.timeout,
+              [](const v1::FindDuplicateLeadsResponse& response) {
+                return PrintEach(response.duplicates());
+              });
   });
 
   std::string reopen_reason, reopen_status, actor = "cli";
@@ -461,11 +964,11 @@ int main(int argc, char** argv) {
   reopen->add_option("--actor", actor, "Who does it: a supervisor's user id")->required();
   reopen->callback([&] {
     v1::ReopenLeadRequest request;
-    request.set_name(LeadName(lead_id));
+    request.set_name(NameIn("leads", lead_id));
     request.set_reason(reopen_reason);
     request.set_status_id(reopen_status);
     request.set_actor(actor);
-    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::ReopenLead, request, common.timeout);
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ReopenLead, request, common.timeout);
   });
 
   std::string junk_reason, junk_text;
@@ -476,17 +979,109 @@ int main(int argc, char** argv) {
   junk->add_option("--text", junk_text, "Required with --reason other");
   junk->callback([&] {
     v1::MarkLeadJunkRequest request;
-    request.set_name(LeadName(lead_id));
-    v1::JunkReason reason;
-    if (ParseJunkReason(junk_reason, &reason) != 0) {
-      std::fprintf(stderr, "leadflow: --reason: unknown reason '%s'\n", junk_reason.c_str());
-      rc = 2;
+    request.set_name(NameIn("leads", lead_id));
+    absl::StatusOr<v1::JunkReason> reason = ParseEnum<v1::JunkReason>(junk_reason);
+    if (!reason.ok()) {
+      rc = Invalid("--reason", reason.status());
       return;
     }
-    request.set_reason(reason);
+    request.set_reason(*reason);
     request.set_text(junk_text);
     request.set_actor("cli");
-    rc = Unary(*LeadStub(common), &v1::LeadService::Stub::MarkLeadJunk, request, common.timeout);
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MarkLeadJunk, request, common.timeout);
+  });
+
+  v1::ConvertLead conversion;
+  auto* convert = leads->add_subcommand(
+      "convert", "Convert a lead into a contact (+ company) and a deal, or a deal for a client");
+  convert->add_option("id", lead_id, "Lead id or leads/{id}")->required();
+  convert->add_option("--pipeline", *conversion.mutable_deal_pipeline_id(),
+                      "The deal pipeline (default: default)");
+  convert->add_option("--contact", *conversion.mutable_contact_id(), "An existing contact's id");
+  convert->add_option("--company", *conversion.mutable_company_id(), "An existing company's id");
+  bool create_company = false;
+  convert->add_flag("--create-company", create_company,
+                    "Also create a company from the lead's company title");
+  convert->add_option("--title", *conversion.mutable_deal_title(),
+                      "The deal's title (default: the lead's)");
+  convert->add_option("--responsible", *conversion.mutable_responsible_id(),
+                      "Of the deal and new records (default: the lead's)");
+  convert->add_option("--request-id", request_id, "Idempotency key");
+  convert->add_option("--actor", actor, "Who does it")->capture_default_str();
+  convert->callback([&] {
+    v1::ConvertLeadRequest request;
+    request.set_name(NameIn("leads", lead_id));
+    *request.mutable_conversion() = conversion;
+    request.mutable_conversion()->set_create_company(create_company);
+    request.set_request_id(request_id);
+    request.set_actor(actor);
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ConvertLead, request, common.timeout);
+  });
+
+  std::string merged_id;
+  auto* merge = leads->add_subcommand(
+      "merge", "Merge a duplicate lead into the one kept (the merged one closes as duplicate)");
+  merge->add_option("kept", lead_id, "The lead kept: id or leads/{id}")->required();
+  merge->add_option("merged", merged_id, "The lead merged into it: id or leads/{id}")->required();
+  merge->add_option("--request-id", request_id, "Idempotency key");
+  merge->add_option("--actor", actor, "Who does it")->capture_default_str();
+  merge->callback([&] {
+    v1::MergeLeadsRequest request;
+    request.set_name(NameIn("leads", lead_id));
+    request.set_merged(NameIn("leads", merged_id));
+    request.set_request_id(request_id);
+    request.set_actor(actor);
+    rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MergeLeads, request, common.timeout);
+  });
+
+  // apply, pipelines
+  PipelineArgs pipeline_args;
+  AddPipelineCommands(app, pipeline_args, common, rc);
+
+  // contacts, companies, deals, activities
+  CrmArgs crm_args;
+  AddCrmCommands(app, crm_args, common, rc);
+
+  std::string counters_user;
+  auto* counters = app.add_subcommand(
+      "counters", "What a responsible has due today, overdue, and open without activity");
+  counters->add_option("user", counters_user, "The responsible's user id")->required();
+  counters->callback([&] {
+    v1::GetCountersRequest request;
+    request.set_responsible_id(counters_user);
+    rc = Unary(*StubOf<v1::CrmService>(common), &v1::CrmService::Stub::GetCounters, request,
+               common.timeout);
+  });
+
+  std::string item_name;
+  auto* item_timeline = app.add_subcommand(
+      "timeline", "Any item's history, oldest first: one event (who, when, why) per line");
+  item_timeline
+      ->add_option("name", item_name,
+                   "leads/ID, contacts/ID, companies/ID, deals/ID or activities/ID")
+      ->required();
+  item_timeline->callback([&] {
+    v1::ListTimelineRequest request;
+    request.set_name(item_name);
+    request.set_page_size(1000);
+    rc = Paged(
+        *StubOf<v1::CrmService>(common), &v1::CrmService::Stub::ListTimeline, request,
+        common.timeout, /*all_pages=*/true,
+        [](const v1::ListTimelineResponse& response) -> const auto& { return response.events(); });
+  });
+
+  auto* all_duplicates = app.add_subcommand(
+      "duplicates",
+      "Leads, contacts and companies that may be the same person or firm, one per line");
+  AddDuplicateOptions(all_duplicates, duplicate);
+  all_duplicates->callback([&] {
+    rc = Call(*StubOf<v1::CrmService>(common), &v1::CrmService::Stub::FindDuplicates,
+              DuplicateRequest(duplicate), common.timeout,
+              [](const v1::FindDuplicatesResponse& response) {
+                PrintEach(response.leads());
+                PrintEach(response.contacts());
+                return PrintEach(response.companies());
+              });
   });
 
   // events
@@ -503,10 +1098,8 @@ int main(int argc, char** argv) {
 
   auto* status_cmd = app.add_subcommand("status", "Processor progress and lag");
   status_cmd->callback([&] {
-    auto stub = v1::AdminService::NewStub(
-        grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
-    rc = Unary(*stub, &v1::AdminService::Stub::GetServerStatus, v1::GetServerStatusRequest(),
-               common.timeout);
+    rc = Unary(*StubOf<v1::AdminService>(common), &v1::AdminService::Stub::GetServerStatus,
+               v1::GetServerStatusRequest(), common.timeout);
   });
 
   CLI11_PARSE(app, argc, argv);

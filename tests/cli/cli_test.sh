@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The leadflow CLI against the real leadflowd: publish, list, get, change
-# status, junk, tail events, and the errors a user sees.
+# status, junk, tail events, pipelines from YAML, conversion into a deal, and
+# the errors a user sees.
 set -euo pipefail
 
 : "${LEADFLOWD:?path to leadflowd}" "${LEADFLOW_CLI:?path to leadflow}"
+examples=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/pipelines" && pwd)
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -84,6 +86,108 @@ check "timeline names who did it" [ "$(head -1 "$work/timeline" | json "d['actor
 if lf leads reopen "$mail_lead" --reason "a real buyer" --actor boris 2>"$work/err"; then check "only supervisors reopen" false; fi
 check "a non-supervisor is PERMISSION_DENIED" grep -q "PERMISSION_DENIED: actor: 'boris' is not a supervisor" "$work/err"
 check "a supervisor reopens" [ "$(lf leads reopen "$mail_lead" --reason "a real buyer" --actor sveta | json "d['lead']['statusId']")" = NEW ]
+
+# Pipelines from YAML. The built-in ones are what default.yaml says.
+lf apply -f "$examples/default.yaml" >"$work/apply"
+check "default.yaml is what a fresh server has" diff -u - "$work/apply" <<'EOF'
+lead: unchanged
+default: unchanged
+no changes
+EOF
+lf apply -f "$examples/service-firm.yaml" >"$work/apply"
+check "apply changes the lead statuses" grep -qx 'lead: update' "$work/apply"
+check "apply says what changed, one line each" \
+  grep -qxF "  stage QUALIFIED 'Qualification passed' in_progress added" "$work/apply"
+check "apply names removed statuses" grep -qxF "  stage IN_PROCESS removed" "$work/apply"
+check "apply creates a deal pipeline" grep -qx 'services-contracts: create' "$work/apply"
+check "applying again changes nothing" diff -u - <(lf apply -f "$examples/service-firm.yaml") <<'EOF'
+lead: unchanged
+services-contracts: unchanged
+no changes
+EOF
+firm_statuses="['NEW', 'QUALIFIED', 'SEND_PROPOSAL', 'CONSENT', 'CONVERTED', 'JUNK']"
+lead_statuses() { lf pipelines get lead | json "[s['stageId'] for s in d['stages']]"; }
+check "the firm's statuses are in force" [ "$(lead_statuses)" = "$firm_statuses" ]
+lf apply -f "$examples/insurance.yaml" --dry-run >"$work/apply"
+check "a dry run says what would change" grep -qx 'club-cards: create' "$work/apply"
+check "a dry run says it changed nothing" grep -qx 'dry run: nothing was changed' "$work/apply"
+check "a dry run changes nothing" [ "$(lead_statuses)" = "$firm_statuses" ]
+check "a dry run creates nothing" [ "$(lf pipelines list | grep -c club-cards)" = 0 ]
+lf pipelines remove default --dry-run >"$work/apply"
+check "pipelines remove --dry-run" grep -qx 'default: remove' "$work/apply"
+check "the default deal pipeline stays" [ "$(lf pipelines list | grep -c '"pipelineId":"default"')" = 1 ]
+
+# A bad file is refused before anything changes, naming the file, the line
+# and the key.
+cat >"$work/bad.yaml" <<'EOF'
+pipelines:
+  - id: extra
+    kind: deal
+    title: Extra
+    stages: [{id: NEW, title: New, semantic: in_progress}, {id: WON, title: Won, semantic: success},
+             {id: LOSE, title: Lost, semantic: failure}]
+  - id: broken
+    kind: deal
+    title: Broken
+    stages:
+      - {id: NEW, title: New, semantic: in_progress}
+      - {id: WON, title: Won, semantic: success}
+      - {id: LOSE, title: Lost, semantic: lost}
+EOF
+if lf apply -f "$work/bad.yaml" 2>"$work/err"; then check "a bad semantic is refused" false; fi
+check "a bad semantic is named with file and line" grep -qF "$work/bad.yaml: line 13: \
+pipelines[1].stages[2].semantic: 'lost' is not in_progress|success|failure" "$work/err"
+sed -i 's/, semantic: lost//' "$work/bad.yaml"
+if lf apply -f "$work/bad.yaml" 2>"$work/err"; then check "a missing semantic is refused" false; fi
+check "the server names the field at fault" grep -qF \
+  'INVALID_ARGUMENT: pipelines[1].stages[2].semantic: required' "$work/err"
+check "nothing of a refused file is applied" [ "$(lf pipelines list | grep -c '"pipelineId":"extra"')" = 0 ]
+printf 'pipelines:\n  - id: lead\n    colour: red\n' >"$work/bad.yaml"
+if lf apply -f "$work/bad.yaml" 2>"$work/err"; then check "an unknown key is refused" false; fi
+check "an unknown key is named" grep -qF "bad.yaml: line 3: pipelines[0].colour: unknown key" "$work/err"
+
+# A lead of the service firm: in from a form, filled, converted into a
+# contact, a company and a deal of services-contracts.
+lf publish form --id cli-form-2 --form-id consult --field phone=+79035550099 \
+  --field name="Olga Smirnova" --field company="Smirnova and Co" >/dev/null
+wait_idle
+lead=$(lf leads duplicates --phone +79035550099 | json "d['lead']['leadId']")
+check "the lead starts in the firm's first status" [ "$(lf leads get "$lead" | json "d['statusId']")" = NEW ]
+lf leads assign "$lead" boris >/dev/null
+check "a status without required fields" \
+  [ "$(lf leads set-status "$lead" QUALIFIED | json "d['lead']['statusId']")" = QUALIFIED ]
+if lf leads set-status "$lead" SEND_PROPOSAL 2>"$work/err"; then check "required fields enforced" false; fi
+check "the missing fields are named" grep -qF \
+  'FAILED_PRECONDITION: opportunity, custom_fields.service: required for status SEND_PROPOSAL' "$work/err"
+lf leads convert "$lead" --pipeline services-contracts --create-company --title Consulting \
+  --actor boris >"$work/converted"
+check "convert: the lead is converted" [ "$(json "d['lead']['statusId']" <"$work/converted")" = CONVERTED ]
+check "convert: the lead names its deal" [ "$(json "d['lead']['dealId']" <"$work/converted")" = "$lead-deal" ]
+wait_idle
+lf deals list --source-lead "$lead" >"$work/deals"
+check "deals list --source-lead shows the deal" [ "$(wc -l <"$work/deals")" = 1 ]
+check "the deal is in the chosen pipeline" [ "$(json "d['pipelineId']" <"$work/deals")" = services-contracts ]
+check "the deal keeps the lead's responsible" [ "$(json "d['responsibleId']" <"$work/deals")" = boris ]
+check "the deal has its title" [ "$(json "d['title']" <"$work/deals")" = Consulting ]
+check "a contact from the lead" [ "$(lf contacts get "$lead-contact" | json "d['firstName']")" = Olga ]
+check "a company from the lead" \
+  [ "$(lf companies list --source-lead "$lead" | json "d['title']")" = "Smirnova and Co" ]
+lf timeline "deals/$lead-deal" >"$work/timeline"
+check "timeline deals/…: the deal's creation" \
+  [ "$(head -1 "$work/timeline" | json "d['type']")" = leadflow.v1.DealCreated ]
+check "timeline deals/…: who converted it" [ "$(head -1 "$work/timeline" | json "d['actor']")" = boris ]
+check "timeline leads/…: ends with the conversion" \
+  [ "$(lf timeline "leads/$lead" | tail -1 | json "d['type']")" = leadflow.v1.LeadConverted ]
+if lf leads convert "$lead" 2>"$work/err"; then check "converting twice is refused" false; fi
+check "converting twice creates no second deal" [ "$(lf deals list --source-lead "$lead" | wc -l)" = 1 ]
+check "deals move" [ "$(lf deals move "$lead-deal" CONTRACT | json "d['item']['deal']['stageId']")" = CONTRACT ]
+check "a deal without activity counts" [ "$(lf counters boris | json "d.get('dealsWithoutActivity', 0)")" = 1 ]
+lf activities plan --owner "deals/$lead-deal" --type call --subject "Discuss the contract" \
+  --responsible boris --deadline 2020-01-01T10:00:00Z >/dev/null
+wait_idle
+check "an overdue activity counts" [ "$(lf counters boris | json "d.get('activitiesOverdue', 0)")" = 1 ]
+check "activities list --owner --state" \
+  [ "$(lf activities list --owner "deals/$lead-deal" --state planned | wc -l)" = 1 ]
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
