@@ -7,12 +7,19 @@
 //    has caught up: events per second from first publish to fully projected.
 // 2. Times lead commands (AssignLead, each a real command with an event)
 //    one after another: p50 / p99 / max latency.
+// 3. A mixed workload from several clients at once over the leads of step 1:
+//    status changes, conversions (lead → contact + deal through the
+//    follow-up processor), activities planned and completed, and intake
+//    batches, until every processor has caught up: operations per second
+//    and latency per kind.
 
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "absl/random/random.h"
@@ -30,6 +37,8 @@ struct Options {
   int batch = 500;
   int publishers = 2;
   int commands = 2000;
+  int mixed_ops = 4000;
+  int mixed_clients = 4;
   uint64_t seed = 42;
   std::string run_id;
 };
@@ -90,6 +99,176 @@ double Percentile(std::vector<double> values, double p) {
   std::sort(values.begin(), values.end());
   const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * values.size()));
   return values[index];
+}
+
+// The kinds of operation of the mixed workload, in the proportions they
+// are drawn: status changes 40%, activity plans 20%, activity completions
+// 20%, conversions 10%, intake batches of 20 events 10%.
+enum class MixedOp { kStatus, kPlan, kComplete, kConvert, kIntake };
+MixedOp MixedOpFor(int i) {
+  switch (i % 10) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return MixedOp::kStatus;
+    case 4:
+    case 5:
+      return MixedOp::kPlan;
+    case 6:
+    case 7:
+      return MixedOp::kComplete;
+    case 8:
+      return MixedOp::kConvert;
+    default:
+      return MixedOp::kIntake;
+  }
+}
+const char* MixedOpName(MixedOp op) {
+  switch (op) {
+    case MixedOp::kStatus:
+      return "ChangeLeadStatus";
+    case MixedOp::kPlan:
+      return "PlanActivity";
+    case MixedOp::kComplete:
+      return "CompleteActivity";
+    case MixedOp::kConvert:
+      return "ConvertLead";
+    case MixedOp::kIntake:
+      return "PublishChannelEvents(20)";
+  }
+  return "";
+}
+
+// Step 3. Each client works on its own leads, so no operation is refused
+// for racing another client. Returns the number of failed operations.
+int RunMixed(const Options& options, const std::shared_ptr<grpc::Channel>& channel,
+             v1::AdminService::Stub& admin, const std::string& run) {
+  auto lister = v1::LeadService::NewStub(channel);
+  std::vector<std::string> pool;  // NEW leads
+  v1::ListLeadsRequest list;
+  list.set_page_size(1000);
+  list.set_status_id("NEW");
+  while (static_cast<int>(pool.size()) < options.mixed_ops) {
+    v1::ListLeadsResponse page;
+    grpc::ClientContext ctx;
+    if (!lister->ListLeads(&ctx, list, &page).ok()) break;
+    for (const auto& lead : page.leads()) pool.push_back(lead.name());
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  const int clients = options.mixed_clients;
+  if (static_cast<int>(pool.size()) < clients * 10) {
+    std::fprintf(stderr, "leadflow-bench: %zu NEW leads is too few for the mixed workload\n",
+                 pool.size());
+    return 1;
+  }
+  std::mutex mu;
+  std::map<MixedOp, std::vector<double>> latencies;
+  std::atomic<int> errors{0};
+  std::atomic<int> next{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto leads = v1::LeadService::NewStub(channel);
+      auto crm = v1::CrmService::NewStub(channel);
+      auto intake = v1::IntakeService::NewStub(channel);
+      // This client's leads: every clients-th of the pool. Conversions take
+      // them from the back, status changes and activities from the front.
+      std::vector<std::string> mine;
+      for (size_t i = c; i < pool.size(); i += clients) mine.push_back(pool[i]);
+      size_t converted = 0;
+      std::vector<std::string> planned;
+      int local = 0;
+      for (int i = next.fetch_add(1); i < options.mixed_ops; i = next.fetch_add(1), ++local) {
+        MixedOp op = MixedOpFor(i);
+        if (op == MixedOp::kComplete && planned.empty()) op = MixedOp::kPlan;
+        const size_t open = mine.size() - converted;
+        if (op == MixedOp::kConvert && open <= mine.size() / 2) op = MixedOp::kStatus;
+        const std::string& lead = mine[local % (mine.size() / 2)];
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        grpc::Status status;
+        const absl::Time t0 = absl::Now();
+        switch (op) {
+          case MixedOp::kStatus: {
+            v1::ChangeLeadStatusRequest request;
+            request.set_name(lead);
+            request.set_status_id(local % 2 == 0 ? "IN_PROCESS" : "PROCESSED");
+            v1::LeadCommandResponse response;
+            status = leads->ChangeLeadStatus(&ctx, request, &response);
+            break;
+          }
+          case MixedOp::kPlan: {
+            v1::PlanActivityRequest request;
+            request.set_activity_id(absl::StrCat("bench-", run, "-", c, "-", i));
+            auto* activity = request.mutable_activity();
+            activity->set_type(v1::ACTIVITY_TYPE_CALL);
+            activity->set_subject("Call back");
+            activity->set_owner(lead);
+            activity->set_responsible_id(absl::StrCat("op-", c));
+            activity->mutable_deadline()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
+            v1::ItemCommandResponse response;
+            status = crm->PlanActivity(&ctx, request, &response);
+            if (status.ok()) planned.push_back(response.item().activity().name());
+            break;
+          }
+          case MixedOp::kComplete: {
+            v1::CompleteActivityRequest request;
+            request.set_name(planned.back());
+            planned.pop_back();
+            request.set_result("reached");
+            v1::ItemCommandResponse response;
+            status = crm->CompleteActivity(&ctx, request, &response);
+            break;
+          }
+          case MixedOp::kConvert: {
+            v1::ConvertLeadRequest request;
+            request.set_name(mine[mine.size() - 1 - converted++]);
+            v1::LeadCommandResponse response;
+            status = leads->ConvertLead(&ctx, request, &response);
+            break;
+          }
+          case MixedOp::kIntake: {
+            v1::PublishChannelEventsRequest request;
+            for (int k = 0; k < 20; ++k) {
+              *request.add_events() = MakeEvent(1000000 + i * 20 + k,
+                                                absl::StrCat("bench-", run, "-mixed-", i, "-", k));
+            }
+            v1::PublishChannelEventsResponse response;
+            status = intake->PublishChannelEvents(&ctx, request, &response);
+            break;
+          }
+        }
+        const double ms = absl::ToDoubleMilliseconds(absl::Now() - t0);
+        if (!status.ok()) {
+          if (errors++ < 5) {
+            std::fprintf(stderr, "leadflow-bench: %s: %s\n", MixedOpName(op),
+                         status.error_message().c_str());
+          }
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        latencies[op].push_back(ms);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const absl::Time done = absl::Now();
+  while (Outstanding(admin) != 0) absl::SleepFor(absl::Milliseconds(5));
+  const absl::Time settled = absl::Now();
+  std::printf("mixed: %d operations from %d clients in %.2fs, settled after %.2fs: %.0f ops/s\n",
+              options.mixed_ops, clients, absl::ToDoubleSeconds(done - start),
+              absl::ToDoubleSeconds(settled - start),
+              options.mixed_ops / absl::ToDoubleSeconds(settled - start));
+  for (const auto& [op, values] : latencies) {
+    std::printf("mixed: %-26s %5zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", MixedOpName(op),
+                values.size(), Percentile(values, 0.50), Percentile(values, 0.99),
+                Percentile(values, 1.0));
+  }
+  std::printf("mixed: %d errors\n", errors.load());
+  return errors.load();
 }
 
 int Run(const Options& options) {
@@ -204,7 +383,8 @@ int Run(const Options& options) {
   std::printf("commands: %d AssignLead calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
               options.commands, Percentile(latencies_ms, 0.50), Percentile(latencies_ms, 0.99),
               Percentile(latencies_ms, 1.0), command_errors);
-  return publish_errors == 0 && command_errors == 0 ? 0 : 1;
+  const int mixed_errors = options.mixed_ops > 0 ? RunMixed(options, channel, *admin, run) : 0;
+  return publish_errors == 0 && command_errors == 0 && mixed_errors == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -221,6 +401,12 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--commands", options.commands, "Lead commands to time")->capture_default_str();
+  app.add_option("--mixed-ops", options.mixed_ops, "Operations of the mixed workload (0: skip it)")
+      ->capture_default_str();
+  app.add_option("--mixed-clients", options.mixed_clients,
+                 "Concurrent clients of the mixed workload")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--seed", options.seed, "Workload seed")->capture_default_str();
   app.add_option("--run-id", options.run_id, "Event id prefix (default: the current time)");
   CLI11_PARSE(app, argc, argv);

@@ -816,13 +816,21 @@ TEST_CASE("conversion refuses unknown and non-deal pipelines; uses a configured 
   CHECK(states["convert:lead-1:deal"].deal().pipeline_id() == "retail");
 }
 
-TEST_CASE("a new contact needs a name, a phone or an email") {
+TEST_CASE("a new contact needs a name, a phone, an email or a messenger handle") {
   v1::Command create = Cmd("c-create", "lead-1");
   create.mutable_create_lead()->mutable_lead()->set_company_title("Acme");
   const v1::AggregateState lead = Apply(nullptr, create);
   absl::Status status = Refusal(&lead, Convert());
   CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(FieldsOf(status) == Fields{"first_name", "phones", "emails"});
+  CHECK(FieldsOf(status) == Fields{"first_name", "phones", "emails", "messengers"});
+  // A chat handle is enough to reach the person.
+  v1::Command chat = Cmd("c-chat", "lead-1");
+  auto* handle = chat.mutable_update_lead()->mutable_lead()->add_messengers();
+  handle->set_channel("telegram");
+  handle->set_handle("@acme");
+  chat.mutable_update_lead()->mutable_update_mask()->add_paths("messengers");
+  const v1::AggregateState reachable = Apply(&lead, chat);
+  CHECK(Apply(&reachable, Convert()).lead().status_id() == "CONVERTED");
   // For a known client, nothing is needed of the lead.
   v1::Command known = Convert();
   known.mutable_convert_lead()->set_company_id("acme");

@@ -70,8 +70,10 @@ absl::Status DecideContactCommand(const v1::Contact* current, const v1::Command&
     if (absl::StripAsciiWhitespace(
             absl::StrCat(contact.first_name(), contact.last_name(), contact.second_name()))
             .empty() &&
-        contact.phones_size() == 0 && contact.emails_size() == 0) {
-      return InvalidField("contact.first_name", "a contact needs a name, a phone or an email");
+        contact.phones_size() == 0 && contact.emails_size() == 0 &&
+        contact.messengers_size() == 0) {
+      return InvalidField("contact.first_name",
+                          "a contact needs a name, a phone, an email or a messenger handle");
     }
     contact.set_contact_id(command.aggregate_id());
     contact.set_name(ResourceName("contact", command.aggregate_id()));

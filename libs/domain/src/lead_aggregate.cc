@@ -290,9 +290,11 @@ absl::Status DecideConvert(const v1::Lead& current, const v1::Command& command,
                       "required to create a company: the lead has no company title");
   }
   if (!known_client && absl::StripAsciiWhitespace(LeadFullName(current)).empty() &&
-      current.phones_size() == 0 && current.emails_size() == 0) {
-    return FieldErrors(absl::StatusCode::kFailedPrecondition, {"first_name", "phones", "emails"},
-                       "a new contact needs a name, a phone or an email: fill one");
+      current.phones_size() == 0 && current.emails_size() == 0 && current.messengers_size() == 0) {
+    return FieldErrors(absl::StatusCode::kFailedPrecondition,
+                       {"first_name", "phones", "emails", "messengers"},
+                       "a new contact needs a name, a phone, an email or a messenger handle: "
+                       "fill one");
   }
   auto* converted = sink.Add().mutable_lead_converted();
   converted->set_from_status_id(current.status_id());

@@ -107,21 +107,18 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::Append(std::vector<OutgoingRe
   return AppendWithState(std::move(records), &batch, nullptr, nullptr);
 }
 
-absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
-    std::vector<OutgoingRecord> records, rocksdb::WriteBatch* local_state,
-    const BeforeWrite& before_write, const InputProgress* input) {
-  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
-  absl::MutexLock lock(&mu_);
+absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& ends,
+                                                         int64_t now_ms) const {
+  std::vector<OutgoingRecord>& records = *writer.records;
   std::vector<Position> positions(records.size());
-  // Offsets are taken from a copy and published only after the write.
-  std::map<std::string, std::vector<int64_t>, std::less<>> next;
+  Ends next;  // the topics this writer touches, advanced
   auto place = [&](size_t i) -> absl::Status {
     OutgoingRecord& record = records[i];
-    auto ends = ends_.find(record.topic);
-    if (ends == ends_.end()) {
+    auto current = ends.find(record.topic);
+    if (current == ends.end()) {
       return absl::NotFoundError(absl::StrCat("unknown topic ", record.topic));
     }
-    auto [slot, inserted] = next.try_emplace(record.topic, ends->second);
+    auto [slot, inserted] = next.try_emplace(record.topic, current->second);
     const int32_t count = static_cast<int32_t>(slot->second.size());
     if (record.partition >= count) {
       return absl::OutOfRangeError(
@@ -132,8 +129,16 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
     positions[i] = {record.topic, partition, slot->second[partition]++};
     return absl::OkStatus();
   };
-  auto store = [&](size_t i) {
+  // Deferred records go after the others, in the same write.
+  for (int deferred = 0; deferred < 2; ++deferred) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
+      if (absl::Status s = place(i); !s.ok()) return s;
+    }
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
     OutgoingRecord& record = records[i];
+    if (record.complete) record.complete(positions, &record);
     storage::v1::StoredRecord stored;
     stored.set_timestamp_ms(record.timestamp_ms != 0 ? record.timestamp_ms : now_ms);
     stored.set_key(std::move(record.key));
@@ -143,26 +148,75 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
       h->set_key(std::move(header.key));
       h->set_value(std::move(header.value));
     }
-    local_state->Put(db_->log_family(),
-                     RecordKey(positions[i].topic, positions[i].partition, positions[i].offset),
-                     stored.SerializeAsString());
+    writer.batch->Put(db_->log_family(),
+                      RecordKey(positions[i].topic, positions[i].partition, positions[i].offset),
+                      stored.SerializeAsString());
+  }
+  if (*writer.before_write) (*writer.before_write)(positions, writer.batch);
+  for (auto& [topic, advanced] : next) ends.find(topic)->second = std::move(advanced);
+  return positions;
+}
+
+absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
+    std::vector<OutgoingRecord> records, rocksdb::WriteBatch* local_state,
+    const BeforeWrite& before_write, const InputProgress* input) {
+  Writer self;
+  self.records = &records;
+  self.batch = local_state;
+  self.before_write = &before_write;
+  mu_.Lock();
+  queue_.push_back(&self);
+  auto leads_or_done = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return self.done || queue_.front() == &self;
   };
-  // Deferred records go after the others, in the same write.
-  for (int deferred = 0; deferred < 2; ++deferred) {
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
-      if (absl::Status s = place(i); !s.ok()) return s;
+  mu_.Await(absl::Condition(&leads_or_done));
+  if (self.done) {
+    mu_.Unlock();
+    return std::move(self.result);
+  }
+  // This append leads the group of everything in line now. Only the leader
+  // assigns offsets, so a copy of the ends is safe to work on unlocked.
+  const std::vector<Writer*> group(queue_.begin(), queue_.end());
+  Ends ends = ends_;
+  mu_.Unlock();
+
+  const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+  // Only appends of records need the fsync. One without (a read model's
+  // batch, an offset past input that caused nothing) holds state derived
+  // from records already durable: a power cut that takes it back makes its
+  // processor read that input again, which is idempotent. A process crash
+  // takes back nothing that was written.
+  bool wrote_records = false;
+  for (Writer* writer : group) {
+    Ends before = ends;
+    writer->result = Place(*writer, ends, now_ms);
+    if (!writer->result.ok()) continue;
+    if (absl::Status s = db_->WriteUnsynced(writer->batch); !s.ok()) {
+      // Its offsets stay free: the next append takes them (and overwrites
+      // whatever of this batch might have reached the disk).
+      writer->result = s;
+      ends = std::move(before);
+      continue;
+    }
+    wrote_records = wrote_records || !writer->records->empty();
+  }
+  absl::Status synced = wrote_records ? db_->Sync() : absl::OkStatus();
+
+  mu_.Lock();
+  if (synced.ok()) {
+    ends_ = std::move(ends);
+  } else {
+    // Not durable, so not published: the offsets are taken again.
+    for (Writer* writer : group) {
+      if (writer->result.ok()) writer->result = synced;
     }
   }
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].complete) records[i].complete(positions, &records[i]);
-    store(i);
+  for (Writer* writer : group) {
+    queue_.pop_front();
+    writer->done = true;
   }
-  if (before_write) before_write(positions, local_state);
-  absl::Status status = db_->Write(local_state);
-  if (!status.ok()) return status;
-  for (auto& [topic, ends] : next) ends_.find(topic)->second = std::move(ends);
-  return positions;
+  mu_.Unlock();
+  return std::move(self.result);
 }
 
 absl::StatusOr<std::vector<Record>> EmbeddedLog::Read(absl::string_view topic, int32_t partition,

@@ -58,6 +58,15 @@ absl::Status Database::Write(rocksdb::WriteBatch* batch) const {
   return FromRocks(db_->Write(write_options_, batch), "writing batch");
 }
 
+absl::Status Database::WriteUnsynced(rocksdb::WriteBatch* batch) const {
+  return FromRocks(db_->Write(unsynced_write_options_, batch), "writing batch");
+}
+
+absl::Status Database::Sync() const {
+  if (!write_options_.sync) return absl::OkStatus();
+  return FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
+}
+
 absl::StatusOr<std::optional<std::string>> Database::Get(rocksdb::ColumnFamilyHandle* family,
                                                          absl::string_view key) const {
   std::string value;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <vector>
@@ -14,8 +15,10 @@ namespace leadflow::log {
 // `log` column family of the data directory's RocksDB, so leadflowd runs
 // alone and keeps everything across restarts.
 //
-// Appends are serialised (offsets are assigned under one lock) and each is
-// one RocksDB WriteBatch; callers batch to amortise the fsync.
+// Each append is one RocksDB WriteBatch, offsets assigned in order. Appends
+// that arrive while another is being written are group-committed: the
+// first in line writes them all, one after the other, and fsyncs once for
+// all of them; their records become readable together after that.
 class EmbeddedLog final : public Log {
  public:
   // Opens the log on `db` (which must outlive it). Topics are created on
@@ -56,12 +59,27 @@ class EmbeddedLog final : public Log {
   EmbeddedLog(store::Database* db, bool keep_changelogs)
       : db_(db), keep_changelogs_(keep_changelogs) {}
 
+  // One append waiting in line for group commit.
+  struct Writer {
+    std::vector<OutgoingRecord>* records = nullptr;
+    rocksdb::WriteBatch* batch = nullptr;
+    const BeforeWrite* before_write = nullptr;
+    absl::StatusOr<std::vector<Position>> result;
+    bool done = false;
+  };
+  using Ends = std::map<std::string, std::vector<int64_t>, std::less<>>;
+  // Assigns the writer's records their offsets (advancing `ends`), stores
+  // them in its batch and runs its hook. Leaves `ends` as it was on error.
+  absl::StatusOr<std::vector<Position>> Place(Writer& writer, Ends& ends, int64_t now_ms) const;
+
   store::Database* const db_;
   const bool keep_changelogs_;
   mutable absl::Mutex mu_;
   // Topic name → end offset of each partition. Guarded by mu_ (the map's
   // shape is fixed after Open).
-  std::map<std::string, std::vector<int64_t>, std::less<>> ends_ ABSL_GUARDED_BY(mu_);
+  Ends ends_ ABSL_GUARDED_BY(mu_);
+  // Appends in line; the front one writes the group.
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int32_t, std::less<>> partitions_;
 };
 

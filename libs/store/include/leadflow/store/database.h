@@ -36,8 +36,14 @@ class Database {
   rocksdb::ColumnFamilyHandle* state_family() const { return state_; }
   rocksdb::ColumnFamilyHandle* views_family() const { return views_; }
 
-  // Applies the batch atomically.
+  // Applies the batch atomically (fsynced when Options::sync_writes).
   absl::Status Write(rocksdb::WriteBatch* batch) const;
+  // Applies the batch atomically without waiting for fsync; Sync() makes it
+  // (and every write before it) durable. Group commit: several batches, one
+  // fsync.
+  absl::Status WriteUnsynced(rocksdb::WriteBatch* batch) const;
+  // fsyncs the write-ahead log when Options::sync_writes; else nothing.
+  absl::Status Sync() const;
   // nullopt when the key is absent.
   absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* family,
                                                  absl::string_view key) const;
@@ -52,6 +58,7 @@ class Database {
   rocksdb::ColumnFamilyHandle* state_ = nullptr;
   rocksdb::ColumnFamilyHandle* views_ = nullptr;
   rocksdb::WriteOptions write_options_;
+  rocksdb::WriteOptions unsynced_write_options_;
 };
 
 }  // namespace leadflow::store
