@@ -94,6 +94,11 @@ lead: unchanged
 default: unchanged
 no changes
 EOF
+# A status that leads are in is not removed from under them.
+if lf apply -f "$examples/service-firm.yaml" 2>"$work/err"; then check "a status in use is kept" false; fi
+check "a status in use is named" grep -q 'FAILED_PRECONDITION: pipelines\[0\].stages: stage PROCESSED of lead still holds leads' "$work/err"
+lf leads set-status "$call_lead" NEW >/dev/null
+wait_idle
 lf apply -f "$examples/service-firm.yaml" >"$work/apply"
 check "apply changes the lead statuses" grep -qx 'lead: update' "$work/apply"
 check "apply says what changed, one line each" \
@@ -108,11 +113,14 @@ EOF
 firm_statuses="['NEW', 'QUALIFIED', 'SEND_PROPOSAL', 'CONSENT', 'CONVERTED', 'JUNK']"
 lead_statuses() { lf pipelines get lead | json "[s['stageId'] for s in d['stages']]"; }
 check "the firm's statuses are in force" [ "$(lead_statuses)" = "$firm_statuses" ]
-lf apply -f "$examples/insurance.yaml" --dry-run >"$work/apply"
-check "a dry run says what would change" grep -qx 'club-cards: create' "$work/apply"
+# A dry run answers as the apply would, refusals included.
+if lf apply -f "$examples/insurance.yaml" --dry-run 2>"$work/err"; then check "a dry run refuses as the apply would" false; fi
+check "a dry run names the status in use" grep -q 'stage NEW of lead still holds leads' "$work/err"
+lf apply -f "$examples/first-second-line.yaml" --dry-run >"$work/apply"
+check "a dry run says what would change" grep -qx 'services: create' "$work/apply"
 check "a dry run says it changed nothing" grep -qx 'dry run: nothing was changed' "$work/apply"
 check "a dry run changes nothing" [ "$(lead_statuses)" = "$firm_statuses" ]
-check "a dry run creates nothing" [ "$(lf pipelines list | grep -c club-cards)" = 0 ]
+check "a dry run creates nothing" [ "$(lf pipelines list | grep -c '"pipelineId":"services"')" = 0 ]
 lf pipelines remove default --dry-run >"$work/apply"
 check "pipelines remove --dry-run" grep -qx 'default: remove' "$work/apply"
 check "the default deal pipeline stays" [ "$(lf pipelines list | grep -c '"pipelineId":"default"')" = 1 ]

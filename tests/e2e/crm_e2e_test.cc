@@ -203,6 +203,28 @@ TEST_CASE("pipelines are applied over gRPC, idempotently, and kept as events") {
   REQUIRE(f.crm->ListTimeline(Deadline().get(), timeline, &history).ok());
   CHECK(history.events_size() == 2);
 
+  // A stage that deals are in is not removed from under them.
+  v1::CreateDealRequest deal;
+  deal.set_deal_id("in-contract");
+  deal.mutable_deal()->set_title("Contract");
+  deal.mutable_deal()->set_pipeline_id("services");
+  deal.set_stage_id("CONTRACT");
+  v1::ItemCommandResponse created;
+  REQUIRE(f.crm->CreateDeal(Deadline().get(), deal, &created).ok());
+  v1::GetItemRequest projected;
+  projected.set_name("deals/in-contract");
+  *projected.mutable_min_position() = created.position();
+  v1::Deal in_contract;
+  REQUIRE(f.crm->GetDeal(Deadline().get(), projected, &in_contract).ok());
+  v1::ApplyPipelinesRequest shrink;
+  *shrink.add_pipelines() =
+      MakePipeline("services", v1::PIPELINE_KIND_DEAL,
+                   {Stage("NEW", kInProgress), Stage("WON", kSuccess), Stage("LOST", kFailure)});
+  v1::ApplyPipelinesResponse kept;
+  auto in_use = f.pipelines->ApplyPipelines(Deadline().get(), shrink, &kept);
+  CHECK(in_use.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(FieldsOf(in_use) == std::vector<std::string>{"pipelines[0].stages"});
+
   // Bad configuration is refused whole, naming the field.
   v1::ApplyPipelinesRequest bad;
   *bad.add_pipelines() = DealPipeline("ok-one");

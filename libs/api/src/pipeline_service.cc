@@ -30,6 +30,37 @@ absl::StatusOr<std::string> PipelineIdFromName(absl::string_view name) {
 
 }  // namespace
 
+absl::Status PipelineServiceImpl::CheckRemovedStagesEmpty(const v1::Pipeline& before,
+                                                          const v1::Pipeline& after,
+                                                          absl::string_view field) const {
+  for (const auto& stage : before.stages()) {
+    if (domain::FindStage(after, stage.stage_id()) != nullptr) continue;
+    size_t held = 0;
+    if (before.kind() == v1::PIPELINE_KIND_LEAD) {
+      processors::LeadReadModel::Query query;
+      query.status_id = stage.stage_id();
+      query.page_size = 1;
+      LEADFLOW_ASSIGN_OR_RETURN(auto page, context_->leads->List(query));
+      held = page.leads.size();
+    } else {
+      LEADFLOW_ASSIGN_OR_RETURN(
+          auto page, context_->items->List("deal",
+                                           {{"pipeline", before.pipeline_id(), "pipeline_id"},
+                                            {"stage", stage.stage_id(), "stage_id"}},
+                                           1, ""));
+      held = page.items.size();
+    }
+    if (held > 0) {
+      return domain::FieldError(
+          absl::StatusCode::kFailedPrecondition, absl::StrCat(field, ".stages"),
+          absl::StrCat("stage ", stage.stage_id(), " of ", before.pipeline_id(), " still holds ",
+                       before.kind() == v1::PIPELINE_KIND_LEAD ? "leads" : "deals",
+                       ": move them to another stage before removing it"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PipelineServiceImpl::SubmitAll(const grpc::ServerContext* ctx,
                                             std::vector<v1::Command> commands,
                                             v1::ApplyPipelinesResponse* response) const {
@@ -105,7 +136,9 @@ grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
     change->set_pipeline_id(pipeline.pipeline_id());
     if (before == nullptr) {
       change->set_action("create");
-      change->add_details(absl::StrCat(pipeline.stages_size(), " stages"));
+      v1::Pipeline empty;
+      empty.set_title(pipeline.title());
+      for (auto& line : domain::DiffPipeline(empty, pipeline)) change->add_details(std::move(line));
     } else {
       if (before->kind() != pipeline.kind()) {
         return ToGrpcStatus(
@@ -114,6 +147,7 @@ grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
       for (auto& line : domain::DiffPipeline(*before, pipeline)) {
         change->add_details(std::move(line));
       }
+      if (auto s = CheckRemovedStagesEmpty(*before, pipeline, at); !s.ok()) return ToGrpcStatus(s);
       change->set_action(change->details_size() == 0 ? "unchanged" : "update");
     }
     if (change->action() == "unchanged") continue;

@@ -238,7 +238,11 @@ std::vector<std::string> DiffPipeline(const v1::Pipeline& before, const v1::Pipe
   for (const auto& stage : after.stages()) {
     const v1::PipelineStage* old = FindStage(before, stage.stage_id());
     if (old == nullptr) {
-      lines.push_back(absl::StrCat("stage ", StageLine(stage), " added"));
+      lines.push_back(absl::StrCat(
+          "stage ", StageLine(stage), " added",
+          stage.required_fields().empty()
+              ? ""
+              : absl::StrCat(" (requires ", absl::StrJoin(stage.required_fields(), ", "), ")")));
       continue;
     }
     new_order.push_back(stage.stage_id());

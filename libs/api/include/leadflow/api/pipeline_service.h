@@ -25,6 +25,11 @@ class PipelineServiceImpl final : public v1::PipelineService::Service {
                               v1::ApplyPipelinesResponse* response) override;
 
  private:
+  // Refuses (naming `field`.stages) removing a stage that leads or deals are
+  // in, as far as this instance's read model knows: they would be left in a
+  // stage nobody can move them out of by its name.
+  absl::Status CheckRemovedStagesEmpty(const v1::Pipeline& before, const v1::Pipeline& after,
+                                       absl::string_view field) const;
   // Submits the commands in order and waits until the last one's events
   // are projected.
   absl::Status SubmitAll(const grpc::ServerContext* ctx, std::vector<v1::Command> commands,
