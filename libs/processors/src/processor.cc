@@ -228,7 +228,11 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   for (auto& record : txn.records_) {
     if (is_changelog(record.topic)) record.partition = partition;
   }
-  if (!changelogs_.empty() && txn.keeps_changelogs_) {
+  // A unit that wrote nothing needs no marker: a new owner resuming at the
+  // last marker reads its input again and again writes nothing. (The
+  // follow-up processor, which most events cause nothing in, would
+  // otherwise write a marker per batch.)
+  if (!changelogs_.empty() && txn.keeps_changelogs_ && !txn.records_.empty()) {
     const std::string unit = absl::StrCat(unit_prefix_, ++unit_seq_);
     for (auto& record : txn.records_) {
       if (is_changelog(record.topic)) record.headers.push_back({std::string(kUnitHeader), unit});
