@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
+#include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/processors/command_processor.h"
 
@@ -42,6 +43,18 @@ std::string CommandGateway::CommandId(absl::string_view aggregate_id,
 std::string CommandGateway::NewId(absl::string_view kind, absl::string_view request_id) {
   return DeriveId(kind,
                   request_id.empty() ? RandomToken() : absl::StrCat("req:", kind, ":", request_id));
+}
+
+absl::StatusOr<std::string> CommandGateway::IdFromName(absl::string_view name,
+                                                       absl::string_view type,
+                                                       absl::string_view field) {
+  auto parsed = domain::ParseResourceName(name, field);
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->first != type) {
+    return domain::InvalidField(field, absl::StrCat("'", name, "' is not a ", type, " name (",
+                                                    domain::ResourceName(type, "{id}"), ")"));
+  }
+  return std::move(parsed->second);
 }
 
 absl::Status CommandGateway::CheckRequestId(absl::string_view request_id) {

@@ -14,29 +14,15 @@
 namespace leadflow::api {
 namespace {
 
-// The id in `name`, which must name an item of `type`.
 absl::StatusOr<std::string> IdFromName(absl::string_view name, absl::string_view type,
                                        absl::string_view field) {
-  LEADFLOW_ASSIGN_OR_RETURN(auto parsed, domain::ParseResourceName(name, field));
-  if (parsed.first != type) {
-    return domain::InvalidField(field, absl::StrCat("'", name, "' is not a ", type, " name (",
-                                                    domain::ResourceName(type, "{id}"), ")"));
-  }
-  return parsed.second;
+  return CommandGateway::IdFromName(name, type, field);
 }
 
-// The skeleton of a change to an existing item.
 template <typename Request>
 absl::StatusOr<v1::Command> ChangeCommand(const Request& request, absl::string_view name,
                                           absl::string_view type, absl::string_view field) {
-  LEADFLOW_ASSIGN_OR_RETURN(std::string id, IdFromName(name, type, field));
-  LEADFLOW_RETURN_IF_ERROR(CommandGateway::CheckRequestId(request.request_id()));
-  v1::Command command;
-  command.set_command_id(CommandGateway::CommandId(id, request.request_id()));
-  command.set_aggregate_id(id);
-  command.set_actor(request.actor());
-  if (request.has_expected_version()) command.set_expected_version(request.expected_version());
-  return command;
+  return CommandGateway::ChangeCommand(request, name, type, field);
 }
 
 // The skeleton of a create: the client's id if given, else a new one.

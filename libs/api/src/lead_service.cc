@@ -22,36 +22,13 @@ namespace leadflow::api {
 namespace {
 
 absl::StatusOr<std::string> LeadIdFromName(absl::string_view name, absl::string_view field) {
-  if (!absl::ConsumePrefix(&name, "leads/")) {
-    return domain::InvalidField(field,
-                                absl::StrCat("'", name, "' is not a lead name (leads/{id})"));
-  }
-  LEADFLOW_RETURN_IF_ERROR(domain::CheckLeadId(name, field));
-  return std::string(name);
+  return CommandGateway::IdFromName(name, "lead", field);
 }
 
-template <typename T, typename = void>
-struct HasExpectedVersion : std::false_type {};
-template <typename T>
-struct HasExpectedVersion<T, std::void_t<decltype(std::declval<T>().has_expected_version())>>
-    : std::true_type {};
-
-// The command skeleton of a change to an existing lead: every change request
-// has a lead name, request_id, actor and (mostly) an optional
-// expected_version.
 template <typename Request>
 absl::StatusOr<v1::Command> CommandFor(const Request& request, absl::string_view name,
-                                       absl::string_view name_field) {
-  LEADFLOW_ASSIGN_OR_RETURN(std::string lead_id, LeadIdFromName(name, name_field));
-  LEADFLOW_RETURN_IF_ERROR(CommandGateway::CheckRequestId(request.request_id()));
-  v1::Command command;
-  command.set_command_id(CommandGateway::CommandId(lead_id, request.request_id()));
-  command.set_aggregate_id(lead_id);
-  command.set_actor(request.actor());
-  if constexpr (HasExpectedVersion<Request>::value) {
-    if (request.has_expected_version()) command.set_expected_version(request.expected_version());
-  }
-  return command;
+                                       absl::string_view field) {
+  return CommandGateway::ChangeCommand(request, name, "lead", field);
 }
 
 grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,

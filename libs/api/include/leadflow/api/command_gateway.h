@@ -36,11 +36,46 @@ class CommandGateway {
   // request id so a retried create makes one.
   static std::string NewId(absl::string_view kind, absl::string_view request_id);
   static absl::Status CheckRequestId(absl::string_view request_id);
+  // The id in a resource name, which must name an item of `type`
+  // ("lead" for "leads/{id}"); refusals name `field`.
+  static absl::StatusOr<std::string> IdFromName(absl::string_view name, absl::string_view type,
+                                                absl::string_view field);
+  // The skeleton of a change to an existing item, from a request with
+  // request_id, actor and (where it has one) expected_version.
+  template <typename Request>
+  static absl::StatusOr<v1::Command> ChangeCommand(const Request& request, absl::string_view name,
+                                                   absl::string_view type, absl::string_view field);
   // The deadline of a call: the client's, capped at `cap`.
   static absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap);
 
  private:
   const ServiceContext* context_;
 };
+
+namespace internal {
+template <typename T, typename = void>
+struct HasExpectedVersion : std::false_type {};
+template <typename T>
+struct HasExpectedVersion<T, std::void_t<decltype(std::declval<T>().has_expected_version())>>
+    : std::true_type {};
+}  // namespace internal
+
+template <typename Request>
+absl::StatusOr<v1::Command> CommandGateway::ChangeCommand(const Request& request,
+                                                          absl::string_view name,
+                                                          absl::string_view type,
+                                                          absl::string_view field) {
+  absl::StatusOr<std::string> id = IdFromName(name, type, field);
+  if (!id.ok()) return id.status();
+  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
+  v1::Command command;
+  command.set_command_id(CommandId(*id, request.request_id()));
+  command.set_aggregate_id(*std::move(id));
+  command.set_actor(request.actor());
+  if constexpr (internal::HasExpectedVersion<Request>::value) {
+    if (request.has_expected_version()) command.set_expected_version(request.expected_version());
+  }
+  return command;
+}
 
 }  // namespace leadflow::api
