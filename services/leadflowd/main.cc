@@ -214,6 +214,14 @@ int Run(const Options& options) {
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen)));
   }
+  // Commands are decided with the pipelines the read model holds: let it
+  // catch up with the event log first (a rebuilt or new replica starts
+  // empty), so no command is decided with pipelines it has not seen yet.
+  while (true) {
+    auto applied = projection_runner.RunOnce(absl::Milliseconds(50));
+    if (!applied.ok()) return Fail(applied.status());
+    if (*applied == 0) break;
+  }
   for (auto* runner : runners) runner->Start();
   server->GetHealthCheckService()->SetServingStatus(true);
 

@@ -1527,5 +1527,23 @@ TEST_CASE("events follow the aggregate's version and derive from the command") {
   CHECK(a.deal().update_time().seconds() == 1700000000);
 }
 
+TEST_CASE("a junk lead is reopened into a status only with its required fields filled") {
+  DomainConfig config = Configured({ServiceFirmPipeline()});
+  config.supervisors = {"boss"};
+  const v1::AggregateState created = CreatedLead("lead-1", config);
+  v1::Command junk = Cmd("c-junk", "lead-1");
+  junk.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_UNREACHABLE);
+  const v1::AggregateState junked = Apply(&created, junk, config);
+  v1::Command reopen = Cmd("c-reopen", "lead-1");
+  reopen.set_actor("boss");
+  reopen.mutable_reopen_lead()->set_reason("answered at last");
+  reopen.mutable_reopen_lead()->set_status_id("SEND_PROPOSAL");
+  absl::Status status = Refusal(&junked, reopen, config);
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(FieldsOf(status) == Fields{"opportunity", "custom_fields.service"});
+  reopen.mutable_reopen_lead()->set_status_id("QUALIFIED");
+  CHECK(Apply(&junked, reopen, config).lead().status_id() == "QUALIFIED");
+}
+
 }  // namespace
 }  // namespace leadflow::domain

@@ -375,12 +375,6 @@ TEST_CASE("records of a unit that never finished are not restored") {
   for (const auto& lead : leads) CHECK(lead.lead_id() != "ld-never");
 }
 
-}  // namespace
-}  // namespace leadflow::processors
-
-namespace leadflow::processors {
-namespace {
-
 // Runs every processor but the follow-ups until none has work: the state a
 // crash leaves when it comes between a conversion and its next steps.
 void DrainAllButFollowUps(Pipeline& pipeline) {

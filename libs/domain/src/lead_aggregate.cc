@@ -223,6 +223,8 @@ absl::Status DecideReopen(const v1::Lead& current, const v1::Command& command,
     return FieldError(absl::StatusCode::kFailedPrecondition, "name",
                       absl::StrCat("lead ", current.lead_id(), " is not junk"));
   }
+  LEADFLOW_RETURN_IF_ERROR(CheckRequiredFields(current, target->required_fields(),
+                                               absl::StrCat("status ", target->stage_id())));
   auto* reopened = sink.Add().mutable_lead_reopened();
   reopened->set_from_status_id(current.status_id());
   reopened->set_to_status_id(target->stage_id());

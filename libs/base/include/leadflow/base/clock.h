@@ -46,7 +46,8 @@ class ManualClock final : public Clock {
 // Reads the time from a file (RFC 3339, e.g. "2026-11-23T09:00:00Z") on
 // every call, so a test can move a real server's clock without sleeping
 // (leadflowd --clock-file). Until the file holds a valid time, and if it
-// later does not, the last good reading (or the real time) is used.
+// later does not, the last good reading is used (before any: the real time
+// when the clock was made).
 // Thread-safe.
 class FileClock final : public Clock {
  public:

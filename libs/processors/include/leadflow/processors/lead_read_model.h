@@ -17,7 +17,7 @@ namespace leadflow::processors {
 //   idx/responsible/<user>\0<id>
 //   idx/source/<source>\0<id>
 //   idx/identity/<key>\0<id>
-// Written only by LeadProjection; read by the API and the intake resolver.
+// Written only by CrmProjection; read by the API and the intake resolver.
 // Thread-safe.
 class LeadReadModel {
  public:

@@ -11,8 +11,8 @@
 
 namespace leadflow::processors {
 
-// The history of one aggregate (a lead today; contacts, companies and deals
-// as they come): every event in version order, each with who did it
+// The history of one aggregate (lead, contact, company, deal, activity or
+// pipeline): every event in version order, each with who did it
 // (actor), what caused it (causation_id) and the chain it belongs to
 // (correlation_id). Kept in `views` by the aggregate's projection, in the
 // batch that applies the event, so it is rebuilt with the read models and
