@@ -217,10 +217,25 @@ int Run(const Options& options) {
   // Commands are decided with the pipelines the read model holds: let it
   // catch up with the event log first (a rebuilt or new replica starts
   // empty), so no command is decided with pipelines it has not seen yet.
-  while (true) {
+  // Caught up means: up to the end the log has now (an empty poll is not
+  // proof on Kafka, where a fetch may still be on its way).
+  std::vector<int64_t> events_end;
+  for (int32_t p = 0; p < log->PartitionCount(log::kEventsTopic); ++p) {
+    auto end = log->EndOffset(log::kEventsTopic, p);
+    if (!end.ok()) return Fail(end.status());
+    events_end.push_back(*end);
+  }
+  const timespec no_wait{0, 0};
+  for (bool behind = true; behind;) {
+    if (sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) {
+      std::printf("leadflowd: signal while catching up, shutting down\n");
+      return 0;
+    }
     auto applied = projection_runner.RunOnce(absl::Milliseconds(50));
     if (!applied.ok()) return Fail(applied.status());
-    if (*applied == 0) break;
+    const std::vector<int64_t> consumed = projection_runner.ConsumedOffsets();
+    behind = false;
+    for (size_t p = 0; p < events_end.size(); ++p) behind = behind || consumed[p] < events_end[p];
   }
   for (auto* runner : runners) runner->Start();
   server->GetHealthCheckService()->SetServingStatus(true);

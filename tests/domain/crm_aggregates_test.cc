@@ -1545,5 +1545,31 @@ TEST_CASE("a junk lead is reopened into a status only with its required fields f
   CHECK(Apply(&junked, reopen, config).lead().status_id() == "QUALIFIED");
 }
 
+TEST_CASE("a lead merged away meanwhile passes what it absorbs on; opposite merges are refused") {
+  const v1::AggregateState a = CreatedLead("lead-a");
+  const v1::AggregateState b = CreatedLead("lead-b");
+  // B is merged into C while A is being merged into B.
+  const v1::AggregateState b_closed = Apply(&b, MergeInto("c-bc", "lead-b", "lead-c"));
+  auto a_events = Events(&a, MergeInto("c-ab", "lead-a", "lead-b"));
+  const auto absorb = FollowUpCommands(a_events[0]);
+  REQUIRE(absorb.size() == 1);
+  auto absorbed = Events(&b_closed, absorb[0]);
+  REQUIRE(absorbed.size() == 1);
+  CHECK(absorbed[0].lead_absorbed().forward_to_lead_id() == "lead-c");
+  const auto forward = FollowUpCommands(absorbed[0]);
+  REQUIRE(forward.size() == 1);
+  CHECK(forward[0].aggregate_id() == "lead-c");
+  CHECK(forward[0].command_id() == "merge:lead-a:absorb:lead-c");
+  CHECK(forward[0].absorb_lead().source().lead_id() == "lead-a");
+
+  // A into B and B into A at once: neither absorbs the other.
+  const v1::AggregateState a_closed = Fold(a, a_events);
+  auto b_events = Events(&b, MergeInto("c-ba", "lead-b", "lead-a"));
+  const auto absorb_b = FollowUpCommands(b_events[0]);
+  REQUIRE(absorb_b.size() == 1);
+  CheckRefused(&a_closed, absorb_b[0], absl::StatusCode::kFailedPrecondition,
+               "absorb_lead.source.lead_id");
+}
+
 }  // namespace
 }  // namespace leadflow::domain

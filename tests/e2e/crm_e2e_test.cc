@@ -513,6 +513,23 @@ TEST_CASE("merging two leads keeps one with the other's contact points and histo
   CHECK(types.count("leadflow.v1.LeadMergedInto") == 1);
   CHECK(types.count("leadflow.v1.LeadAbsorbed") == 1);
 
+  // A refusal names the request field that named the missing lead.
+  v1::MergeLeadsRequest unknown;
+  unknown.set_name(a.name());
+  unknown.set_merged("leads/no-such-lead");
+  v1::LeadCommandResponse none;
+  auto missing = f.leads->MergeLeads(Deadline().get(), unknown, &none);
+  CHECK(missing.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(FieldsOf(missing) == std::vector<std::string>{"merged"});
+  v1::UpdateContactRequest update;
+  update.mutable_contact()->set_name("contacts/no-such-contact");
+  update.mutable_contact()->set_first_name("X");
+  update.mutable_update_mask()->add_paths("first_name");
+  v1::ItemCommandResponse updated;
+  auto no_contact = f.crm->UpdateContact(Deadline().get(), update, &updated);
+  CHECK(no_contact.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(FieldsOf(no_contact) == std::vector<std::string>{"contact.name"});
+
   // Merged away means gone: it is not merged twice nor reopened.
   CHECK(f.leads->MergeLeads(Deadline().get(), merge, &merged).ok());
   v1::ReopenLeadRequest reopen;

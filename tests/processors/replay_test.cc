@@ -449,5 +449,35 @@ TEST_CASE("a conversion cut before its next steps finishes once, however often t
   CHECK(pipeline.items->Get("company", lead_id + "-company")->has_value() == false);
 }
 
+TEST_CASE("a lead kept by an older version as a bare Lead is read and carried on") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
+  pipeline.Drain();
+  const v1::Lead lead = pipeline.AllLeads().at(0);
+  rocksdb::WriteBatch old_format;
+  REQUIRE(old_format
+              .Put(pipeline.db->state_family(), CommandProcessor::StateKey("lead", lead.lead_id()),
+                   SerializeDeterministic(lead))
+              .ok());
+  REQUIRE(pipeline.db->Write(&old_format).ok());
+  v1::Command command;
+  command.set_command_id("req:after-upgrade");
+  command.set_aggregate_id(lead.lead_id());
+  command.mutable_change_lead_status()->set_status_id("IN_PROCESS");
+  REQUIRE(pipeline.log
+              ->Append({log::MakeRecord(std::string(log::kCommandsTopic), lead.lead_id(),
+                                        command.SerializeAsString())})
+              .ok());
+  pipeline.Drain();
+  const v1::Lead after = pipeline.leads->Get(lead.lead_id())->value();
+  CHECK(after.status_id() == "IN_PROCESS");
+  CHECK(after.version() == lead.version() + 1);
+  v1::AggregateState stored;
+  REQUIRE(stored.ParseFromString(**pipeline.db->Get(
+      pipeline.db->state_family(), CommandProcessor::StateKey("lead", lead.lead_id()))));
+  CHECK(stored.lead().version() == after.version());
+}
+
 }  // namespace
 }  // namespace leadflow::processors

@@ -20,11 +20,14 @@ std::string RandomToken() {
   return absl::StrCat(absl::Uniform<uint64_t>(gen), "-", absl::Uniform<uint64_t>(gen));
 }
 
-absl::Status RefusalOf(const v1::CommandOutcome& outcome) {
+absl::Status RefusalOf(const v1::CommandOutcome& outcome, absl::string_view name_field) {
   const auto code = static_cast<absl::StatusCode>(outcome.code());
   if (outcome.field().empty()) return absl::Status(code, outcome.message());
   std::vector<std::string> fields(outcome.fields().begin(), outcome.fields().end());
   if (fields.empty()) fields.push_back(outcome.field());
+  for (auto& field : fields) {
+    if (field == "name") field = std::string(name_field);
+  }
   std::string description = outcome.message();
   // The stored message starts with the fields; the rebuilt status adds them.
   const size_t colon = description.find(": ");
@@ -94,7 +97,8 @@ absl::Status CommandGateway::AwaitPosition(const grpc::ServerContext* ctx,
 }
 
 absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,
-                                                          v1::Command command) const {
+                                                          v1::Command command,
+                                                          absl::string_view name_field) const {
   *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
   if (command.actor().empty()) command.set_actor("api");
   const std::string command_id = command.command_id();
@@ -130,7 +134,7 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
         appended->front().offset,
         " but was not applied in time; retry with the same request_id to get its outcome"));
   }
-  if (outcome->code() != 0) return RefusalOf(*outcome);
+  if (outcome->code() != 0) return RefusalOf(*outcome, name_field);
   return *std::move(outcome);
 }
 

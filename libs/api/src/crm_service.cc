@@ -108,7 +108,7 @@ grpc::Status CrmServiceImpl::UpdateContact(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_contact()->mutable_contact() = request->contact();
   *command->mutable_update_contact()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command), "contact.name"), response);
 }
 
 grpc::Status CrmServiceImpl::GetContact(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
@@ -147,7 +147,7 @@ grpc::Status CrmServiceImpl::UpdateCompany(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_company()->mutable_company() = request->company();
   *command->mutable_update_company()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command), "company.name"), response);
 }
 
 grpc::Status CrmServiceImpl::GetCompany(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
@@ -187,7 +187,7 @@ grpc::Status CrmServiceImpl::UpdateDeal(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_deal()->mutable_deal() = request->deal();
   *command->mutable_update_deal()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command), "deal.name"), response);
 }
 
 grpc::Status CrmServiceImpl::MoveDeal(grpc::ServerContext* ctx, const v1::MoveDealRequest* request,

@@ -176,7 +176,7 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_lead()->mutable_lead() = request->lead();
   *command->mutable_update_lead()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *std::move(command), "lead.name"), response);
 }
 
 grpc::Status LeadServiceImpl::ChangeLeadStatus(grpc::ServerContext* ctx,
@@ -263,7 +263,7 @@ grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx,
   auto command = CommandFor(*request, request->merged(), "merged");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_merge_lead_into()->set_target_lead_id(*kept_id);
-  auto outcome = gateway_.Submit(ctx, *std::move(command));
+  auto outcome = gateway_.Submit(ctx, *std::move(command), "merged");
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   const absl::Time deadline = CommandGateway::CallDeadline(ctx, context_->command_timeout);
   while (absl::Now() < deadline) {

@@ -64,11 +64,18 @@ absl::Status PipelineServiceImpl::CheckRemovedStagesEmpty(const v1::Pipeline& be
 absl::Status PipelineServiceImpl::SubmitAll(const grpc::ServerContext* ctx,
                                             std::vector<v1::Command> commands,
                                             v1::ApplyPipelinesResponse* response) const {
+  // Pipelines land on different partitions: each must be projected before
+  // the change is in force.
+  std::vector<v1::LogPosition> positions;
   for (auto& command : commands) {
     LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, gateway_.Submit(ctx, command));
-    if (outcome.has_position()) *response->mutable_position() = outcome.position();
+    if (outcome.has_position()) positions.push_back(outcome.position());
   }
-  return gateway_.AwaitPosition(ctx, response->position(), response->has_position());
+  for (const auto& position : positions) {
+    LEADFLOW_RETURN_IF_ERROR(gateway_.AwaitPosition(ctx, position, true));
+    *response->mutable_position() = position;
+  }
+  return absl::OkStatus();
 }
 
 grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext* ctx,

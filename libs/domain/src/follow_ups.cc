@@ -77,6 +77,14 @@ std::vector<v1::Command> FollowUpCommands(const v1::EventEnvelope& event) {
     v1::Lead* source = command.mutable_absorb_lead()->mutable_source();
     *source = event.lead_merged_into().lead();
     out.push_back(std::move(command));
+  } else if (event.has_lead_absorbed() && !event.lead_absorbed().forward_to_lead_id().empty()) {
+    const auto& absorbed = event.lead_absorbed();
+    v1::Command command = Step(event,
+                               absl::StrCat("merge:", absorbed.source_lead_id(),
+                                            ":absorb:", absorbed.forward_to_lead_id()),
+                               absorbed.forward_to_lead_id());
+    *command.mutable_absorb_lead()->mutable_source() = absorbed.source();
+    out.push_back(std::move(command));
   }
   return out;
 }

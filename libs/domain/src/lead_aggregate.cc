@@ -125,6 +125,11 @@ absl::Status DecideUpdate(const v1::Lead& current, const v1::Command& command,
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "lead"));
   v1::Lead changes;
   MergeMasked(update.lead(), update.update_mask(), &changes);
+  for (const auto& path : update.update_mask().paths()) {
+    if (path == "title" && absl::StripAsciiWhitespace(changes.title()).empty()) {
+      return InvalidField("lead.title", "cannot be empty");
+    }
+  }
   LEADFLOW_RETURN_IF_ERROR(NormalizeLead(&changes, "lead.", config));
   auto* updated = sink.Add().mutable_lead_updated();
   *updated->mutable_lead() = std::move(changes);
@@ -314,7 +319,11 @@ absl::Status DecideConvert(const v1::Lead& current, const v1::Command& command,
   converted->set_deal_id(absl::StrCat(current.lead_id(), "-deal"));
   converted->set_deal_pipeline_id(pipeline_id);
   converted->set_deal_stage_id(deal_pipeline->stages(0).stage_id());
-  converted->set_deal_title(convert.deal_title().empty() ? current.title() : convert.deal_title());
+  // The deal needs a title: the one asked for, else the lead's.
+  std::string deal_title = convert.deal_title();
+  if (absl::StripAsciiWhitespace(deal_title).empty()) deal_title = current.title();
+  if (absl::StripAsciiWhitespace(deal_title).empty()) deal_title = DefaultTitle(current);
+  converted->set_deal_title(deal_title);
   converted->set_responsible_id(convert.responsible_id().empty() ? current.responsible_id()
                                                                  : convert.responsible_id());
   *converted->mutable_lead() = current;
@@ -356,9 +365,17 @@ absl::Status DecideAbsorb(const v1::Lead& current, const v1::Command& command, E
   if (std::find(merged.begin(), merged.end(), source.lead_id()) != merged.end()) {
     return absl::OkStatus();
   }
+  if (current.merged_into_lead_id() == source.lead_id()) {
+    // Two leads merged into each other at once: both are closed, each
+    // keeps its own data; a supervisor decides.
+    return FieldError(absl::StatusCode::kFailedPrecondition, "absorb_lead.source.lead_id",
+                      absl::StrCat("lead ", current.lead_id(), " was merged into ",
+                                   source.lead_id(), ", which was merged into it"));
+  }
   auto* absorbed = sink.Add().mutable_lead_absorbed();
   absorbed->set_source_lead_id(source.lead_id());
   *absorbed->mutable_source() = source;
+  absorbed->set_forward_to_lead_id(current.merged_into_lead_id());
   return absl::OkStatus();
 }
 

@@ -203,10 +203,14 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
   absl::Status synced = wrote_records ? db_->Sync() : absl::OkStatus();
 
   mu_.Lock();
-  if (synced.ok()) {
-    ends_ = std::move(ends);
-  } else {
-    // Not durable, so not published: the offsets are taken again.
+  // The batches are applied (readable) even when the fsync failed: their
+  // offsets must not be handed out again, or the next append would
+  // overwrite records whose state effects are already in place. So they
+  // are published either way; with a failed fsync each writer is told
+  // (its records may not survive a power cut) and retries or recovers as
+  // from any failed append.
+  ends_ = std::move(ends);
+  if (!synced.ok()) {
     for (Writer* writer : group) {
       if (writer->result.ok()) writer->result = synced;
     }

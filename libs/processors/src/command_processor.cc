@@ -30,6 +30,20 @@ CommandProcessor::CommandProcessor(const store::Database* db, CommandOutcomes* o
 
 namespace {
 
+// The stored state of an aggregate. Data dirs from before contacts, deals
+// and the rest kept a lead as a bare Lead: read as such, it fails to parse
+// as an AggregateState (its first byte is the name's), and is wrapped.
+absl::StatusOr<v1::AggregateState> ParseState(absl::string_view type, absl::string_view bytes) {
+  v1::AggregateState state;
+  absl::Status parsed = ParseProto(bytes, &state, "stored aggregate");
+  if (parsed.ok() || type != "lead") {
+    if (!parsed.ok()) return parsed;
+    return state;
+  }
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(bytes, state.mutable_lead(), "stored lead"));
+  return state;
+}
+
 log::OutgoingRecord OutcomeRecord(const v1::CommandOutcome& outcome, absl::Time time) {
   log::OutgoingRecord out;
   out.topic = std::string(log::kOutcomesTopic);
@@ -56,7 +70,7 @@ absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTrans
   LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, key));
   v1::AggregateState aggregate;
   if (stored.has_value()) {
-    LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &aggregate, "stored aggregate"));
+    LEADFLOW_ASSIGN_OR_RETURN(aggregate, ParseState(event.aggregate_type(), *stored));
   }
   // Replays may overlap what the state has: versions say what is new.
   if (event.aggregate_version() <= domain::VersionOf(aggregate)) return absl::OkStatus();
@@ -106,7 +120,7 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
     LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, state_key));
     std::optional<v1::AggregateState> current;
     if (stored.has_value()) {
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &current.emplace(), "stored aggregate"));
+      LEADFLOW_ASSIGN_OR_RETURN(current, ParseState(domain::AggregateTypeOf(command), *stored));
     }
     auto events = domain::Decide(current.has_value() ? &*current : nullptr, command, config_);
     v1::CommandOutcome outcome;

@@ -20,9 +20,11 @@ class CommandGateway {
   // appends it to the commands topic and waits for its outcome. A refusal
   // comes back as its status, with every field it names; a command not
   // applied within the call's deadline as UNAVAILABLE (it stays on the log:
-  // retrying with the same request_id returns its outcome).
-  absl::StatusOr<v1::CommandOutcome> Submit(const grpc::ServerContext* ctx,
-                                            v1::Command command) const;
+  // retrying with the same request_id returns its outcome). A refusal that
+  // names the aggregate ("name") is told as naming `name_field`, the
+  // request field that named it (e.g. "lead.name", "merged").
+  absl::StatusOr<v1::CommandOutcome> Submit(const grpc::ServerContext* ctx, v1::Command command,
+                                            absl::string_view name_field = "name") const;
   // Waits until the read models have applied `position` (when set).
   absl::Status AwaitPosition(const grpc::ServerContext* ctx, const v1::LogPosition& position,
                              bool has_position) const;

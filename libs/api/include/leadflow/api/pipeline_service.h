@@ -30,8 +30,8 @@ class PipelineServiceImpl final : public v1::PipelineService::Service {
   // stage nobody can move them out of by its name.
   absl::Status CheckRemovedStagesEmpty(const v1::Pipeline& before, const v1::Pipeline& after,
                                        absl::string_view field) const;
-  // Submits the commands in order and waits until the last one's events
-  // are projected.
+  // Submits the commands in order and waits until the events of each are
+  // projected.
   absl::Status SubmitAll(const grpc::ServerContext* ctx, std::vector<v1::Command> commands,
                          v1::ApplyPipelinesResponse* response) const;
 

@@ -14,6 +14,8 @@ namespace leadflow::domain {
 //                    linked to each other and to the lead; the company
 //                    gets the lead's phones too.
 //   LeadMergedInto → AbsorbLead on the lead kept.
+//   LeadAbsorbed by a lead merged away meanwhile → AbsorbLead on the lead
+//                    it was merged into (chains of merges lose nothing).
 // Command ids derive from the lead (e.g. "convert:<lead>:deal"), so
 // replaying the event never applies a step twice. Pure.
 std::vector<v1::Command> FollowUpCommands(const v1::EventEnvelope& event);
