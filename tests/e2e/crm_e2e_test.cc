@@ -13,6 +13,7 @@
 #include "google/rpc/status.pb.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
+#include "support/channel_events.h"
 #include "support/server_process.h"
 
 namespace leadflow {
@@ -663,6 +664,71 @@ TEST_CASE("counters move as activities become due and overdue on the server's cl
   v1::ItemCommandResponse created;
   REQUIRE(f.crm->CreateDeal(Deadline().get(), deal, &created).ok());
   CHECK(counters(&created.position()).deals_without_activity() == 1);
+}
+
+TEST_CASE("a call from a known client makes a repeat lead whose responsible is told first") {
+  Crm f;
+  v1::CreateCompanyRequest company;
+  company.set_company_id("romashka");
+  company.mutable_company()->set_title("ООО Ромашка");
+  company.mutable_company()->set_responsible_id("pavel");
+  v1::ItemCommandResponse created;
+  REQUIRE(f.crm->CreateCompany(Deadline().get(), company, &created).ok());
+  v1::CreateContactRequest contact;
+  contact.set_contact_id("nina");
+  contact.mutable_contact()->set_first_name("Nina");
+  contact.mutable_contact()->add_phones()->set_number("+79167770001");
+  contact.mutable_contact()->add_company_ids("romashka");
+  contact.mutable_contact()->set_responsible_id("pavel");
+  REQUIRE(f.crm->CreateContact(Deadline().get(), contact, &created).ok());
+  v1::GetItemRequest projected;
+  projected.set_name("contacts/nina");
+  *projected.mutable_min_position() = created.position();
+  v1::Contact nina;
+  REQUIRE(f.crm->GetContact(Deadline().get(), projected, &nina).ok());
+
+  auto intake = v1::IntakeService::NewStub(f.channel);
+  v1::PublishChannelEventRequest publish;
+  *publish.mutable_event() = testing::CallEvent("call-known", "8 916 777-00-01", "op-3");
+  v1::PublishChannelEventResponse published;
+  REQUIRE(intake->PublishChannelEvent(Deadline().get(), publish, &published).ok());
+  REQUIRE(testing::WaitUntilIdle(f.channel));
+  v1::ListLeadsRequest list;
+  v1::ListLeadsResponse leads;
+  REQUIRE(f.leads->ListLeads(Deadline().get(), list, &leads).ok());
+  REQUIRE(leads.leads_size() == 1);
+  const v1::Lead& lead = leads.leads(0);
+  CHECK(lead.repeat());
+  CHECK(lead.contact_id() == "nina");
+  CHECK(lead.company_id() == "romashka");
+  v1::ListTimelineRequest timeline;
+  timeline.set_name(lead.name());
+  v1::ListTimelineResponse history;
+  REQUIRE(f.crm->ListTimeline(Deadline().get(), timeline, &history).ok());
+  bool told = false;
+  for (const auto& event : history.events()) {
+    if (event.has_responsible_notified()) {
+      CHECK(event.responsible_notified().user_id() == "pavel");
+      CHECK(event.responsible_notified().priority());
+      told = true;
+    }
+  }
+  CHECK(told);
+
+  // The duplicate search finds the lead, the contact and the company.
+  v1::FindDuplicateLeadsRequest search;
+  search.set_phone("+7 916 777 00 01");
+  v1::FindDuplicatesResponse found;
+  REQUIRE(f.crm->FindDuplicates(Deadline().get(), search, &found).ok());
+  CHECK(found.leads_size() == 1);
+  REQUIRE(found.contacts_size() == 1);
+  CHECK(found.contacts(0).contact().contact_id() == "nina");
+  v1::FindDuplicateLeadsRequest by_name;
+  by_name.set_name("Nina");
+  by_name.set_company_title("ооо ромашка");
+  REQUIRE(f.crm->FindDuplicates(Deadline().get(), by_name, &found).ok());
+  REQUIRE(found.companies_size() == 1);
+  CHECK(found.companies(0).company().company_id() == "romashka");
 }
 
 }  // namespace
