@@ -1571,5 +1571,28 @@ TEST_CASE("a lead merged away meanwhile passes what it absorbs on; opposite merg
                "absorb_lead.source.lead_id");
 }
 
+TEST_CASE("a conversion's deal is made in its pipeline even if that was removed since") {
+  const DomainConfig config = Configured({RetailPipeline()});
+  const v1::AggregateState lead = CreatedLead("lead-1", config);
+  v1::Command convert = Convert();
+  convert.mutable_convert_lead()->set_deal_pipeline_id("retail");
+  const Conversion c = Converted(lead, convert, config);
+  DomainConfig removed = config;
+  v1::Pipeline gone = RetailPipeline();
+  gone.set_removed(true);
+  removed.pipelines.Put(gone);
+  auto states = Run(c.follow_ups, removed);
+  CHECK(states["convert:lead-1:deal"].deal().pipeline_id() == "retail");
+  CHECK(states["convert:lead-1:deal"].deal().stage_id() == "NEW");
+  // Not known where it is decided (a lagging replica): made all the same.
+  auto unknown = Run(c.follow_ups, DomainConfig());
+  CHECK(unknown["convert:lead-1:deal"].deal().stage_semantic() == v1::STATUS_SEMANTIC_IN_PROGRESS);
+  // Anyone else's deal is not made in a removed pipeline.
+  v1::Command create = Cmd("c-deal", "deal-9");
+  create.mutable_create_deal()->mutable_deal()->set_title("Late");
+  create.mutable_create_deal()->mutable_deal()->set_pipeline_id("retail");
+  CheckRefused(nullptr, create, absl::StatusCode::kInvalidArgument, "deal.pipeline_id", removed);
+}
+
 }  // namespace
 }  // namespace leadflow::domain

@@ -58,34 +58,43 @@ absl::Status DecideCreate(const v1::Command& command, const DomainConfig& config
     (deal.*clear)();
   }
   if (deal.pipeline_id().empty()) deal.set_pipeline_id(std::string(kDefaultDealPipelineId));
-  const v1::Pipeline* pipeline = config.pipelines.FindDeal(deal.pipeline_id());
-  if (pipeline == nullptr || pipeline->removed()) {
-    return InvalidField("deal.pipeline_id",
-                        absl::StrCat("no deal pipeline '", deal.pipeline_id(), "'"));
-  }
   LEADFLOW_RETURN_IF_ERROR(CheckDealFields(deal, nullptr));
   if (!deal.source_lead_id().empty()) {
     LEADFLOW_RETURN_IF_ERROR(CheckAggregateId(deal.source_lead_id(), "deal.source_lead_id"));
   }
-  const v1::PipelineStage* stage =
-      create.stage_id().empty() ? &pipeline->stages(0) : FindStage(*pipeline, create.stage_id());
-  if (stage == nullptr) {
-    return InvalidField("stage_id", absl::StrCat("'", create.stage_id(), "' is not a stage of ",
-                                                 "pipeline ", deal.pipeline_id()));
-  }
-  if (stage->semantic() != v1::STATUS_SEMANTIC_IN_PROGRESS) {
-    return InvalidField("stage_id", "a deal starts in an in-progress stage");
-  }
-  if (stage != &pipeline->stages(0)) {
-    // The first stage is where deals start, even when named (a conversion's
-    // deal names it); a later one asks what it asks.
-    LEADFLOW_RETURN_IF_ERROR(CheckRequiredFields(deal, stage->required_fields(),
-                                                 absl::StrCat("stage ", stage->stage_id())));
+  const v1::Pipeline* pipeline = config.pipelines.FindDeal(deal.pipeline_id());
+  if (pipeline == nullptr || pipeline->removed()) {
+    if (!create.decided_by_conversion() || create.stage_id().empty()) {
+      return InvalidField("deal.pipeline_id",
+                          absl::StrCat("no deal pipeline '", deal.pipeline_id(), "'"));
+    }
+    // The conversion that decided this deal already closed its lead: the
+    // deal is made where it said, whatever became of the pipeline since.
+    const v1::PipelineStage* stage =
+        pipeline == nullptr ? nullptr : FindStage(*pipeline, create.stage_id());
+    deal.set_stage_id(create.stage_id());
+    deal.set_stage_semantic(stage == nullptr ? v1::STATUS_SEMANTIC_IN_PROGRESS : stage->semantic());
+  } else {
+    const v1::PipelineStage* stage =
+        create.stage_id().empty() ? &pipeline->stages(0) : FindStage(*pipeline, create.stage_id());
+    if (stage == nullptr) {
+      return InvalidField("stage_id", absl::StrCat("'", create.stage_id(), "' is not a stage of ",
+                                                   "pipeline ", deal.pipeline_id()));
+    }
+    if (stage->semantic() != v1::STATUS_SEMANTIC_IN_PROGRESS) {
+      return InvalidField("stage_id", "a deal starts in an in-progress stage");
+    }
+    if (stage != &pipeline->stages(0)) {
+      // The first stage is where deals start, even when named (a
+      // conversion's deal names it); a later one asks what it asks.
+      LEADFLOW_RETURN_IF_ERROR(CheckRequiredFields(deal, stage->required_fields(),
+                                                   absl::StrCat("stage ", stage->stage_id())));
+    }
+    deal.set_stage_id(stage->stage_id());
+    deal.set_stage_semantic(stage->semantic());
   }
   deal.set_deal_id(command.aggregate_id());
   deal.set_name(ResourceName("deal", command.aggregate_id()));
-  deal.set_stage_id(stage->stage_id());
-  deal.set_stage_semantic(stage->semantic());
   *sink.Add().mutable_deal_created()->mutable_deal() = std::move(deal);
   return absl::OkStatus();
 }

@@ -51,6 +51,7 @@ void Conversion(const v1::EventEnvelope& event, std::vector<v1::Command>& out) {
       Step(event, absl::StrCat("convert:", lead_id, ":deal"), converted.deal_id());
   auto* create = command.mutable_create_deal();
   create->set_stage_id(converted.deal_stage_id());
+  create->set_decided_by_conversion(true);
   v1::Deal* deal = create->mutable_deal();
   deal->set_title(converted.deal_title());
   deal->set_pipeline_id(converted.deal_pipeline_id());
