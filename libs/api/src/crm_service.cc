@@ -14,17 +14,6 @@
 namespace leadflow::api {
 namespace {
 
-absl::StatusOr<std::string> IdFromName(absl::string_view name, absl::string_view type,
-                                       absl::string_view field) {
-  return CommandGateway::IdFromName(name, type, field);
-}
-
-template <typename Request>
-absl::StatusOr<v1::Command> ChangeCommand(const Request& request, absl::string_view name,
-                                          absl::string_view type, absl::string_view field) {
-  return CommandGateway::ChangeCommand(request, name, type, field);
-}
-
 // The skeleton of a create: the client's id if given, else a new one.
 template <typename Request>
 absl::StatusOr<v1::Command> CreateCommand(const Request& request, absl::string_view chosen_id,
@@ -57,7 +46,8 @@ grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,
 absl::StatusOr<v1::AggregateState> CrmServiceImpl::GetItem(const grpc::ServerContext* ctx,
                                                            const v1::GetItemRequest& request,
                                                            absl::string_view type) const {
-  LEADFLOW_ASSIGN_OR_RETURN(std::string id, IdFromName(request.name(), type, "name"));
+  LEADFLOW_ASSIGN_OR_RETURN(std::string id,
+                            CommandGateway::IdFromName(request.name(), type, "name"));
   LEADFLOW_RETURN_IF_ERROR(
       gateway_.AwaitPosition(ctx, request.min_position(), request.has_min_position()));
   LEADFLOW_ASSIGN_OR_RETURN(auto item, context_->items->Get(type, id));
@@ -104,7 +94,8 @@ grpc::Status CrmServiceImpl::CreateContact(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::UpdateContact(grpc::ServerContext* ctx,
                                            const v1::UpdateContactRequest* request,
                                            v1::ItemCommandResponse* response) {
-  auto command = ChangeCommand(*request, request->contact().name(), "contact", "contact.name");
+  auto command =
+      CommandGateway::ChangeCommand(*request, request->contact().name(), "contact", "contact.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_contact()->mutable_contact() = request->contact();
   *command->mutable_update_contact()->mutable_update_mask() = request->update_mask();
@@ -143,7 +134,8 @@ grpc::Status CrmServiceImpl::CreateCompany(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::UpdateCompany(grpc::ServerContext* ctx,
                                            const v1::UpdateCompanyRequest* request,
                                            v1::ItemCommandResponse* response) {
-  auto command = ChangeCommand(*request, request->company().name(), "company", "company.name");
+  auto command =
+      CommandGateway::ChangeCommand(*request, request->company().name(), "company", "company.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_company()->mutable_company() = request->company();
   *command->mutable_update_company()->mutable_update_mask() = request->update_mask();
@@ -183,7 +175,8 @@ grpc::Status CrmServiceImpl::CreateDeal(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::UpdateDeal(grpc::ServerContext* ctx,
                                         const v1::UpdateDealRequest* request,
                                         v1::ItemCommandResponse* response) {
-  auto command = ChangeCommand(*request, request->deal().name(), "deal", "deal.name");
+  auto command =
+      CommandGateway::ChangeCommand(*request, request->deal().name(), "deal", "deal.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_deal()->mutable_deal() = request->deal();
   *command->mutable_update_deal()->mutable_update_mask() = request->update_mask();
@@ -192,7 +185,7 @@ grpc::Status CrmServiceImpl::UpdateDeal(grpc::ServerContext* ctx,
 
 grpc::Status CrmServiceImpl::MoveDeal(grpc::ServerContext* ctx, const v1::MoveDealRequest* request,
                                       v1::ItemCommandResponse* response) {
-  auto command = ChangeCommand(*request, request->name(), "deal", "name");
+  auto command = CommandGateway::ChangeCommand(*request, request->name(), "deal", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_move_deal()->set_stage_id(request->stage_id());
   return Respond(gateway_.Submit(ctx, *std::move(command)), response);
@@ -249,7 +242,7 @@ grpc::Status CrmServiceImpl::PlanActivity(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::CompleteActivity(grpc::ServerContext* ctx,
                                               const v1::CompleteActivityRequest* request,
                                               v1::ItemCommandResponse* response) {
-  auto command = ChangeCommand(*request, request->name(), "activity", "name");
+  auto command = CommandGateway::ChangeCommand(*request, request->name(), "activity", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_complete_activity()->set_result(request->result());
   return Respond(gateway_.Submit(ctx, *std::move(command)), response);
@@ -258,7 +251,7 @@ grpc::Status CrmServiceImpl::CompleteActivity(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::RescheduleActivity(grpc::ServerContext* ctx,
                                                 const v1::RescheduleActivityRequest* request,
                                                 v1::ItemCommandResponse* response) {
-  auto command = ChangeCommand(*request, request->name(), "activity", "name");
+  auto command = CommandGateway::ChangeCommand(*request, request->name(), "activity", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_reschedule_activity()->mutable_deadline() = request->deadline();
   command->mutable_reschedule_activity()->set_reason(request->reason());
