@@ -1,12 +1,14 @@
 // leadflow: command-line client of a running leadflowd.
 //
 // Prints each result as one JSON object per line (protobuf's JSON mapping);
-// `apply` and `pipelines remove` print what changed as text. Errors go to
-// stderr: a server's refusal as "leadflow: CODE: message" with exit status
-// 1, a mistake in the command line or an input file as "leadflow: what:
-// message" with exit status 2.
+// `apply` and `pipelines remove` print what changed as text, and `robots
+// dry-run` what robots and triggers would do (JSON with --json). Errors go
+// to stderr: a server's refusal as "leadflow: CODE: message" with exit
+// status 1, a mistake in the command line or an input file as "leadflow:
+// what: message" with exit status 2.
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -15,9 +17,11 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -169,6 +173,17 @@ absl::StatusOr<Enum> ParseEnum(absl::string_view text) {
       absl::StrCat("'", text, "' is not ", absl::StrJoin(accepted, "|")));
 }
 
+// An RFC 3339 time, e.g. 2025-03-01T15:00:00+03:00.
+absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(const std::string& text) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", text, "' is not an RFC 3339 time (2025-03-01T15:00:00+03:00): ", error));
+  }
+  return ToTimestamp(time);
+}
+
 // --- publish -------------------------------------------------------------
 
 struct CallArgs {
@@ -215,8 +230,10 @@ v1::FindDuplicateLeadsRequest DuplicateRequest(const DuplicateArgs& args) {
 
 // --- pipelines from YAML -------------------------------------------------
 //
-// The format is in examples/pipelines/. Errors name the line and the key at
-// fault as a path: "line 7: pipelines[0].stages[1].semantic: …".
+// The format is in examples/pipelines/default.yaml. Errors name the line and
+// the key at fault as a path: "line 7: pipelines[0].stages[1].semantic: …".
+// Each Read* reads one node into its value or message; ReadMap hands each
+// key of a mapping to its YamlField (mostly made by Into or Set).
 
 absl::Status YamlError(const YAML::Node& node, absl::string_view path, absl::string_view message) {
   const int line = std::max(node.Mark().line, 0) + 1;
@@ -224,19 +241,23 @@ absl::Status YamlError(const YAML::Node& node, absl::string_view path, absl::str
       absl::StrCat("line ", line, ": ", path, path.empty() ? "" : ": ", message));
 }
 
+std::string KeyPath(const std::string& path, const std::string& key) {
+  return path.empty() ? key : absl::StrCat(path, ".", key);
+}
+
 // Reads one value of a mapping; `path` names it.
 using YamlField = std::function<absl::Status(const YAML::Node& value, const std::string& path)>;
+using YamlFields = std::map<std::string, YamlField>;
 
 // A mapping whose keys must be among `fields`, each at most once.
-absl::Status ReadMap(const YAML::Node& node, const std::string& path,
-                     const std::map<std::string, YamlField>& fields) {
+absl::Status ReadMap(const YAML::Node& node, const std::string& path, const YamlFields& fields) {
   const auto known = absl::StrJoin(
       fields, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
   if (!node.IsMap()) return YamlError(node, path, absl::StrCat("expected keys (", known, ")"));
   std::set<std::string> seen;
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
-    const std::string at = path.empty() ? key : absl::StrCat(path, ".", key);
+    const std::string at = KeyPath(path, key);
     const auto field = fields.find(key);
     if (field == fields.end()) {
       return YamlError(entry.first, at, absl::StrCat("unknown key (known: ", known, ")"));
@@ -249,11 +270,116 @@ absl::Status ReadMap(const YAML::Node& node, const std::string& path,
   return absl::OkStatus();
 }
 
+// After ReadMap: at most one of the keys of `group` is in the mapping `node`
+// (a oneof would keep the last silently); with `required`, exactly one.
+absl::Status OneOf(const YAML::Node& node, const std::string& path, const YamlFields& group,
+                   bool required) {
+  const auto names = absl::StrJoin(
+      group, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
+  std::string given;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    if (group.count(key) == 0) continue;
+    if (!given.empty()) {
+      return YamlError(entry.first, KeyPath(path, key),
+                       absl::StrCat("not with ", given, " (one of ", names, ")"));
+    }
+    given = key;
+  }
+  if (required && given.empty()) {
+    return YamlError(node, path, absl::StrCat("needs one of ", names));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadString(const YAML::Node& node, const std::string& path, std::string* out) {
   if (!node.IsScalar()) {
     return YamlError(node, path, node.IsNull() ? "needs a value" : "expected a string");
   }
   *out = node.Scalar();
+  return absl::OkStatus();
+}
+
+absl::Status ReadBool(const YAML::Node& node, const std::string& path, bool* out) {
+  std::string text;
+  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
+  if (text != "true" && text != "false") {
+    return YamlError(node, path, absl::StrCat("'", text, "' is not true|false"));
+  }
+  *out = text == "true";
+  return absl::OkStatus();
+}
+
+// An enum value by its short name (see ParseEnum).
+template <typename Enum>
+absl::Status ReadEnum(const YAML::Node& node, const std::string& path, Enum* out) {
+  std::string text;
+  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
+  absl::StatusOr<Enum> value = ParseEnum<Enum>(text);
+  if (!value.ok()) return YamlError(node, path, value.status().message());
+  *out = *value;
+  return absl::OkStatus();
+}
+
+// Condition operators go by short names (eq, gte…), not by their enum's.
+absl::Status ReadEnum(const YAML::Node& node, const std::string& path, v1::ConditionOperator* out) {
+  static const std::pair<const char*, v1::ConditionOperator> kOperators[] = {
+      {"eq", v1::CONDITION_OPERATOR_EQUALS},
+      {"ne", v1::CONDITION_OPERATOR_NOT_EQUALS},
+      {"gt", v1::CONDITION_OPERATOR_GREATER},
+      {"gte", v1::CONDITION_OPERATOR_GREATER_OR_EQUAL},
+      {"lt", v1::CONDITION_OPERATOR_LESS},
+      {"lte", v1::CONDITION_OPERATOR_LESS_OR_EQUAL},
+      {"in", v1::CONDITION_OPERATOR_IN},
+      {"not_in", v1::CONDITION_OPERATOR_NOT_IN},
+      {"empty", v1::CONDITION_OPERATOR_EMPTY},
+      {"not_empty", v1::CONDITION_OPERATOR_NOT_EMPTY},
+      {"contains", v1::CONDITION_OPERATOR_CONTAINS}};
+  std::string text;
+  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
+  for (const auto& [name, op] : kOperators) {
+    if (text == name) {
+      *out = op;
+      return absl::OkStatus();
+    }
+  }
+  return YamlError(
+      node, path,
+      absl::StrCat("'", text, "' is not ",
+                   absl::StrJoin(kOperators, "|", [](std::string* names, const auto& op) {
+                     names->append(op.first);
+                   })));
+}
+
+// Whole days, hours, minutes and seconds, largest first: 90s, 5m, 1h30m, 1d.
+absl::Status ReadDuration(const YAML::Node& node, const std::string& path,
+                          google::protobuf::Duration* out) {
+  static const std::pair<char, int64_t> kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+  const int64_t max = google::protobuf::util::TimeUtil::kDurationMaxSeconds;
+  std::string text;
+  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
+  const auto bad = [&] {
+    return YamlError(node, path,
+                     absl::StrCat("'", text, "' is not a duration (30s, 5m, 2h, 1d, 1h30m)"));
+  };
+  if (text.empty()) return bad();
+  absl::string_view rest = text;
+  int64_t seconds = 0;
+  size_t unit = 0;  // the largest unit that may come next
+  while (!rest.empty()) {
+    const size_t digits = rest.find_first_not_of("0123456789");
+    int64_t n = 0;
+    if (digits == 0 || digits == absl::string_view::npos ||
+        !absl::SimpleAtoi(rest.substr(0, digits), &n)) {
+      return bad();
+    }
+    while (unit < std::size(kUnits) && kUnits[unit].first != rest[digits]) ++unit;
+    if (unit == std::size(kUnits) || n > (max - seconds) / kUnits[unit].second) return bad();
+    seconds += n * kUnits[unit++].second;
+    rest.remove_prefix(digits + 1);
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(0);
   return absl::OkStatus();
 }
 
@@ -269,59 +395,220 @@ absl::Status ReadList(const YAML::Node& node, const std::string& path,
   return absl::OkStatus();
 }
 
-// An enum value through its setter, e.g. &v1::PipelineStage::set_semantic.
-template <typename Message, typename Enum>
-absl::Status ReadEnum(const YAML::Node& node, const std::string& path, Message* message,
-                      void (Message::*set)(Enum)) {
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  absl::StatusOr<Enum> value = ParseEnum<Enum>(text);
-  if (!value.ok()) return YamlError(node, path, value.status().message());
-  (message->*set)(*value);
-  return absl::OkStatus();
+// The reader of a list whose items `read` reads, for Into.
+template <typename Read>
+auto ListOf(Read read) {
+  return [read](const YAML::Node& node, const std::string& path, auto* out) {
+    return ReadList(node, path, out, read);
+  };
+}
+
+// Reads a field of `message` with `read`, e.g. Into(stage,
+// &v1::PipelineStage::mutable_title, ReadString). The field is touched only
+// when its key is there, so a message field stays unset and a oneof is not
+// chosen without it.
+template <typename Message, typename Field, typename Read>
+YamlField Into(Message* message, Field* (Message::*mutable_field)(), Read read) {
+  return [message, mutable_field, read](const YAML::Node& value, const std::string& at) {
+    return read(value, at, (message->*mutable_field)());
+  };
+}
+
+// Reads a bool (true|false) or enum field through its setter, e.g.
+// Set(stage, &v1::PipelineStage::set_semantic).
+template <typename Message, typename Value>
+YamlField Set(Message* message, void (Message::*set)(Value)) {
+  return [message, set](const YAML::Node& value, const std::string& at) -> absl::Status {
+    Value parsed{};
+    if constexpr (std::is_same_v<Value, bool>) {
+      LEADFLOW_RETURN_IF_ERROR(ReadBool(value, at, &parsed));
+    } else {
+      LEADFLOW_RETURN_IF_ERROR(ReadEnum(value, at, &parsed));
+    }
+    (message->*set)(parsed);
+    return absl::OkStatus();
+  };
 }
 
 absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::PipelineStage* stage) {
+  using S = v1::PipelineStage;
+  return ReadMap(
+      node, path,
+      {{"id", Into(stage, &S::mutable_stage_id, ReadString)},
+       {"title", Into(stage, &S::mutable_title, ReadString)},
+       {"semantic", Set(stage, &S::set_semantic)},
+       {"required_fields", Into(stage, &S::mutable_required_fields, ListOf(ReadString))}});
+}
+
+// Robots and triggers (Pipeline.robots, Pipeline.triggers).
+
+absl::Status ReadTeam(const YAML::Node& node, const std::string& path, v1::TeamPick* team) {
   return ReadMap(node, path,
-                 {{"id",
-                   [stage](const YAML::Node& value, const std::string& at) {
-                     return ReadString(value, at, stage->mutable_stage_id());
-                   }},
-                  {"title",
-                   [stage](const YAML::Node& value, const std::string& at) {
-                     return ReadString(value, at, stage->mutable_title());
-                   }},
-                  {"semantic",
-                   [stage](const YAML::Node& value, const std::string& at) {
-                     return ReadEnum(value, at, stage, &v1::PipelineStage::set_semantic);
-                   }},
-                  {"required_fields", [stage](const YAML::Node& value, const std::string& at) {
-                     return ReadList(value, at, stage->mutable_required_fields(), ReadString);
-                   }}});
+                 {{"members", Into(team, &v1::TeamPick::mutable_members, ListOf(ReadString))},
+                  {"rule", Set(team, &v1::TeamPick::set_rule)}});
+}
+
+// A team per value of a field: "VALUE: {members: […], rule: …}".
+absl::Status ReadTeams(const YAML::Node& node, const std::string& path,
+                       google::protobuf::Map<std::string, v1::TeamPick>* teams) {
+  if (!node.IsMap()) {
+    return YamlError(node, path, "expected a team per value (VALUE: {members: [...]})");
+  }
+  YamlFields fields;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    fields[key] = [teams, key](const YAML::Node& value, const std::string& at) {
+      return ReadTeam(value, at, &(*teams)[key]);
+    };
+  }
+  return ReadMap(node, path, fields);
+}
+
+absl::Status ReadFieldTeams(const YAML::Node& node, const std::string& path,
+                            v1::FieldTeamMap* map) {
+  using M = v1::FieldTeamMap;
+  return ReadMap(node, path,
+                 {{"field", Into(map, &M::mutable_field, ReadString)},
+                  {"teams", Into(map, &M::mutable_teams, ReadTeams)},
+                  {"otherwise", Into(map, &M::mutable_otherwise, ReadTeam)}});
+}
+
+absl::Status ReadAssign(const YAML::Node& node, const std::string& path, v1::AssignAction* assign) {
+  using A = v1::AssignAction;
+  // "call_operator: false" would choose that way of assigning and assign nobody.
+  const YamlField call_operator = [assign](const YAML::Node& value, const std::string& at) {
+    LEADFLOW_RETURN_IF_ERROR(Set(assign, &A::set_call_operator)(value, at));
+    return assign->call_operator() ? absl::OkStatus() : YamlError(value, at, "only true");
+  };
+  const YamlFields to = {{"call_operator", call_operator},
+                         {"user", Into(assign, &A::mutable_user_id, ReadString)},
+                         {"team", Into(assign, &A::mutable_team, ReadTeam)},
+                         {"by_field", Into(assign, &A::mutable_by_field, ReadFieldTeams)}};
+  LEADFLOW_RETURN_IF_ERROR(ReadMap(node, path, to));
+  return OneOf(node, path, to, /*required=*/true);
+}
+
+absl::Status ReadCreateActivity(const YAML::Node& node, const std::string& path,
+                                v1::CreateActivityAction* create) {
+  using C = v1::CreateActivityAction;
+  return ReadMap(node, path,
+                 {{"type", Set(create, &C::set_type)},
+                  {"subject", Into(create, &C::mutable_subject, ReadString)},
+                  {"description", Into(create, &C::mutable_description, ReadString)},
+                  {"deadline_in", Into(create, &C::mutable_deadline_in, ReadDuration)},
+                  {"responsible", Into(create, &C::mutable_responsible_id, ReadString)}});
+}
+
+absl::Status ReadNotify(const YAML::Node& node, const std::string& path, v1::NotifyAction* notify) {
+  using N = v1::NotifyAction;
+  return ReadMap(node, path,
+                 {{"user", Into(notify, &N::mutable_user_id, ReadString)},
+                  {"text", Into(notify, &N::mutable_text, ReadString)},
+                  {"priority", Set(notify, &N::set_priority)}});
+}
+
+absl::Status ReadChangeStage(const YAML::Node& node, const std::string& path,
+                             v1::ChangeStageAction* change) {
+  return ReadMap(node, path,
+                 {{"stage", Into(change, &v1::ChangeStageAction::mutable_stage_id, ReadString)}});
+}
+
+absl::Status ReadConvert(const YAML::Node& node, const std::string& path,
+                         v1::ConvertAction* convert) {
+  using C = v1::ConvertAction;
+  return ReadMap(node, path,
+                 {{"deal_pipeline", Into(convert, &C::mutable_deal_pipeline_id, ReadString)},
+                  {"responsible", Into(convert, &C::mutable_responsible, ReadTeam)},
+                  {"create_company", Set(convert, &C::set_create_company)}});
+}
+
+absl::Status ReadSendMessage(const YAML::Node& node, const std::string& path,
+                             v1::SendMessageAction* send) {
+  using S = v1::SendMessageAction;
+  return ReadMap(node, path,
+                 {{"channel", Set(send, &S::set_channel)},
+                  {"template", Into(send, &S::mutable_template_id, ReadString)},
+                  {"subject", Into(send, &S::mutable_subject, ReadString)},
+                  {"body", Into(send, &S::mutable_body, ReadString)}});
+}
+
+absl::Status ReadRemind(const YAML::Node& node, const std::string& path, v1::RemindAction* remind) {
+  using R = v1::RemindAction;
+  return ReadMap(node, path,
+                 {{"text", Into(remind, &R::mutable_text, ReadString)},
+                  {"priority", Set(remind, &R::set_priority)},
+                  {"also_user", Into(remind, &R::mutable_also_user_id, ReadString)}});
+}
+
+absl::Status ReadDeadlineTiming(const YAML::Node& node, const std::string& path,
+                                v1::DeadlineTiming* timing) {
+  using D = v1::DeadlineTiming;
+  return ReadMap(node, path,
+                 {{"robot", Into(timing, &D::mutable_activity_robot_id, ReadString)},
+                  {"offset", Into(timing, &D::mutable_offset, ReadDuration)}});
+}
+
+absl::Status ReadCondition(const YAML::Node& node, const std::string& path,
+                           v1::RobotCondition* condition) {
+  using C = v1::RobotCondition;
+  const YamlFields values = {{"value",
+                              [condition](const YAML::Node& value, const std::string& at) {
+                                return ReadString(value, at, condition->add_values());
+                              }},
+                             {"values", Into(condition, &C::mutable_values, ListOf(ReadString))}};
+  YamlFields fields = {{"field", Into(condition, &C::mutable_field, ReadString)},
+                       {"op", Set(condition, &C::set_op)}};
+  fields.insert(values.begin(), values.end());
+  LEADFLOW_RETURN_IF_ERROR(ReadMap(node, path, fields));
+  return OneOf(node, path, values, /*required=*/false);
+}
+
+// A robot: when, on which condition, and exactly one action.
+absl::Status ReadRobot(const YAML::Node& node, const std::string& path, v1::Robot* robot) {
+  using R = v1::Robot;
+  using A = v1::RobotAction;
+  A* action = robot->mutable_action();
+  const YamlFields actions = {
+      {"assign", Into(action, &A::mutable_assign, ReadAssign)},
+      {"create_activity", Into(action, &A::mutable_create_activity, ReadCreateActivity)},
+      {"notify", Into(action, &A::mutable_notify, ReadNotify)},
+      {"change_stage", Into(action, &A::mutable_change_stage, ReadChangeStage)},
+      {"convert", Into(action, &A::mutable_convert, ReadConvert)},
+      {"send_message", Into(action, &A::mutable_send_message, ReadSendMessage)},
+      {"remind", Into(action, &A::mutable_remind, ReadRemind)}};
+  YamlFields fields = {
+      {"id", Into(robot, &R::mutable_robot_id, ReadString)},
+      {"title", Into(robot, &R::mutable_title, ReadString)},
+      {"stage", Into(robot, &R::mutable_stage_id, ReadString)},
+      {"delay", Into(robot, &R::mutable_delay, ReadDuration)},
+      {"after_deadline", Into(robot, &R::mutable_after_deadline, ReadDeadlineTiming)},
+      {"if", Into(robot, &R::mutable_conditions, ListOf(ReadCondition))}};
+  fields.insert(actions.begin(), actions.end());
+  LEADFLOW_RETURN_IF_ERROR(ReadMap(node, path, fields));
+  return OneOf(node, path, actions, /*required=*/true);
+}
+
+absl::Status ReadTrigger(const YAML::Node& node, const std::string& path, v1::Trigger* trigger) {
+  using T = v1::Trigger;
+  return ReadMap(node, path,
+                 {{"id", Into(trigger, &T::mutable_trigger_id, ReadString)},
+                  {"on", Set(trigger, &T::set_on)},
+                  {"stage", Into(trigger, &T::mutable_stage_id, ReadString)},
+                  {"form_id", Into(trigger, &T::mutable_form_id, ReadString)},
+                  {"allow_backwards", Set(trigger, &T::set_allow_backwards)}});
 }
 
 absl::Status ReadPipeline(const YAML::Node& node, const std::string& path, v1::Pipeline* pipeline) {
+  using P = v1::Pipeline;
   return ReadMap(node, path,
-                 {{"id",
-                   [pipeline](const YAML::Node& value, const std::string& at) {
-                     return ReadString(value, at, pipeline->mutable_pipeline_id());
-                   }},
-                  {"kind",
-                   [pipeline](const YAML::Node& value, const std::string& at) {
-                     return ReadEnum(value, at, pipeline, &v1::Pipeline::set_kind);
-                   }},
-                  {"title",
-                   [pipeline](const YAML::Node& value, const std::string& at) {
-                     return ReadString(value, at, pipeline->mutable_title());
-                   }},
+                 {{"id", Into(pipeline, &P::mutable_pipeline_id, ReadString)},
+                  {"kind", Set(pipeline, &P::set_kind)},
+                  {"title", Into(pipeline, &P::mutable_title, ReadString)},
                   {"conversion_required_fields",
-                   [pipeline](const YAML::Node& value, const std::string& at) {
-                     return ReadList(value, at, pipeline->mutable_conversion_required_fields(),
-                                     ReadString);
-                   }},
-                  {"stages", [pipeline](const YAML::Node& value, const std::string& at) {
-                     return ReadList(value, at, pipeline->mutable_stages(), ReadStage);
-                   }}});
+                   Into(pipeline, &P::mutable_conversion_required_fields, ListOf(ReadString))},
+                  {"stages", Into(pipeline, &P::mutable_stages, ListOf(ReadStage))},
+                  {"robots", Into(pipeline, &P::mutable_robots, ListOf(ReadRobot))},
+                  {"triggers", Into(pipeline, &P::mutable_triggers, ListOf(ReadTrigger))}});
 }
 
 // The pipelines of a YAML file ("pipelines: [...]").
@@ -360,17 +647,36 @@ int PrintChanges(const v1::ApplyPipelinesResponse& response, bool dry_run) {
   return 0;
 }
 
+// One line per run: "RUN_TIME RULE ITEM SUMMARY[ REFUSED: WHY]", the rule as
+// "PIPELINE/ROBOT" or "PIPELINE/trigger:TRIGGER"; then "N runs over M events".
+int PrintRobotRuns(const v1::DryRunRobotsResponse& response) {
+  for (const auto& run : response.runs()) {
+    const v1::RobotCause& cause = run.cause();
+    const std::string rule =
+        cause.robot_id().empty() ? absl::StrCat("trigger:", cause.trigger_id()) : cause.robot_id();
+    const std::string line =
+        absl::StrCat(google::protobuf::util::TimeUtil::ToString(run.run_time()),  // UTC, as in JSON
+                     " ", cause.pipeline_id(), "/", rule, " ", cause.item(), " ", run.summary(),
+                     run.refused().empty() ? "" : " REFUSED: ", run.refused());
+    std::printf("%s\n", line.c_str());
+  }
+  std::printf("%d runs over %lld events\n", response.runs_size(),
+              static_cast<long long>(response.events_read()));
+  return 0;
+}
+
 struct PipelineArgs {
-  std::string file, id, actor = "cli";
-  bool dry_run = false, show_removed = false;
+  std::string file, id, actor = "cli", until;
+  bool dry_run = false, show_removed = false, json = false;
 };
 
 void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common, int& rc) {
   auto changes = [&args](const v1::ApplyPipelinesResponse& response) {
     return PrintChanges(response, args.dry_run);
   };
-  auto* apply = app.add_subcommand(
-      "apply", "Set lead statuses and deal pipelines as a YAML file has them; print what changed");
+  auto* apply = app.add_subcommand("apply",
+                                   "Set lead statuses and deal pipelines (with their robots and "
+                                   "triggers) as a YAML file has them; print what changed");
   apply->add_option("-f,--file", args.file, "YAML file (see examples/pipelines/)")->required();
   apply->add_flag("--dry-run", args.dry_run, "Only say what would change");
   apply->add_option("--actor", args.actor, "Who does it")->capture_default_str();
@@ -422,6 +728,36 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
     rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::RemovePipeline,
               request, common.timeout, changes);
   });
+
+  auto* robots = app.add_subcommand("robots", "Robots and triggers");
+  robots->require_subcommand(1);
+  auto* dry_run = robots->add_subcommand(
+      "dry-run",
+      "Replay the event log with a YAML file's robots and triggers; print what they would have "
+      "done, one run per line (changes nothing)");
+  dry_run->add_option("-f,--file", args.file, "YAML file, as for apply")->required();
+  dry_run->add_option("--until", args.until,
+                      "Run timers due up to this RFC 3339 time (default: the server's now)");
+  dry_run->add_flag("--json", args.json, "Print the response as one JSON object instead");
+  dry_run->callback([&args, &common, &rc] {
+    v1::DryRunRobotsRequest request;
+    if (auto s = ReadPipelinesFile(args.file, request.mutable_pipelines()); !s.ok()) {
+      rc = Invalid(args.file, s);
+      return;
+    }
+    if (!args.until.empty()) {
+      absl::StatusOr<google::protobuf::Timestamp> until = ParseRfc3339(args.until);
+      if (!until.ok()) {
+        rc = Invalid("--until", until.status());
+        return;
+      }
+      *request.mutable_until() = *until;
+    }
+    rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::DryRunRobots,
+              request, common.timeout, [&args](const v1::DryRunRobotsResponse& response) {
+                return args.json ? Print(response) : PrintRobotRuns(response);
+              });
+  });
 }
 
 // --- contacts, companies, deals, activities ------------------------------
@@ -454,17 +790,6 @@ absl::StatusOr<v1::ListItemsRequest> ListItemsRequestOf(const CrmArgs& args) {
     request.set_activity_state(state);
   }
   return request;
-}
-
-// An RFC 3339 time, e.g. 2025-03-01T15:00:00+03:00.
-absl::StatusOr<google::protobuf::Timestamp> ParseDeadline(const std::string& text) {
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not an RFC 3339 time (2025-03-01T15:00:00+03:00): ", error));
-  }
-  return ToTimestamp(time);
 }
 
 void AddContactPoints(const CrmArgs& args,
@@ -628,7 +953,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     }
     activity->set_type(*type);
     if (!args.deadline.empty()) {
-      auto deadline = ParseDeadline(args.deadline);
+      auto deadline = ParseRfc3339(args.deadline);
       if (!deadline.ok()) {
         rc = Invalid("--deadline", deadline.status());
         return;
@@ -658,7 +983,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
   reschedule->callback([&args, &rc, submit] {
     v1::RescheduleActivityRequest request;
     request.set_name(NameIn("activities", args.name));
-    auto deadline = ParseDeadline(args.deadline);
+    auto deadline = ParseRfc3339(args.deadline);
     if (!deadline.ok()) {
       rc = Invalid("--deadline", deadline.status());
       return;
@@ -1034,7 +1359,7 @@ int main(int argc, char** argv) {
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MergeLeads, request, common.timeout);
   });
 
-  // apply, pipelines
+  // apply, pipelines, robots
   PipelineArgs pipeline_args;
   AddPipelineCommands(app, pipeline_args, common, rc);
 

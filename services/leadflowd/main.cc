@@ -31,6 +31,7 @@
 #include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/outcome_relay.h"
+#include "leadflow/processors/robot_processor.h"
 
 namespace {
 
@@ -140,6 +141,12 @@ int Run(const Options& options) {
     log = *std::move(opened);
   }
 
+  std::unique_ptr<Clock> clock;
+  if (options.clock_file.empty()) {
+    clock = std::make_unique<SystemClock>();
+  } else {
+    clock = std::make_unique<FileClock>(options.clock_file);
+  }
   domain::DomainConfig config;
   config.default_region = options.default_region;
   config.supervisors = options.supervisors;
@@ -152,6 +159,7 @@ int Run(const Options& options) {
   processors::CommandProcessor commands(db->get(), &outcomes, &items, config,
                                         log->PartitionCount(log::kCommandsTopic));
   processors::FollowUpProcessor follow_ups(db->get());
+  processors::RobotProcessor robots(db->get(), &items, &counters, clock.get());
   processors::OutcomeRelay relay(log.get(), &outcomes);
   processors::CrmProjection projection(db->get(), {&leads, &items, &timeline, &counters});
 
@@ -164,20 +172,15 @@ int Run(const Options& options) {
   processors::ProcessorRunner command_runner(log.get(), db->get(), &commands);
   processors::ProcessorRunner projection_runner(log.get(), db->get(), &projection);
   processors::ProcessorRunner follow_up_runner(log.get(), db->get(), &follow_ups);
-  std::vector<processors::ProcessorRunner*> runners = {&intake_runner, &command_runner,
-                                                       &projection_runner, &follow_up_runner};
+  processors::ProcessorRunner robot_runner(log.get(), db->get(), &robots);
+  std::vector<processors::ProcessorRunner*> runners = {
+      &intake_runner, &command_runner, &projection_runner, &follow_up_runner, &robot_runner};
   for (auto* runner : runners) {
     if (auto s = runner->Init(); !s.ok()) return Fail(s);
   }
   projection.ResumeFrom(projection_runner.CommittedOffsets());
   if (auto s = relay.Start(); !s.ok()) return Fail(s);
 
-  std::unique_ptr<Clock> clock;
-  if (options.clock_file.empty()) {
-    clock = std::make_unique<SystemClock>();
-  } else {
-    clock = std::make_unique<FileClock>(options.clock_file);
-  }
   api::ServiceContext context;
   context.log = log.get();
   context.db = db->get();

@@ -121,6 +121,16 @@ check "a dry run says what would change" grep -qx 'services: create' "$work/appl
 check "a dry run says it changed nothing" grep -qx 'dry run: nothing was changed' "$work/apply"
 check "a dry run changes nothing" [ "$(lead_statuses)" = "$firm_statuses" ]
 check "a dry run creates nothing" [ "$(lf pipelines list | grep -c '"pipelineId":"services"')" = 0 ]
+# Robots and triggers: robots.yaml is accepted, and a dry run replays the
+# log with them (the call's lead gets a call-back task for the operator who
+# took the call).
+lf apply -f "$examples/robots.yaml" --dry-run >"$work/apply"
+check "robots.yaml is accepted" grep -qx 'services: create' "$work/apply"
+lf robots dry-run -f "$examples/robots.yaml" >"$work/runs"
+check "robots dry-run ends with the count" grep -qE '^[0-9]+ runs over [0-9]+ events$' <(tail -1 "$work/runs")
+check "robots dry-run: one line per run" \
+  grep -qE " lead/call-back-task leads/$call_lead plan activity act-[0-9a-f]+ on leads/$call_lead for anna due " "$work/runs"
+check "robots dry-run changes nothing" [ "$(lead_statuses)" = "$firm_statuses" ]
 lf pipelines remove default --dry-run >"$work/apply"
 check "pipelines remove --dry-run" grep -qx 'default: remove' "$work/apply"
 check "the default deal pipeline stays" [ "$(lf pipelines list | grep -c '"pipelineId":"default"')" = 1 ]
@@ -153,6 +163,23 @@ check "nothing of a refused file is applied" [ "$(lf pipelines list | grep -c '"
 printf 'pipelines:\n  - id: lead\n    colour: red\n' >"$work/bad.yaml"
 if lf apply -f "$work/bad.yaml" 2>"$work/err"; then check "an unknown key is refused" false; fi
 check "an unknown key is named" grep -qF "bad.yaml: line 3: pipelines[0].colour: unknown key" "$work/err"
+cat >"$work/bad.yaml" <<'EOF'
+pipelines:
+  - id: lead
+    robots:
+      - id: two-actions
+        stage: NEW
+        notify: {text: hello}
+        assign: {user: anna}
+EOF
+if lf apply -f "$work/bad.yaml" 2>"$work/err"; then check "a robot with two actions is refused" false; fi
+check "the second action is named" \
+  grep -qF "bad.yaml: line 7: pipelines[0].robots[0].assign: not with notify" "$work/err"
+printf 'pipelines:\n  - id: lead\n    robots: [{id: r, stage: NEW, delay: 1.5h, notify: {text: hi}}]\n' \
+  >"$work/bad.yaml"
+if lf robots dry-run -f "$work/bad.yaml" 2>"$work/err"; then check "a bad duration is refused" false; fi
+check "a bad duration is named" \
+  grep -qF "bad.yaml: line 3: pipelines[0].robots[0].delay: '1.5h' is not a duration" "$work/err"
 
 # A lead of the service firm: in from a form, filled, converted into a
 # contact, a company and a deal of services-contracts.

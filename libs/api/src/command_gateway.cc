@@ -11,6 +11,7 @@
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/processors/command_processor.h"
+#include "leadflow/processors/command_record.h"
 
 namespace leadflow::api {
 namespace {
@@ -103,14 +104,8 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   if (command.actor().empty()) command.set_actor("api");
   const std::string command_id = command.command_id();
   auto ticket = context_->outcomes->Register(command_id);
-  log::OutgoingRecord record;
-  record.topic = std::string(log::kCommandsTopic);
-  record.key = command.aggregate_id();
-  record.headers = log::CloudEventHeaders(command_id, "leadflow.v1.Command", "leadflow/api",
-                                          context_->clock->Now());
-  record.value = SerializeDeterministic(command);
   std::vector<log::OutgoingRecord> records;
-  records.push_back(std::move(record));
+  records.push_back(processors::CommandRecord(command, "leadflow/api"));
   auto appended = context_->log->Append(std::move(records));
   if (!appended.ok()) {
     context_->outcomes->Forget(command_id);

@@ -7,47 +7,90 @@
 
 namespace leadflow::api {
 
-grpc::Status EventServiceImpl::SubscribeEvents(grpc::ServerContext* ctx,
-                                               const v1::SubscribeEventsRequest* request,
-                                               grpc::ServerWriter<v1::SubscribedEvent>* writer) {
-  const std::string topic(log::kEventsTopic);
-  const int32_t partitions = context_->log->PartitionCount(topic);
+namespace {
+
+// Streams `topic` from the request's start offsets until the client
+// cancels or the server shuts down; `write` sends one record (false: the
+// client went away).
+template <typename Write>
+grpc::Status StreamTopic(const ServiceContext* context, const std::atomic<bool>& shutting_down,
+                         grpc::ServerContext* ctx, absl::string_view topic_name,
+                         const v1::SubscribeEventsRequest& request, Write write) {
+  const std::string topic(topic_name);
+  const int32_t partitions = context->log->PartitionCount(topic);
   std::vector<int64_t> next(partitions, 0);
-  for (int i = 0; i < request->start_size(); ++i) {
-    const auto& start = request->start(i);
+  for (int i = 0; i < request.start_size(); ++i) {
+    const auto& start = request.start(i);
     if (!start.topic().empty() && start.topic() != topic) {
       return ToGrpcStatus(domain::InvalidField(absl::StrCat("start[", i, "].topic"),
-                                               absl::StrCat("events come from ", topic)));
+                                               absl::StrCat("these come from ", topic)));
     }
     if (start.partition() < 0 || start.partition() >= partitions) {
-      return ToGrpcStatus(domain::InvalidField(
-          absl::StrCat("start[", i, "].partition"),
-          absl::StrCat("the events topic has partitions 0..", partitions - 1)));
+      return ToGrpcStatus(
+          domain::InvalidField(absl::StrCat("start[", i, "].partition"),
+                               absl::StrCat("the topic has partitions 0..", partitions - 1)));
     }
     if (start.offset() < 0) {
       return ToGrpcStatus(domain::InvalidField(absl::StrCat("start[", i, "].offset"), "negative"));
     }
     next[start.partition()] = start.offset();
   }
-  auto reader = context_->log->OpenReader(topic, next);
+  auto reader = context->log->OpenReader(topic, next);
   if (!reader.ok()) return ToGrpcStatus(reader.status());
-  while (!ctx->IsCancelled() && !shutting_down_) {
+  while (!ctx->IsCancelled() && !shutting_down) {
     auto records = (*reader)->Poll(500, absl::Milliseconds(200));
     if (!records.ok()) return ToGrpcStatus(records.status());
     for (const auto& record : *records) {
-      v1::SubscribedEvent out;
-      out.mutable_position()->set_topic(topic);
-      out.mutable_position()->set_partition(record.partition);
-      out.mutable_position()->set_offset(record.offset);
-      if (!out.mutable_event()->ParseFromString(record.value)) {
-        return grpc::Status(
-            grpc::StatusCode::DATA_LOSS,
-            absl::StrCat("event ", record.partition, "@", record.offset, " does not decode"));
-      }
-      if (!writer->Write(out)) return grpc::Status::OK;  // the client went away
+      v1::LogPosition position;
+      position.set_topic(topic);
+      position.set_partition(record.partition);
+      position.set_offset(record.offset);
+      auto written = write(record, std::move(position));
+      if (!written.ok()) return ToGrpcStatus(written.status());
+      if (!*written) return grpc::Status::OK;  // the client went away
     }
   }
   return grpc::Status::OK;
+}
+
+absl::Status Undecodable(const log::Record& record) {
+  return absl::DataLossError(
+      absl::StrCat(record.topic, " ", record.partition, "@", record.offset, " does not decode"));
+}
+
+}  // namespace
+
+grpc::Status EventServiceImpl::SubscribeEvents(grpc::ServerContext* ctx,
+                                               const v1::SubscribeEventsRequest* request,
+                                               grpc::ServerWriter<v1::SubscribedEvent>* writer) {
+  return StreamTopic(
+      context_, shutting_down_, ctx, log::kEventsTopic, *request,
+      [writer](const log::Record& record, v1::LogPosition position) -> absl::StatusOr<bool> {
+        v1::SubscribedEvent out;
+        *out.mutable_position() = std::move(position);
+        if (!out.mutable_event()->ParseFromString(record.value)) {
+          return Undecodable(record);
+        }
+        return writer->Write(out);
+      });
+}
+
+grpc::Status EventServiceImpl::SubscribeFollowUps(
+    grpc::ServerContext* ctx, const v1::SubscribeEventsRequest* request,
+    grpc::ServerWriter<v1::SubscribedFollowUp>* writer) {
+  return StreamTopic(
+      context_, shutting_down_, ctx, log::kFollowupsTopic, *request,
+      [writer](const log::Record& record, v1::LogPosition position) -> absl::StatusOr<bool> {
+        v1::SubscribedFollowUp out;
+        *out.mutable_position() = std::move(position);
+        if (!out.mutable_follow_up()->ParseFromString(record.value)) {
+          return Undecodable(record);
+        }
+        for (const auto& header : record.headers) {
+          (*out.mutable_headers())[header.key] = header.value;
+        }
+        return writer->Write(out);
+      });
 }
 
 grpc::Status AdminServiceImpl::GetServerStatus(grpc::ServerContext*,

@@ -1,13 +1,16 @@
 #include "leadflow/api/pipeline_service.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "leadflow/api/status_mapping.h"
+#include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/pipelines.h"
+#include "leadflow/domain/robots.h"
 
 namespace leadflow::api {
 namespace {
@@ -26,6 +29,27 @@ absl::StatusOr<std::string> PipelineIdFromName(absl::string_view name) {
     return domain::InvalidField("name", absl::StrCat("'", name, "' is not pipelines/{id}"));
   }
   return parsed.second;
+}
+
+// Every proposed pipeline valid, none twice, none changing its kind.
+absl::Status CheckProposed(const google::protobuf::RepeatedPtrField<v1::Pipeline>& proposed,
+                           const domain::PipelineSet& current) {
+  if (proposed.empty()) return domain::InvalidField("pipelines", "required");
+  std::set<std::string> seen;
+  for (int i = 0; i < proposed.size(); ++i) {
+    const v1::Pipeline& pipeline = proposed.Get(i);
+    const std::string at = absl::StrCat("pipelines[", i, "]");
+    LEADFLOW_RETURN_IF_ERROR(domain::ValidatePipeline(pipeline, at));
+    if (!seen.insert(pipeline.pipeline_id()).second) {
+      return domain::InvalidField(absl::StrCat(at, ".pipeline_id"),
+                                  absl::StrCat("'", pipeline.pipeline_id(), "' appears twice"));
+    }
+    const v1::Pipeline* before = current.Find(pipeline.pipeline_id());
+    if (before != nullptr && before->kind() != pipeline.kind()) {
+      return domain::InvalidField(absl::StrCat(at, ".kind"), "a pipeline's kind does not change");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -119,25 +143,16 @@ grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext* ctx,
 grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
                                                  const v1::ApplyPipelinesRequest* request,
                                                  v1::ApplyPipelinesResponse* response) {
-  if (request->pipelines_size() == 0) {
-    return ToGrpcStatus(domain::InvalidField("pipelines", "required"));
-  }
   auto current = gateway_.Pipelines();
   if (!current.ok()) return ToGrpcStatus(current.status());
   // Everything is checked before anything changes.
-  std::set<std::string> seen;
+  if (auto s = CheckProposed(request->pipelines(), *current); !s.ok()) return ToGrpcStatus(s);
   std::vector<v1::Command> commands;
   for (int i = 0; i < request->pipelines_size(); ++i) {
     v1::Pipeline pipeline = request->pipelines(i);
     pipeline.clear_version();
     pipeline.clear_removed();
     const std::string at = absl::StrCat("pipelines[", i, "]");
-    if (auto s = domain::ValidatePipeline(pipeline, at); !s.ok()) return ToGrpcStatus(s);
-    if (!seen.insert(pipeline.pipeline_id()).second) {
-      return ToGrpcStatus(
-          domain::InvalidField(absl::StrCat(at, ".pipeline_id"),
-                               absl::StrCat("'", pipeline.pipeline_id(), "' appears twice")));
-    }
     const v1::Pipeline* before = current->Find(pipeline.pipeline_id());
     v1::PipelineChange* change = response->add_changes();
     change->set_pipeline_id(pipeline.pipeline_id());
@@ -147,10 +162,6 @@ grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
       empty.set_title(pipeline.title());
       for (auto& line : domain::DiffPipeline(empty, pipeline)) change->add_details(std::move(line));
     } else {
-      if (before->kind() != pipeline.kind()) {
-        return ToGrpcStatus(
-            domain::InvalidField(absl::StrCat(at, ".kind"), "a pipeline's kind does not change"));
-      }
       for (auto& line : domain::DiffPipeline(*before, pipeline)) {
         change->add_details(std::move(line));
       }
@@ -187,6 +198,73 @@ grpc::Status PipelineServiceImpl::RemovePipeline(grpc::ServerContext* ctx,
   std::vector<v1::Command> commands;
   commands.push_back(std::move(command));
   return ToGrpcStatus(SubmitAll(ctx, std::move(commands), response));
+}
+
+}  // namespace leadflow::api
+
+namespace leadflow::api {
+
+grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
+                                               const v1::DryRunRobotsRequest* request,
+                                               v1::DryRunRobotsResponse* response) {
+  auto current = gateway_.Pipelines();
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  if (auto s = CheckProposed(request->pipelines(), *current); !s.ok()) return ToGrpcStatus(s);
+  domain::DomainConfig config = context_->config;
+  config.pipelines = *std::move(current);
+  for (v1::Pipeline pipeline : request->pipelines()) {
+    pipeline.clear_version();
+    pipeline.clear_removed();
+    config.pipelines.Put(std::move(pipeline));
+  }
+  const std::string topic(log::kEventsTopic);
+  const int32_t partitions = context_->log->PartitionCount(topic);
+  // The log as it is now, read whole, then replayed in time order (ties in
+  // partition and offset order, as the records were read).
+  std::vector<int64_t> ends(partitions, 0);
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto end = context_->log->EndOffset(topic, p);
+    if (!end.ok()) return ToGrpcStatus(end.status());
+    ends[p] = *end;
+  }
+  auto reader = context_->log->OpenReader(topic, std::vector<int64_t>(partitions, 0));
+  if (!reader.ok()) return ToGrpcStatus(reader.status());
+  std::vector<v1::EventEnvelope> events;
+  const auto done = [&] {
+    for (int32_t p = 0; p < partitions; ++p) {
+      if ((*reader)->Position(p) < ends[p]) return false;
+    }
+    return true;
+  };
+  while (!done()) {
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    auto records = (*reader)->Poll(1000, absl::Milliseconds(200));
+    if (!records.ok()) return ToGrpcStatus(records.status());
+    for (const auto& record : *records) {
+      if (record.offset >= ends[record.partition]) continue;
+      v1::EventEnvelope& event = events.emplace_back();
+      if (!event.ParseFromString(record.value)) events.pop_back();  // dead-lettered
+    }
+  }
+  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    return FromTimestamp(a.occur_time()) < FromTimestamp(b.occur_time());
+  });
+  domain::RobotDryRun dry_run(std::move(config), [partitions](absl::string_view id) {
+    return log::PartitionForKey(id, partitions);
+  });
+  for (const auto& event : events) dry_run.Replay(event);
+  dry_run.Finish(request->has_until() ? FromTimestamp(request->until()) : context_->clock->Now());
+  response->set_events_read(static_cast<int64_t>(events.size()));
+  for (const auto& run : dry_run.runs()) {
+    if (!run.changes && run.refused.empty()) continue;  // a trigger's move that moves nothing
+    v1::RobotRun* out = response->add_runs();
+    *out->mutable_cause() = run.command.robot();
+    *out->mutable_run_time() = ToTimestamp(run.run_time);
+    *out->mutable_command() = run.command;
+    out->set_summary(run.summary);
+    out->set_refused(run.refused);
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace leadflow::api

@@ -52,6 +52,7 @@ v1::EventEnvelope& EventSink::Add() {
   e.set_correlation_id(command_.correlation_id().empty() ? command_.command_id()
                                                          : command_.correlation_id());
   e.set_actor(command_.actor());
+  if (command_.has_robot()) *e.mutable_robot() = command_.robot();
   return e;
 }
 

@@ -59,4 +59,17 @@ void MergeMasked(const google::protobuf::Message& source, const google::protobuf
                  google::protobuf::Message* target);
 absl::Status CheckResponsible(absl::string_view responsible_id, absl::string_view field);
 
+// Commands every item (lead, deal) takes alike.
+
+// NotifyUser → ResponsibleNotified; an empty user_id means `responsible`.
+absl::Status DecideNotify(absl::string_view responsible, const v1::NotifyUser& notify,
+                          EventSink& sink);
+// SendMessage → MessageRequested, to the item's first email or phone.
+absl::Status DecideSendMessage(const google::protobuf::RepeatedPtrField<v1::PhoneNumber>& phones,
+                               const google::protobuf::RepeatedPtrField<v1::EmailAddress>& emails,
+                               const v1::SendMessage& send, EventSink& sink);
+// Whether a trigger's move (only_forward) from `from` to `to` goes ahead:
+// to a later stage of `pipeline`, from one that is not terminal.
+bool MovesForward(const v1::Pipeline& pipeline, absl::string_view from, absl::string_view to);
+
 }  // namespace leadflow::domain

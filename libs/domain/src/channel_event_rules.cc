@@ -190,7 +190,10 @@ v1::Lead LeadFromChannelEvent(const v1::ChannelEvent& event) {
       details["call_kind"] = v1::CallKind_Name(call.kind());
       const bool answered =
           call.kind() == v1::CALL_KIND_INCOMING || call.kind() == v1::CALL_KIND_OUTGOING;
-      if (answered) lead.set_responsible_id(call.operator_id());
+      if (answered && !call.operator_id().empty()) {
+        lead.set_responsible_id(call.operator_id());
+        details["operator_id"] = call.operator_id();
+      }
       const char* what = call.kind() == v1::CALL_KIND_OUTGOING    ? "Outgoing call to "
                          : call.kind() == v1::CALL_KIND_MISSED    ? "Missed call from "
                          : call.kind() == v1::CALL_KIND_VOICEMAIL ? "Voicemail from "

@@ -105,12 +105,18 @@ absl::Status DecideMove(const v1::Deal& current, const v1::Command& command,
   if (to.empty()) return InvalidField("stage_id", "required");
   const v1::Pipeline* pipeline = config.pipelines.FindDeal(current.pipeline_id());
   const v1::PipelineStage* target = pipeline == nullptr ? nullptr : FindStage(*pipeline, to);
+  // A trigger's move is sent for every deal pipeline that has the trigger
+  // (robots.h): the others' stages are not this deal's business.
+  if (target == nullptr && command.move_deal().only_forward()) return absl::OkStatus();
   if (target == nullptr) {
     return InvalidField(
         "stage_id", absl::StrCat("'", to, "' is not a stage of pipeline ", current.pipeline_id(),
                                  ": a deal moves only within its pipeline"));
   }
   if (to == current.stage_id()) return absl::OkStatus();
+  if (command.move_deal().only_forward() && !MovesForward(*pipeline, current.stage_id(), to)) {
+    return absl::OkStatus();
+  }
   LEADFLOW_RETURN_IF_ERROR(CheckOpenDeal(current, "stage_id"));
   LEADFLOW_RETURN_IF_ERROR(
       CheckRequiredFields(current, target->required_fields(), absl::StrCat("stage ", to)));
@@ -142,6 +148,8 @@ absl::Status DecideDealCommand(const v1::Deal* current, const v1::Command& comma
     }
     case v1::Command::kMoveDeal:
       return DecideMove(*current, command, config, sink);
+    case v1::Command::kNotifyAboutDeal:
+      return DecideNotify(current->responsible_id(), command.notify_about_deal(), sink);
     default:
       return InvalidField("command", "not a deal command");
   }

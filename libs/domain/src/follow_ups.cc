@@ -13,6 +13,8 @@ v1::Command Step(const v1::EventEnvelope& cause, std::string command_id, std::st
   command.set_actor(cause.actor());
   command.set_causation_id(cause.event_id());
   command.set_correlation_id(cause.correlation_id());
+  // What a robot started stays marked as the robot's, step by step.
+  if (cause.has_robot()) *command.mutable_robot() = cause.robot();
   return command;
 }
 

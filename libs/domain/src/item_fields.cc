@@ -49,6 +49,66 @@ absl::Status NormalizeContactPoints(
   return absl::OkStatus();
 }
 
+absl::Status DecideNotify(absl::string_view responsible, const v1::NotifyUser& notify,
+                          EventSink& sink) {
+  const std::string& user = notify.user_id().empty() ? std::string(responsible) : notify.user_id();
+  if (user.empty()) return InvalidField("user_id", "required: the item has no responsible");
+  LEADFLOW_RETURN_IF_ERROR(CheckResponsible(user, "user_id"));
+  if (notify.text().empty()) return InvalidField("text", "required");
+  auto* notified = sink.Add().mutable_responsible_notified();
+  notified->set_user_id(user);
+  notified->set_reason(notify.text());
+  notified->set_priority(notify.priority());
+  notified->set_activity_id(notify.activity_id());
+  return absl::OkStatus();
+}
+
+absl::Status DecideSendMessage(const google::protobuf::RepeatedPtrField<v1::PhoneNumber>& phones,
+                               const google::protobuf::RepeatedPtrField<v1::EmailAddress>& emails,
+                               const v1::SendMessage& send, EventSink& sink) {
+  v1::OutgoingMessage message;
+  switch (send.channel()) {
+    case v1::MESSAGE_CHANNEL_EMAIL:
+      if (emails.empty()) {
+        return FieldError(absl::StatusCode::kFailedPrecondition, "emails",
+                          "the item has no email to send to");
+      }
+      message.set_to(emails.Get(0).address());
+      break;
+    case v1::MESSAGE_CHANNEL_SMS:
+      if (phones.empty()) {
+        return FieldError(absl::StatusCode::kFailedPrecondition, "phones",
+                          "the item has no phone to send an SMS to");
+      }
+      message.set_to(phones.Get(0).number());
+      break;
+    default:
+      return InvalidField("channel", "EMAIL or SMS");
+  }
+  if (send.body().empty() && send.template_id().empty()) {
+    return InvalidField("body", "required unless template_id names the integration's template");
+  }
+  message.set_channel(send.channel());
+  message.set_template_id(send.template_id());
+  message.set_subject(send.subject());
+  message.set_body(send.body());
+  *sink.Add().mutable_message_requested()->mutable_message() = std::move(message);
+  return absl::OkStatus();
+}
+
+bool MovesForward(const v1::Pipeline& pipeline, absl::string_view from, absl::string_view to) {
+  int from_index = -1;
+  int to_index = -1;
+  for (int i = 0; i < pipeline.stages_size(); ++i) {
+    if (pipeline.stages(i).stage_id() == from) {
+      if (IsTerminal(pipeline.stages(i).semantic())) return false;
+      from_index = i;
+    }
+    if (pipeline.stages(i).stage_id() == to) to_index = i;
+  }
+  return to_index > from_index;
+}
+
 absl::Status CheckMoney(const v1::Money& money, absl::string_view field) {
   if (money.amount_minor() < 0)
     return InvalidField(absl::StrCat(field, ".amount_minor"), "negative");

@@ -146,6 +146,10 @@ absl::Status DecideChangeStatus(const v1::Lead& current, const v1::Command& comm
     return InvalidField("status_id", absl::StrCat("unknown status '", to, "'"));
   }
   if (to == current.status_id()) return absl::OkStatus();
+  if (command.change_lead_status().only_forward() &&
+      !MovesForward(config.pipelines.lead(), current.status_id(), to)) {
+    return absl::OkStatus();
+  }
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "status_id"));
   if (target->semantic() == v1::STATUS_SEMANTIC_FAILURE) {
     return FieldError(
@@ -476,6 +480,11 @@ absl::Status DecideLeadCommand(const v1::Lead* current, const v1::Command& comma
       return DecideMergeInto(*current, command, config, sink);
     case v1::Command::kAbsorbLead:
       return DecideAbsorb(*current, command, sink);
+    case v1::Command::kNotifyAboutLead:
+      return DecideNotify(current->responsible_id(), command.notify_about_lead(), sink);
+    case v1::Command::kSendLeadMessage:
+      return DecideSendMessage(current->phones(), current->emails(), command.send_lead_message(),
+                               sink);
     default:
       return InvalidField("command", "not a lead command");
   }

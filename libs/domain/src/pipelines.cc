@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "leadflow/base/proto_util.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/robots.h"
 #include "leadflow/v1/lead.pb.h"
 
 namespace leadflow::domain {
@@ -219,8 +221,37 @@ absl::Status ValidatePipeline(const v1::Pipeline& pipeline, absl::string_view pr
       return s;
     }
   }
-  return absl::OkStatus();
+  return ValidateRobots(pipeline, prefix);
 }
+
+namespace {
+
+// "robot call-back added", "robot call-back changed", "trigger x removed".
+template <typename Rule>
+void DiffRules(const google::protobuf::RepeatedPtrField<Rule>& before,
+               const google::protobuf::RepeatedPtrField<Rule>& after, absl::string_view what,
+               const std::string& (Rule::*id)() const, std::vector<std::string>& lines) {
+  const auto find = [id](const auto& rules, const std::string& wanted) -> const Rule* {
+    for (const auto& rule : rules) {
+      if ((rule.*id)() == wanted) return &rule;
+    }
+    return nullptr;
+  };
+  for (const auto& rule : before) {
+    if (find(after, (rule.*id)()) == nullptr)
+      lines.push_back(absl::StrCat(what, " ", (rule.*id)(), " removed"));
+  }
+  for (const auto& rule : after) {
+    const Rule* old = find(before, (rule.*id)());
+    if (old == nullptr) {
+      lines.push_back(absl::StrCat(what, " ", (rule.*id)(), " added"));
+    } else if (SerializeDeterministic(*old) != SerializeDeterministic(rule)) {
+      lines.push_back(absl::StrCat(what, " ", (rule.*id)(), " changed"));
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<std::string> DiffPipeline(const v1::Pipeline& before, const v1::Pipeline& after) {
   std::vector<std::string> lines;
@@ -283,6 +314,8 @@ std::vector<std::string> DiffPipeline(const v1::Pipeline& before, const v1::Pipe
                                      ? std::string("none")
                                      : absl::StrJoin(after.conversion_required_fields(), ", ")));
   }
+  DiffRules(before.robots(), after.robots(), "robot", &v1::Robot::robot_id, lines);
+  DiffRules(before.triggers(), after.triggers(), "trigger", &v1::Trigger::trigger_id, lines);
   return lines;
 }
 

@@ -23,6 +23,7 @@ std::vector<TopicSpec> StandardTopics(int32_t partitions) {
           {std::string(kOutcomesTopic), partitions, Retention::kCompacted},
           {std::string(kIntakeStateTopic), partitions, Retention::kCompacted},
           {std::string(kFollowUpStateTopic), partitions, Retention::kCompacted},
+          {std::string(kRobotStateTopic), partitions, Retention::kCompacted},
           {std::string(kDeadLetterTopic), 1}};
 }
 

@@ -2,6 +2,7 @@
 
 #include <rocksdb/iterator.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -95,8 +96,26 @@ absl::Status ActivityCounters::StageActivity(ProcessorTransaction& txn, const v1
 
 absl::Status ActivityCounters::StageOwner(ProcessorTransaction& txn, absl::string_view owner,
                                           absl::string_view responsible, bool open) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto before, txn.Get(db_->views_family(), OwnerKey(owner)));
+  const std::string was = before.value_or("");
+  if (absl::StartsWith(was, "1|")) {
+    txn.Delete(db_->views_family(), absl::StrCat(ResponsiblePrefix("open", was.substr(2)), owner));
+  }
+  if (open) {
+    txn.Put(db_->views_family(), absl::StrCat(ResponsiblePrefix("open", responsible), owner), "");
+  }
   txn.Put(db_->views_family(), OwnerKey(owner), absl::StrCat(open ? "1" : "0", "|", responsible));
   return RefreshIdle(txn, owner);
+}
+
+absl::StatusOr<int64_t> ActivityCounters::OpenItems(absl::string_view responsible) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
+  const std::string prefix = ResponsiblePrefix("open", responsible);
+  int64_t count = 0;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++count;
+  if (!it->status().ok()) return store::FromRocks(it->status(), "counting open items");
+  return count;
 }
 
 absl::StatusOr<v1::Counters> ActivityCounters::Count(absl::string_view responsible, absl::Time now,

@@ -9,6 +9,7 @@
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/identity.h"
 #include "leadflow/domain/pipelines.h"
+#include "leadflow/processors/command_record.h"
 #include "leadflow/processors/dead_letter.h"
 #include "leadflow/storage/v1/storage.pb.h"
 #include "leadflow/v1/commands.pb.h"
@@ -130,13 +131,7 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       changelog.value = SerializeDeterministic(resolution);
       txn.Emit(std::move(changelog));
     }
-    log::OutgoingRecord out;
-    out.topic = std::string(log::kCommandsTopic);
-    out.key = command.aggregate_id();
-    out.headers = log::CloudEventHeaders(command.command_id(), "leadflow.v1.Command",
-                                         "leadflow/intake", FromTimestamp(command.issue_time()));
-    out.value = SerializeDeterministic(command);
-    txn.Emit(std::move(out));
+    txn.Emit(CommandRecord(command, "leadflow/intake"));
   }
   return absl::OkStatus();
 }

@@ -218,10 +218,27 @@ bool ProcessorRunner::Holds(int32_t partition) const {
 absl::Status ProcessorRunner::CommitPartition(int32_t partition,
                                               const std::vector<log::Record>& batch,
                                               std::vector<int64_t>& committed) {
-  const int64_t next = batch.back().offset + 1;
   ProcessorTransaction txn(db_);
   txn.keeps_changelogs_ = log_->KeepsChangelogs();
   LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));
+  return CommitUnit(partition, batch.back().offset + 1, txn, committed);
+}
+
+absl::Status ProcessorRunner::Punctuate() {
+  std::vector<int64_t> committed = CommittedOffsets();
+  for (int32_t p = 0; p < static_cast<int32_t>(committed.size()); ++p) {
+    if (!Holds(p)) continue;
+    ProcessorTransaction txn(db_);
+    txn.keeps_changelogs_ = log_->KeepsChangelogs();
+    LEADFLOW_RETURN_IF_ERROR(processor_->Punctuate(p, txn));
+    if (txn.records_.empty() && txn.batch_.GetWriteBatch()->Count() == 0) continue;
+    LEADFLOW_RETURN_IF_ERROR(CommitUnit(p, committed[p], txn, committed));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProcessorRunner::CommitUnit(int32_t partition, int64_t next, ProcessorTransaction& txn,
+                                         std::vector<int64_t>& committed) {
   auto is_changelog = [this](const std::string& topic) {
     return std::find(changelogs_.begin(), changelogs_.end(), topic) != changelogs_.end();
   };
@@ -311,11 +328,14 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
   }
   LEADFLOW_ASSIGN_OR_RETURN(std::vector<log::Record> polled, reader_->Poll(max_batch_, wait));
   if (polled.empty()) {
-    absl::MutexLock lock(&mu_);
-    for (int32_t p = 0; p < static_cast<int32_t>(consumed_.size()); ++p) {
-      const int64_t position = reader_->Position(p);
-      consumed_[p] = std::max(offsets_[p], position);
+    {
+      absl::MutexLock lock(&mu_);
+      for (int32_t p = 0; p < static_cast<int32_t>(consumed_.size()); ++p) {
+        const int64_t position = reader_->Position(p);
+        consumed_[p] = std::max(offsets_[p], position);
+      }
     }
+    LEADFLOW_RETURN_IF_ERROR(PunctuateOrRecover());
     return 0;
   }
   std::vector<int64_t> committed = CommittedOffsets();
@@ -333,7 +353,17 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
       return status;
     }
   }
+  LEADFLOW_RETURN_IF_ERROR(PunctuateOrRecover());
   return polled.size();
+}
+
+absl::Status ProcessorRunner::PunctuateOrRecover() {
+  absl::Status status = Punctuate();
+  if (!status.ok()) {
+    needs_recovery_ = true;
+    if (Recover().ok()) needs_recovery_ = false;
+  }
+  return status;
 }
 
 std::vector<int64_t> ProcessorRunner::CommittedOffsets() const {

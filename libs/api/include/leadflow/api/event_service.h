@@ -14,6 +14,9 @@ class EventServiceImpl final : public v1::EventService::Service {
 
   grpc::Status SubscribeEvents(grpc::ServerContext* ctx, const v1::SubscribeEventsRequest* request,
                                grpc::ServerWriter<v1::SubscribedEvent>* writer) override;
+  grpc::Status SubscribeFollowUps(grpc::ServerContext* ctx,
+                                  const v1::SubscribeEventsRequest* request,
+                                  grpc::ServerWriter<v1::SubscribedFollowUp>* writer) override;
 
   // Makes open streams end (server shutdown).
   void Shutdown() { shutting_down_ = true; }

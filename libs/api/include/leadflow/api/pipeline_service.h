@@ -23,6 +23,10 @@ class PipelineServiceImpl final : public v1::PipelineService::Service {
                               v1::ApplyPipelinesResponse* response) override;
   grpc::Status RemovePipeline(grpc::ServerContext* ctx, const v1::RemovePipelineRequest* request,
                               v1::ApplyPipelinesResponse* response) override;
+  // Reads the whole event log into memory and replays it with the proposed
+  // rules (domain::RobotDryRun). Writes nothing.
+  grpc::Status DryRunRobots(grpc::ServerContext* ctx, const v1::DryRunRobotsRequest* request,
+                            v1::DryRunRobotsResponse* response) override;
 
  private:
   // Refuses (naming `field`.stages) removing a stage that leads or deals are

@@ -99,6 +99,8 @@ inline constexpr absl::string_view kIntakeStateTopic = "leadflow.intake-state.v1
 // Changelog of the follow-up processor: only the runner's unit markers,
 // which say where a new owner of a partition resumes.
 inline constexpr absl::string_view kFollowUpStateTopic = "leadflow.follow-up-state.v1";
+// The robot processor's state (items, timers, team turns) per partition.
+inline constexpr absl::string_view kRobotStateTopic = "leadflow.robot-state.v1";
 
 std::vector<TopicSpec> StandardTopics(int32_t partitions);
 

@@ -17,6 +17,7 @@ namespace leadflow::processors {
 //   owner/<owner>                   "1|0" (open) + "\0" + responsible
 //   idle/<responsible>\0<owner>     open leads/deals with nothing planned
 //   idle_of/<owner>                 whose idle list holds the owner
+//   open/<responsible>\0<owner>     open leads/deals (the load robots balance)
 // Due-today and overdue depend on the time asked, so they are counted at
 // query time from the deadline index; the rest is kept up to date as
 // events are applied. Owners are resource names ("leads/x", "deals/y").
@@ -31,6 +32,9 @@ class ActivityCounters {
   // A lead or deal is now open or closed, and whose.
   absl::Status StageOwner(ProcessorTransaction& txn, absl::string_view owner,
                           absl::string_view responsible, bool open) const;
+
+  // How many open leads and deals `responsible` has.
+  absl::StatusOr<int64_t> OpenItems(absl::string_view responsible) const;
 
   // The counters of `responsible` at `now`; "today" ends at `end_of_day`.
   absl::StatusOr<v1::Counters> Count(absl::string_view responsible, absl::Time now,

@@ -80,6 +80,13 @@ class Processor {
   // could not be handled now (storage trouble) and will be retried whole.
   virtual absl::Status Process(const std::vector<log::Record>& batch,
                                ProcessorTransaction& txn) = 0;
+  // Work that comes due by time rather than by input (timers): called for
+  // each partition this instance holds after every poll, at most every
+  // ~200 ms. What it writes and emits is committed as a unit of its own
+  // (the input offset unchanged).
+  virtual absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) {
+    return absl::OkStatus();
+  }
   // After the batch is durable: `next_offset` of `partition` is committed.
   virtual void AfterCommit(int32_t partition, int64_t next_offset,
                            const std::vector<log::Position>& outputs) {}
@@ -137,6 +144,13 @@ class ProcessorRunner : private log::RebalanceListener {
   void Loop();
   absl::Status CommitPartition(int32_t partition, const std::vector<log::Record>& batch,
                                std::vector<int64_t>& committed);
+  // Commits what `txn` holds as one unit, the input of `partition` read up
+  // to `next`.
+  absl::Status CommitUnit(int32_t partition, int64_t next, ProcessorTransaction& txn,
+                          std::vector<int64_t>& committed);
+  // Processor::Punctuate for every partition held; commits what it did.
+  absl::Status Punctuate();
+  absl::Status PunctuateOrRecover();
   absl::StatusOr<std::vector<int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
   absl::StatusOr<int64_t> StoredOffset(int32_t partition) const;
   void OnRevoked(const std::vector<int32_t>& partitions) override;

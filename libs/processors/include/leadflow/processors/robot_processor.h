@@ -1,0 +1,59 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "leadflow/base/clock.h"
+#include "leadflow/processors/activity_counters.h"
+#include "leadflow/processors/item_read_model.h"
+#include "leadflow/processors/processor.h"
+
+namespace leadflow::processors {
+
+// Runs the robots and triggers of the pipelines (domain/robots.h) over the
+// events topic and puts the commands they issue on the commands topic.
+//
+// State (column family `state`), per input partition p:
+//   robots/item/<type>/<id>             RobotItem: the lead, deal or activity
+//                                       as its events made it, its timers
+//   robots/due/<p>/<due ms, 16 digits>/<timer id>  → the item's key
+//   robots/turn/<p>/<queue>             the next round-robin turn
+// Every state write also goes to the changelog (leadflow.robot-state.v1,
+// an empty value deletes), so a new owner of a partition restores it.
+//
+// On time, exactly once: a timer is written in the same unit as the event
+// that armed it, and fired (commands emitted, timer deleted) in one unit of
+// its own by Punctuate once the clock passes its due time, also after a
+// restart. Command ids derive from the cause event and the rule, and the
+// command processor applies an id once.
+//
+// Pipelines are read from the read model at the start of each batch, as the
+// command processor reads them.
+class RobotProcessor final : public Processor {
+ public:
+  RobotProcessor(const store::Database* db, const ItemReadModel* items,
+                 const ActivityCounters* counters, const Clock* clock);
+
+  std::string Name() const override { return "robots"; }
+  std::string InputTopic() const override { return std::string(log::kEventsTopic); }
+  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+  absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) override;
+  std::vector<std::string> ChangelogTopics() const override {
+    return {std::string(log::kRobotStateTopic)};
+  }
+  absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) override;
+
+  static std::string ItemKey(absl::string_view type, absl::string_view id);
+  static std::string DuePrefix(int32_t partition);
+
+ private:
+  class Teams;
+
+  const store::Database* db_;
+  const ItemReadModel* items_;
+  const ActivityCounters* counters_;
+  const Clock* clock_;
+};
+
+}  // namespace leadflow::processors

@@ -1,0 +1,217 @@
+#include "leadflow/processors/robot_processor.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <rocksdb/iterator.h>
+
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/aggregate.h"
+#include "leadflow/domain/robots.h"
+#include "leadflow/processors/command_record.h"
+#include "leadflow/v1/events.pb.h"
+
+namespace leadflow::processors {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// Most timers a punctuation fires; the rest fire on the next.
+constexpr size_t kMaxTimersPerPunctuation = 500;
+
+std::string DueKey(int32_t partition, const v1::RobotTimer& timer) {
+  return absl::StrCat(RobotProcessor::DuePrefix(partition),
+                      absl::StrFormat("%016d", TimeUtil::TimestampToMilliseconds(timer.due_time())),
+                      "/", timer.timer_id());
+}
+
+// State writes, each mirrored to the changelog (an empty value deletes).
+class StateWriter {
+ public:
+  StateWriter(ProcessorTransaction& txn, rocksdb::ColumnFamilyHandle* family)
+      : txn_(txn), family_(family) {}
+
+  void Put(const std::string& key, std::string value) {
+    txn_.Put(family_, key, value);
+    Mirror(key, std::move(value));
+  }
+  void Delete(const std::string& key) {
+    txn_.Delete(family_, key);
+    Mirror(key, "");
+  }
+  // Saves `item` under `key` and moves its timers' due entries from what
+  // `before` had to what it has now.
+  void SaveItem(int32_t partition, const std::string& key,
+                const google::protobuf::RepeatedPtrField<v1::RobotTimer>& before,
+                const v1::RobotItem& item) {
+    std::set<std::string> old_keys;
+    std::set<std::string> new_keys;
+    for (const auto& timer : before) old_keys.insert(DueKey(partition, timer));
+    for (const auto& timer : item.timers()) new_keys.insert(DueKey(partition, timer));
+    for (const auto& due : old_keys) {
+      if (new_keys.count(due) == 0) Delete(due);
+    }
+    for (const auto& due : new_keys) {
+      if (old_keys.count(due) == 0) Put(due, key);
+    }
+    Put(key, SerializeDeterministic(item));
+  }
+
+ private:
+  void Mirror(const std::string& key, std::string value) {
+    if (!txn_.keeps_changelogs()) return;
+    txn_.Emit(log::MakeRecord(std::string(log::kRobotStateTopic), key, std::move(value)));
+  }
+
+  ProcessorTransaction& txn_;
+  rocksdb::ColumnFamilyHandle* family_;
+};
+
+absl::StatusOr<v1::RobotItem> LoadItem(ProcessorTransaction& txn,
+                                       rocksdb::ColumnFamilyHandle* family,
+                                       const std::string& key) {
+  v1::RobotItem item;
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(family, key));
+  if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &item, "robot item"));
+  return item;
+}
+
+}  // namespace
+
+// Turns kept in the processor's state (per partition, as the dry run keeps
+// them), loads from the read model. A storage error is kept and reported
+// after the step.
+class RobotProcessor::Teams final : public domain::TeamQueues {
+ public:
+  Teams(const RobotProcessor* processor, ProcessorTransaction& txn, int32_t partition)
+      : processor_(processor), txn_(txn), partition_(partition) {}
+
+  std::string NextInTurn(absl::string_view queue,
+                         const google::protobuf::RepeatedPtrField<std::string>& members) override {
+    const std::string key = absl::StrCat("robots/turn/", partition_, "/", queue);
+    auto stored = txn_.Get(processor_->db_->state_family(), key);
+    if (!stored.ok()) {
+      status_.Update(stored.status());
+      return "";
+    }
+    int64_t turn = 0;
+    if (stored->has_value() && !absl::SimpleAtoi(**stored, &turn)) turn = 0;
+    StateWriter(txn_, processor_->db_->state_family()).Put(key, absl::StrCat(turn + 1));
+    return members.Get(static_cast<int>(turn % members.size()));
+  }
+
+  std::string LeastLoaded(const google::protobuf::RepeatedPtrField<std::string>& members) override {
+    const std::string* best = nullptr;
+    int64_t best_load = 0;
+    for (const auto& member : members) {
+      auto load = processor_->counters_->OpenItems(member);
+      if (!load.ok()) {
+        status_.Update(load.status());
+        return "";
+      }
+      if (best == nullptr || *load < best_load) {
+        best = &member;
+        best_load = *load;
+      }
+    }
+    return best == nullptr ? "" : *best;
+  }
+
+  const absl::Status& status() const { return status_; }
+
+ private:
+  const RobotProcessor* processor_;
+  ProcessorTransaction& txn_;
+  const int32_t partition_;
+  absl::Status status_;
+};
+
+RobotProcessor::RobotProcessor(const store::Database* db, const ItemReadModel* items,
+                               const ActivityCounters* counters, const Clock* clock)
+    : db_(db), items_(items), counters_(counters), clock_(clock) {}
+
+std::string RobotProcessor::ItemKey(absl::string_view type, absl::string_view id) {
+  return absl::StrCat("robots/item/", type, "/", id);
+}
+
+std::string RobotProcessor::DuePrefix(int32_t partition) {
+  return absl::StrFormat("robots/due/%04d/", partition);
+}
+
+absl::Status RobotProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
+  if (record.value.empty()) {
+    txn.Delete(db_->state_family(), record.key);
+  } else {
+    txn.Put(db_->state_family(), record.key, record.value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
+                                     ProcessorTransaction& txn) {
+  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->Pipelines());
+  auto* family = db_->state_family();
+  StateWriter writer(txn, family);
+  for (const auto& record : batch) {
+    v1::EventEnvelope event;
+    // The projection dead-letters undecodable events; no robot follows them.
+    if (!ParseProto(record.value, &event, "event record").ok()) continue;
+    if (!domain::RobotsWatch(event.aggregate_type())) continue;
+    const std::string key = ItemKey(event.aggregate_type(), event.aggregate_id());
+    LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, family, key));
+    const int64_t version = domain::VersionOf(item.state());
+    const auto before = item.timers();
+    Teams teams(this, txn, record.partition);
+    std::vector<v1::Command> commands = domain::RobotsOnEvent(item, event, config, teams);
+    LEADFLOW_RETURN_IF_ERROR(teams.status());
+    if (domain::VersionOf(item.state()) == version) continue;  // a replay
+    writer.SaveItem(record.partition, key, before, item);
+    for (const auto& command : commands) txn.Emit(CommandRecord(command, "leadflow/robots"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RobotProcessor::Punctuate(int32_t partition, ProcessorTransaction& txn) {
+  const std::string prefix = DuePrefix(partition);
+  const std::string until =
+      absl::StrCat(prefix, absl::StrFormat("%016d", absl::ToUnixMillis(clock_->Now())), "/\xff");
+  struct Due {
+    std::string key;
+    std::string item_key;
+    std::string timer_id;
+  };
+  std::vector<Due> due;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->state_family()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) &&
+                           it->key().compare(until) <= 0 && due.size() < kMaxTimersPerPunctuation;
+         it->Next()) {
+      std::string key = it->key().ToString();
+      std::string timer_id = key.substr(key.rfind('/') + 1);
+      due.push_back({std::move(key), it->value().ToString(), std::move(timer_id)});
+    }
+    if (!it->status().ok()) return store::FromRocks(it->status(), "reading robot timers");
+  }
+  if (due.empty()) return absl::OkStatus();
+  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->Pipelines());
+  auto* family = db_->state_family();
+  StateWriter writer(txn, family);
+  for (const auto& entry : due) {
+    LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, family, entry.item_key));
+    const auto before = item.timers();
+    Teams teams(this, txn, partition);
+    std::vector<v1::Command> commands = domain::RobotsOnTimer(item, entry.timer_id, config, teams);
+    LEADFLOW_RETURN_IF_ERROR(teams.status());
+    writer.Delete(entry.key);
+    writer.SaveItem(partition, entry.item_key, before, item);
+    for (const auto& command : commands) txn.Emit(CommandRecord(command, "leadflow/robots"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace leadflow::processors
