@@ -225,6 +225,10 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
 }
 
 absl::Status ProcessorRunner::Punctuate() {
+  if (!processor_->Punctuates()) return absl::OkStatus();
+  const absl::Time now = absl::Now();
+  if (now - last_punctuation_ < absl::Milliseconds(100)) return absl::OkStatus();
+  last_punctuation_ = now;
   std::vector<int64_t> committed = CommittedOffsets();
   for (int32_t p = 0; p < static_cast<int32_t>(committed.size()); ++p) {
     if (!Holds(p)) continue;

@@ -38,6 +38,7 @@ class RobotProcessor final : public Processor {
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
   rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+  bool Punctuates() const override { return true; }
   absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) override;
   std::vector<std::string> ChangelogTopics() const override {
     return {std::string(log::kRobotStateTopic)};
