@@ -265,6 +265,23 @@ TEST_CASE("an after_deadline robot waits with the activity and follows its deadl
   CHECK(fired[0].notify_about_lead().priority());
   CHECK(fired[0].robot().robot_id() == "remind");
 
+  // Reminded, then "call again later": the new deadline gets a reminder of
+  // its own (another cause, so other ids).
+  world.items[key] = copy;
+  CHECK(world.items[key].timers().empty());
+  v1::Command later = world.Cmd(plan->aggregate_id(), kStart + 3700);
+  *later.mutable_reschedule_activity()->mutable_deadline() = At(kStart + 7200);
+  later.mutable_reschedule_activity()->set_reason("not reached");
+  world.Run(later);
+  REQUIRE(world.items[key].timers_size() == 1);
+  CHECK(world.items[key].timers(0).due_time().seconds() == kStart + 7200);
+  CHECK(world.items[key].timers(0).timer_id() != timer.timer_id());
+  v1::RobotItem second = world.items[key];
+  auto again =
+      RobotsOnTimer(second, second.timers(0).timer_id(), world.config.pipelines, world.teams);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].command_id() != fired[0].command_id());
+
   // Done in time: no reminder is left.
   v1::Command complete = world.Cmd(plan->aggregate_id(), kStart + 40);
   complete.mutable_complete_activity()->set_result("reached");
@@ -382,6 +399,58 @@ TEST_CASE("teams: round robin in turn, least loaded, by a field") {
   CHECK(assigned == std::vector<std::string>{"w-1", "w-2", "w-1", "r-2"});
 }
 
+TEST_CASE(
+    "rules configured after an event do not act on it; an assignment is seen by the next robot") {
+  World world;
+  v1::Pipeline lead = DefaultLeadPipeline();
+  v1::Robot assign = MakeRobot("assign", "NEW");
+  assign.mutable_action()->mutable_assign()->set_user_id("boss");
+  *lead.add_robots() = assign;
+  v1::Robot tell = MakeRobot("tell-boss", "NEW");
+  auto* condition = tell.add_conditions();
+  condition->set_field("responsible_id");
+  condition->set_op(v1::CONDITION_OPERATOR_EQUALS);
+  condition->add_values("boss");
+  tell.mutable_action()->mutable_notify()->set_text("yours");
+  *lead.add_robots() = tell;
+  *lead.mutable_configure_time() = At(kStart + 100);
+  world.config.pipelines.Put(lead);
+  v1::Command old_event = world.Cmd("before", kStart + 50);
+  old_event.mutable_create_lead()->mutable_lead()->set_title("read late");
+  CHECK(world.Run(old_event).empty());
+  v1::Command new_event = world.Cmd("after", kStart + 150);
+  new_event.mutable_create_lead()->mutable_lead()->set_title("on time");
+  auto issued = world.Run(new_event);
+  REQUIRE(issued.size() == 2);
+  CHECK(issued[1].notify_about_lead().user_id() == "boss");
+}
+
+TEST_CASE("a deal trigger moves only the deals of its own pipeline") {
+  DomainConfig config;
+  v1::Pipeline services = DefaultDealPipeline();
+  services.set_pipeline_id("services");
+  config.pipelines.Put(services);
+  v1::AggregateState deal;
+  deal.mutable_deal()->set_deal_id("d1");
+  deal.mutable_deal()->set_pipeline_id("default");
+  deal.mutable_deal()->set_stage_id("NEW");
+  deal.mutable_deal()->set_version(1);
+  v1::Command move;
+  move.set_command_id("m1");
+  move.set_aggregate_id("d1");
+  move.mutable_move_deal()->set_stage_id("EXECUTING");
+  move.mutable_move_deal()->set_only_forward(true);
+  move.mutable_robot()->set_pipeline_id("services");
+  move.mutable_robot()->set_trigger_id("done");
+  auto events = Decide(&deal, move, config);
+  REQUIRE(events.ok());
+  CHECK(events->empty());
+  move.mutable_robot()->set_pipeline_id("default");
+  events = Decide(&deal, move, config);
+  REQUIRE(events.ok());
+  CHECK(events->size() == 1);
+}
+
 TEST_CASE("robot configurations are checked, naming the field") {
   auto refusal = [](v1::Robot robot) {
     v1::Pipeline lead = DefaultLeadPipeline();
@@ -420,6 +489,26 @@ TEST_CASE("robot configurations are checked, naming the field") {
   bad = ok;
   bad.mutable_action()->mutable_assign()->mutable_team();
   CHECK(refusal(bad) == "pipeline.robots[0].action.assign.team.members");
+
+  {
+    v1::Pipeline lead = DefaultLeadPipeline();
+    v1::Robot forth = MakeRobot("forth", "NEW");
+    forth.mutable_action()->mutable_change_stage()->set_stage_id("IN_PROCESS");
+    v1::Robot back = MakeRobot("back", "IN_PROCESS");
+    *back.mutable_delay() = Secs(3600);
+    back.mutable_action()->mutable_change_stage()->set_stage_id("NEW");
+    *lead.add_robots() = forth;
+    *lead.add_robots() = back;
+    const absl::Status circle = ValidatePipeline(lead);
+    CHECK(FieldOf(circle) == "pipeline.robots[0].action.change_stage");
+    CHECK(circle.message().find("IN_PROCESS → NEW → IN_PROCESS") != absl::string_view::npos);
+  }
+  bad = ok;
+  auto* list = bad.add_conditions();
+  list->set_field("phones");
+  list->set_op(v1::CONDITION_OPERATOR_EQUALS);
+  list->add_values("+7");
+  CHECK(refusal(bad) == "pipeline.robots[0].conditions[0].op");
 
   v1::Pipeline deal = DefaultDealPipeline();
   v1::Trigger trigger;

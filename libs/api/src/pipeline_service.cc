@@ -152,6 +152,7 @@ grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
     v1::Pipeline pipeline = request->pipelines(i);
     pipeline.clear_version();
     pipeline.clear_removed();
+    pipeline.clear_configure_time();
     const std::string at = absl::StrCat("pipelines[", i, "]");
     const v1::Pipeline* before = current->Find(pipeline.pipeline_id());
     v1::PipelineChange* change = response->add_changes();
@@ -215,6 +216,7 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
   for (v1::Pipeline pipeline : request->pipelines()) {
     pipeline.clear_version();
     pipeline.clear_removed();
+    pipeline.clear_configure_time();
     config.pipelines.Put(std::move(pipeline));
   }
   const std::string topic(log::kEventsTopic);
@@ -229,7 +231,10 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
   }
   auto reader = context_->log->OpenReader(topic, std::vector<int64_t>(partitions, 0));
   if (!reader.ok()) return ToGrpcStatus(reader.status());
-  std::vector<v1::EventEnvelope> events;
+  // Per partition in log order; merged by time below without reordering a
+  // partition (an aggregate's events keep their order whatever their
+  // times say).
+  std::vector<std::vector<v1::EventEnvelope>> by_partition(partitions);
   const auto done = [&] {
     for (int32_t p = 0; p < partitions; ++p) {
       if ((*reader)->Position(p) < ends[p]) return false;
@@ -242,13 +247,26 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
     if (!records.ok()) return ToGrpcStatus(records.status());
     for (const auto& record : *records) {
       if (record.offset >= ends[record.partition]) continue;
-      v1::EventEnvelope& event = events.emplace_back();
-      if (!event.ParseFromString(record.value)) events.pop_back();  // dead-lettered
+      v1::EventEnvelope event;
+      if (event.ParseFromString(record.value)) {  // else dead-lettered
+        by_partition[record.partition].push_back(std::move(event));
+      }
     }
   }
-  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
-    return FromTimestamp(a.occur_time()) < FromTimestamp(b.occur_time());
-  });
+  std::vector<size_t> next(partitions, 0);
+  std::vector<v1::EventEnvelope> events;
+  while (true) {
+    int32_t earliest = -1;
+    for (int32_t p = 0; p < partitions; ++p) {
+      if (next[p] == by_partition[p].size()) continue;
+      if (earliest < 0 || FromTimestamp(by_partition[p][next[p]].occur_time()) <
+                              FromTimestamp(by_partition[earliest][next[earliest]].occur_time())) {
+        earliest = p;
+      }
+    }
+    if (earliest < 0) break;
+    events.push_back(std::move(by_partition[earliest][next[earliest]++]));
+  }
   domain::RobotDryRun dry_run(std::move(config), [partitions](absl::string_view id) {
     return log::PartitionForKey(id, partitions);
   });

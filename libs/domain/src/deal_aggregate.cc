@@ -106,8 +106,13 @@ absl::Status DecideMove(const v1::Deal& current, const v1::Command& command,
   const v1::Pipeline* pipeline = config.pipelines.FindDeal(current.pipeline_id());
   const v1::PipelineStage* target = pipeline == nullptr ? nullptr : FindStage(*pipeline, to);
   // A trigger's move is sent for every deal pipeline that has the trigger
-  // (robots.h): the others' stages are not this deal's business.
-  if (target == nullptr && command.move_deal().only_forward()) return absl::OkStatus();
+  // (robots.h): another pipeline's trigger is not this deal's business, even
+  // where stage ids are alike.
+  if (command.move_deal().only_forward() &&
+      (target == nullptr ||
+       (command.has_robot() && command.robot().pipeline_id() != current.pipeline_id()))) {
+    return absl::OkStatus();
+  }
   if (target == nullptr) {
     return InvalidField(
         "stage_id", absl::StrCat("'", to, "' is not a stage of pipeline ", current.pipeline_id(),

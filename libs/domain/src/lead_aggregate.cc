@@ -483,6 +483,9 @@ absl::Status DecideLeadCommand(const v1::Lead* current, const v1::Command& comma
     case v1::Command::kNotifyAboutLead:
       return DecideNotify(current->responsible_id(), command.notify_about_lead(), sink);
     case v1::Command::kSendLeadMessage:
+      // A robot's message to a lead closed meanwhile (junk: maybe a wrong
+      // number) is not sent.
+      if (command.has_robot() && IsTerminal(current->status_semantic())) return absl::OkStatus();
       return DecideSendMessage(current->phones(), current->emails(), command.send_lead_message(),
                                sink);
     default:

@@ -50,6 +50,7 @@ absl::Status DecidePipelineCommand(const v1::Pipeline* current, const v1::Comman
 void EvolvePipelineState(v1::Pipeline& pipeline, const v1::EventEnvelope& event) {
   if (event.has_pipeline_configured()) {
     pipeline = event.pipeline_configured().pipeline();
+    *pipeline.mutable_configure_time() = event.occur_time();
   } else if (event.has_pipeline_removed()) {
     // The built-in default deal pipeline is removed without being
     // configured first.

@@ -89,6 +89,24 @@ class RobotDryRun::Simulation final : public TeamQueues {
 
  private:
   void Execute(v1::Command command, bool run, std::vector<RobotRunRecord>& runs) {
+    // Robots set off by robots: validation refuses circles, and this bounds
+    // what it cannot see (a chain through conversions and deal robots).
+    if (depth_ >= kMaxChain) {
+      RobotRunRecord& record = runs.emplace_back();
+      record.run_time = FromTimestamp(command.issue_time());
+      record.summary = DescribeRobotCommand(command);
+      record.refused =
+          absl::StrCat("stopped: a chain of more than ", kMaxChain, " steps set off by one event");
+      record.changes = false;
+      record.command = std::move(command);
+      return;
+    }
+    ++depth_;
+    ExecuteStep(std::move(command), run, runs);
+    --depth_;
+  }
+
+  void ExecuteStep(v1::Command command, bool run, std::vector<RobotRunRecord>& runs) {
     const std::string key = absl::StrCat(AggregateTypeOf(command), "/", command.aggregate_id());
     auto found = items_.find(key);
     const v1::AggregateState* current =
@@ -124,6 +142,8 @@ class RobotDryRun::Simulation final : public TeamQueues {
   std::map<std::string, int64_t> turns_;
   std::set<std::tuple<int64_t, std::string, std::string>> due_;
   int32_t partition_ = 0;
+  static constexpr int kMaxChain = 32;
+  int depth_ = 0;
 };
 
 RobotDryRun::RobotDryRun(DomainConfig config,

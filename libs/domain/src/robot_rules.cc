@@ -120,6 +120,41 @@ bool Holds(const v1::AggregateState& state, const v1::RobotCondition& condition)
   }
 }
 
+constexpr int64_t kMaxRobotMs = int64_t{366} * 24 * 3600 * 1000;
+
+// Refuses change_stage robots that would move an item round in a circle
+// (NEW → IN_PROCESS → NEW …): each step has a new cause, so nothing would
+// stop it.
+absl::Status CheckNoStageCycle(const v1::Pipeline& pipeline, absl::string_view prefix) {
+  std::map<std::string, std::vector<std::pair<std::string, int>>> moves;  // stage → (target, robot)
+  for (int i = 0; i < pipeline.robots_size(); ++i) {
+    const auto& robot = pipeline.robots(i);
+    if (robot.action().has_change_stage()) {
+      moves[robot.stage_id()].push_back({robot.action().change_stage().stage_id(), i});
+    }
+  }
+  for (const auto& [start, unused] : moves) {
+    // Depth-first from `start`, looking for a way back to it.
+    std::vector<std::pair<std::string, std::vector<std::string>>> stack = {{start, {start}}};
+    std::set<std::string> seen;
+    while (!stack.empty()) {
+      auto [stage, path] = stack.back();
+      stack.pop_back();
+      for (const auto& [target, robot] : moves[stage]) {
+        std::vector<std::string> next = path;
+        next.push_back(target);
+        if (target == start) {
+          return InvalidField(absl::StrCat(prefix, ".robots[", robot, "].action.change_stage"),
+                              absl::StrCat("robots would move items round in a circle: ",
+                                           absl::StrJoin(next, " → ")));
+        }
+        if (seen.insert(target).second) stack.push_back({target, std::move(next)});
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRuleId(absl::string_view id, absl::string_view field) {
   if (id.empty() || id.size() > 40) return InvalidField(field, "required: 1-40 of a-z, 0-9, '-'");
   for (char c : id) {
@@ -209,8 +244,11 @@ absl::Status CheckAction(const v1::Pipeline& pipeline, const v1::Robot& robot,
       const auto& create = action.create_activity();
       const std::string f = absl::StrCat(field, ".create_activity");
       if (create.subject().empty()) return InvalidField(absl::StrCat(f, ".subject"), "required");
-      if (google::protobuf::util::TimeUtil::DurationToMilliseconds(create.deadline_in()) <= 0) {
-        return InvalidField(absl::StrCat(f, ".deadline_in"), "required: a positive duration");
+      const int64_t ms =
+          google::protobuf::util::TimeUtil::DurationToMilliseconds(create.deadline_in());
+      if (ms <= 0 || ms > kMaxRobotMs) {
+        return InvalidField(absl::StrCat(f, ".deadline_in"),
+                            "required: a positive duration of at most 366 days");
       }
       return absl::OkStatus();
     }
@@ -374,6 +412,11 @@ absl::Status ValidateRobots(const v1::Pipeline& pipeline, absl::string_view pref
       return InvalidField(absl::StrCat(at, ".delay"), "between 0 and 366 days");
     }
     if (robot.has_after_deadline()) {
+      const int64_t offset_ms =
+          google::protobuf::util::TimeUtil::DurationToMilliseconds(robot.after_deadline().offset());
+      if (offset_ms < -kMaxRobotMs || offset_ms > kMaxRobotMs) {
+        return InvalidField(absl::StrCat(at, ".after_deadline.offset"), "within 366 days");
+      }
       if (delay_ms > 0) {
         return InvalidField(absl::StrCat(at, ".after_deadline"), "either delay or after_deadline");
       }
@@ -408,6 +451,14 @@ absl::Status ValidateRobots(const v1::Pipeline& pipeline, absl::string_view pref
       }
       const bool unary =
           op == v1::CONDITION_OPERATOR_EMPTY || op == v1::CONDITION_OPERATOR_NOT_EMPTY;
+      const auto* field = item->FindFieldByName(condition.field());
+      if (!unary && condition.field() != "opportunity" && field != nullptr &&
+          (field->is_repeated() ||
+           field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE)) {
+        return InvalidField(absl::StrCat(c, ".op"),
+                            absl::StrCat("'", condition.field(),
+                                         "' is a list or a message: only empty / not_empty"));
+      }
       const bool list = op == v1::CONDITION_OPERATOR_IN || op == v1::CONDITION_OPERATOR_NOT_IN;
       if (unary && !condition.values().empty()) {
         return InvalidField(absl::StrCat(c, ".values"), "none with empty / not_empty");
@@ -421,6 +472,7 @@ absl::Status ValidateRobots(const v1::Pipeline& pipeline, absl::string_view pref
     }
     LEADFLOW_RETURN_IF_ERROR(CheckAction(pipeline, robot, at));
   }
+  LEADFLOW_RETURN_IF_ERROR(CheckNoStageCycle(pipeline, prefix));
   std::set<std::string> trigger_ids;
   for (int i = 0; i < pipeline.triggers_size(); ++i) {
     const v1::Trigger& trigger = pipeline.triggers(i);

@@ -271,6 +271,14 @@ void DeadlineCommands(const v1::Robot& robot, const v1::RobotItem& item,
   }
 }
 
+// Whether `event` happened before `pipeline`'s rules were configured: read
+// late (a processor catching up, a data dir upgraded), it sets off nothing.
+bool BeforeRules(const v1::EventEnvelope& event, const v1::Pipeline& pipeline) {
+  return pipeline.has_configure_time() &&
+         TimeUtil::TimestampToMilliseconds(event.occur_time()) <
+             TimeUtil::TimestampToMilliseconds(pipeline.configure_time());
+}
+
 v1::TriggerEvent TriggerOf(const v1::ChannelEvent& channel_event) {
   switch (channel_event.payload_case()) {
     case v1::ChannelEvent::kEmail:
@@ -299,7 +307,9 @@ std::string FormIdOf(const v1::ChannelEvent& channel_event) {
 void TriggerCommands(const v1::Pipeline& pipeline, v1::TriggerEvent what, absl::string_view form_id,
                      const v1::EventEnvelope& event, absl::string_view item_type,
                      absl::string_view item_id, std::vector<v1::Command>& out) {
-  if (what == v1::TRIGGER_EVENT_UNSPECIFIED || pipeline.removed()) return;
+  if (what == v1::TRIGGER_EVENT_UNSPECIFIED || pipeline.removed() || BeforeRules(event, pipeline)) {
+    return;
+  }
   for (const auto& trigger : pipeline.triggers()) {
     if (trigger.on() != what) continue;
     if (!trigger.form_id().empty() && trigger.form_id() != form_id) continue;
@@ -346,25 +356,38 @@ void ArmTimer(v1::RobotItem& item, const v1::Robot& robot, v1::RobotCause cause,
   timer->set_owner(std::string(owner));
 }
 
+// Arms the after_deadline robots that watch the activity `item` (created by
+// a robot of theirs) and have no timer on it yet; `event` is the cause.
+void ArmDeadlineTimers(v1::RobotItem& item, const v1::EventEnvelope& event,
+                       const PipelineSet& config) {
+  const v1::Activity& activity = item.state().activity();
+  const v1::Pipeline* pipeline = config.Find(item.created_by().pipeline_id());
+  const v1::Robot* creator = FindRobot(pipeline, item.created_by().robot_id());
+  if (creator == nullptr || pipeline->removed()) return;
+  for (const auto& robot : pipeline->robots()) {
+    if (!robot.has_after_deadline() ||
+        robot.after_deadline().activity_robot_id() != creator->robot_id() ||
+        robot.stage_id() != creator->stage_id()) {
+      continue;
+    }
+    const auto& timers = item.timers();
+    if (std::any_of(timers.begin(), timers.end(),
+                    [&](const v1::RobotTimer& t) { return t.robot_id() == robot.robot_id(); })) {
+      continue;
+    }
+    ArmTimer(item, robot,
+             MakeCause(pipeline->pipeline_id(), event, activity.owner(), event.occur_time()),
+             activity.deadline() + robot.after_deadline().offset(), "", activity.owner());
+  }
+}
+
 std::vector<v1::Command> ActivityEvent(v1::RobotItem& item, const v1::EventEnvelope& event,
                                        const PipelineSet& config) {
   std::vector<v1::Command> out;
   const v1::Activity& activity = item.state().activity();
   if (event.has_activity_planned() && event.has_robot() && event.robot().trigger_id().empty()) {
     *item.mutable_created_by() = event.robot();
-    const v1::Pipeline* pipeline = config.Find(event.robot().pipeline_id());
-    const v1::Robot* creator = FindRobot(pipeline, event.robot().robot_id());
-    if (creator == nullptr) return out;
-    for (const auto& robot : pipeline->robots()) {
-      if (!robot.has_after_deadline() ||
-          robot.after_deadline().activity_robot_id() != creator->robot_id() ||
-          robot.stage_id() != creator->stage_id()) {
-        continue;
-      }
-      ArmTimer(item, robot,
-               MakeCause(pipeline->pipeline_id(), event, activity.owner(), event.occur_time()),
-               activity.deadline() + robot.after_deadline().offset(), "", activity.owner());
-    }
+    ArmDeadlineTimers(item, event, config);
   } else if (event.has_activity_rescheduled()) {
     const auto shift =
         event.activity_rescheduled().to_deadline() - event.activity_rescheduled().from_deadline();
@@ -372,6 +395,9 @@ std::vector<v1::Command> ActivityEvent(v1::RobotItem& item, const v1::EventEnvel
       *timer.mutable_due_time() = timer.due_time() + shift;
       *timer.mutable_cause()->mutable_due_time() = timer.due_time();
     }
+    // "Call again later" after a reminder went out: the new deadline gets
+    // its own reminder (caused by this event, so with ids of its own).
+    if (item.has_created_by()) ArmDeadlineTimers(item, event, config);
   } else if (event.has_activity_completed()) {
     item.clear_timers();
     auto owner = ParseResourceName(activity.owner(), "owner");
@@ -426,8 +452,11 @@ std::vector<v1::Command> RobotsOnEvent(v1::RobotItem& item, const v1::EventEnvel
   // Delayed robots of the stage left behind do not run.
   RemoveTimers(item, [](const v1::RobotTimer& timer) { return !timer.entry_event_id().empty(); });
   const v1::Pipeline* pipeline = PipelineOf(state, config);
-  if (pipeline == nullptr || pipeline->removed()) return out;
+  if (pipeline == nullptr || pipeline->removed() || BeforeRules(event, *pipeline)) return out;
   std::string responsible = ResponsibleOf(state);
+  // The item as the robots before each one left it: an assignment is seen
+  // by the conditions of the robots after it.
+  v1::AggregateState view = state;
   const std::string name = ResourceName(event.aggregate_type(), id);
   for (const auto& robot : pipeline->robots()) {
     if (robot.stage_id() != after || robot.has_after_deadline()) continue;
@@ -438,8 +467,10 @@ std::vector<v1::Command> RobotsOnEvent(v1::RobotItem& item, const v1::EventEnvel
                "");
       continue;
     }
-    if (!ConditionsHold(state, robot.conditions())) continue;
+    if (!ConditionsHold(view, robot.conditions())) continue;
     ActionCommands(robot, item, cause, teams, responsible, out);
+    if (view.has_lead()) view.mutable_lead()->set_responsible_id(responsible);
+    if (view.has_deal()) view.mutable_deal()->set_responsible_id(responsible);
   }
   return out;
 }
@@ -453,8 +484,9 @@ std::vector<v1::Command> RobotsOnTimer(v1::RobotItem& item, absl::string_view ti
   if (found == timers->end()) return out;
   const v1::RobotTimer timer = *found;
   timers->erase(found);
-  const v1::Robot* robot = FindRobot(config.Find(timer.pipeline_id()), timer.robot_id());
-  if (robot == nullptr) return out;
+  const v1::Pipeline* pipeline = config.Find(timer.pipeline_id());
+  const v1::Robot* robot = FindRobot(pipeline, timer.robot_id());
+  if (robot == nullptr || pipeline->removed()) return out;
   v1::RobotCause cause = timer.cause();
   cause.set_robot_id(robot->robot_id());
   if (!timer.owner().empty()) {

@@ -186,11 +186,13 @@ absl::Status RobotProcessor::Punctuate(int32_t partition, ProcessorTransaction& 
   };
   std::vector<Due> due;
   {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->state_family()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) &&
-                           it->key().compare(until) <= 0 && due.size() < kMaxTimersPerPunctuation;
-         it->Next()) {
+    // The bound keeps the seek from walking the deleted entries of fired
+    // timers past the clock.
+    const rocksdb::Slice upper(until);
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(options, db_->state_family()));
+    for (it->Seek(prefix); it->Valid() && due.size() < kMaxTimersPerPunctuation; it->Next()) {
       std::string key = it->key().ToString();
       std::string timer_id = key.substr(key.rfind('/') + 1);
       due.push_back({std::move(key), it->value().ToString(), std::move(timer_id)});

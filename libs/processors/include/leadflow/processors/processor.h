@@ -82,9 +82,9 @@ class Processor {
                                ProcessorTransaction& txn) = 0;
   // Work that comes due by time rather than by input (timers): when
   // Punctuates(), called for each partition this instance holds after a
-  // poll, at most every 100 ms and at least every ~300 ms. What it writes
-  // and emits is committed as a unit of its own (the input offset
-  // unchanged).
+  // poll that drained what was there to read (not while a backlog is
+  // worked off), at most every 100 ms. What it writes and emits is
+  // committed as a unit of its own (the input offset unchanged).
   virtual bool Punctuates() const { return false; }
   virtual absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) {
     return absl::OkStatus();
@@ -175,7 +175,7 @@ class ProcessorRunner : private log::RebalanceListener {
   // Names this runner's units: unique per process start, then a sequence.
   const std::string unit_prefix_;
   uint64_t unit_seq_ = 0;
-  bool needs_recovery_ = false;  // the polling thread's
+  bool needs_recovery_ = false;                         // the polling thread's
   absl::Time last_punctuation_ = absl::InfinitePast();  // the polling thread's
   std::atomic<bool> stop_{false};
   std::thread thread_;
