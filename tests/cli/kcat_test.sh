@@ -83,5 +83,29 @@ protoc --descriptor_set_in="$LEADFLOW_DESCRIPTOR_SET" --decode=leadflow.v1.Event
   <"$work/event.bin" >"$work/event.txt" 2>&1 || true
 check "the descriptor set decodes an event" grep -q 'type: "leadflow.v1.LeadCreated"' "$work/event.txt"
 
+# Robots on Kafka: with robots.yaml applied, a second call answered by vera
+# tells her (a follow-up on leadflow.followups.v1 with CloudEvents headers),
+# and a missed call from the same number moves the lead by trigger.
+lf apply -f "$(dirname "$0")/../../examples/pipelines/robots.yaml" >/dev/null
+vera_lead=$(lf leads list --responsible vera | json "d['leadId']")
+lf publish call --id kcat-4 --phone "+7 916 321-00-00" --operator vera >/dev/null
+lf publish call --id kcat-5 --phone "+7 916 321-00-00" --kind missed >/dev/null
+for _ in $(seq 200); do
+  [ "$(lf leads get "$vera_lead" | json "d['statusId']")" = CALL_BACK ] && break
+  sleep 0.05
+done
+wait_idle
+check "a missed call moved the lead by trigger" [ "$(lf leads get "$vera_lead" | json "d['statusId']")" = CALL_BACK ]
+kcat -C -b "$brokers" -t leadflow.followups.v1 -o beginning -e -q -X isolation.level=read_committed \
+  -f '%k|%h\n' >"$work/followups"
+check "the repeat call's notification is a follow-up for the integrations" \
+  grep -q "^leads/$vera_lead|.*ce_type=leadflow.followup.v1.Notification" "$work/followups"
+check "follow-ups carry CloudEvents ids" grep -q 'ce_id=ev-' "$work/followups"
+kcat -C -b "$brokers" -t leadflow.robot-state.v1 -o beginning -e -q -f '%k\n' >"$work/robot-state"
+check "the robot processor's state has its changelog" grep -q "^robots/item/lead/$vera_lead$" "$work/robot-state"
+kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -e -q -X isolation.level=read_committed \
+  -f '%s\n' >"$work/events.bin"
+check "the trigger's event names it" grep -qa 'missed-call' "$work/events.bin"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
