@@ -13,19 +13,16 @@
 #include "leadflow/domain/follow_ups.h"
 #include "leadflow/domain/pipelines.h"
 #include "support/channel_events.h"
+#include "support/proto_time.h"
 
 namespace leadflow::domain {
 namespace {
 
+using testing::At;
+
 using Fields = std::vector<std::string>;
 
 const DomainConfig kConfig;
-
-google::protobuf::Timestamp At(int64_t seconds) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(seconds);
-  return t;
-}
 
 v1::Command Cmd(const std::string& id, const std::string& aggregate_id) {
   v1::Command command;

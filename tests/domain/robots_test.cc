@@ -15,23 +15,15 @@
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/pipelines.h"
 #include "support/channel_events.h"
+#include "support/proto_time.h"
 
 namespace leadflow::domain {
 namespace {
 
+using testing::At;
+using testing::Secs;
+
 constexpr int64_t kStart = 1700000000;
-
-google::protobuf::Timestamp At(int64_t seconds) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(seconds);
-  return t;
-}
-
-google::protobuf::Duration Secs(int64_t seconds) {
-  google::protobuf::Duration d;
-  d.set_seconds(seconds);
-  return d;
-}
 
 v1::Robot MakeRobot(const std::string& id, const std::string& stage) {
   v1::Robot robot;

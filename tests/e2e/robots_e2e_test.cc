@@ -19,12 +19,14 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
+#include "support/proto_time.h"
 #include "support/server_process.h"
 
 namespace leadflow {
 namespace {
 
 using testing::Deadline;
+using testing::Secs;
 using testing::ServerProcess;
 using testing::TempDir;
 
@@ -36,12 +38,6 @@ v1::PipelineStage Stage(const std::string& id, v1::StatusSemantic semantic) {
   stage.set_title(id);
   stage.set_semantic(semantic);
   return stage;
-}
-
-google::protobuf::Duration Seconds(int64_t seconds) {
-  google::protobuf::Duration d;
-  d.set_seconds(seconds);
-  return d;
 }
 
 v1::Robot MakeRobot(const std::string& id, const std::string& stage) {
@@ -79,7 +75,7 @@ v1::Pipeline SeedLeadPipeline(bool with_robots = true) {
   create->set_subject("Contact {{title}} within 1 minute");
   create->set_description(
       "Qualify and fill the required fields: https://help.example.com/leads/qualify");
-  *create->mutable_deadline_in() = Seconds(60);
+  *create->mutable_deadline_in() = Secs(60);
   *lead.add_robots() = task;
 
   v1::Robot remind = MakeRobot("call-back-overdue", "NEW");
@@ -459,7 +455,7 @@ TEST_CASE("timers due while the server was SIGKILLed fire once after the restart
   Server s;
   v1::Pipeline lead = SeedLeadPipeline();
   v1::Robot sms = MakeRobot("in-process-sms", "IN_PROCESS");
-  *sms.mutable_delay() = Seconds(600);
+  *sms.mutable_delay() = Secs(600);
   auto* send = sms.mutable_action()->mutable_send_message();
   send->set_channel(v1::MESSAGE_CHANNEL_SMS);
   send->set_template_id("still-interested");

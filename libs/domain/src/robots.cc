@@ -95,6 +95,18 @@ v1::Command RuleCommand(const v1::RobotCause& cause, absl::string_view aggregate
   return command;
 }
 
+// A rule's move of a lead (ChangeLeadStatus) or deal (MoveDeal).
+v1::Command StageCommand(const v1::RobotCause& cause, absl::string_view item_id, bool lead,
+                         const std::string& stage_id) {
+  v1::Command command = RuleCommand(cause, item_id);
+  if (lead) {
+    command.mutable_change_lead_status()->set_status_id(stage_id);
+  } else {
+    command.mutable_move_deal()->set_stage_id(stage_id);
+  }
+  return command;
+}
+
 std::string PickFromTeam(const v1::TeamPick& team, absl::string_view queue, TeamQueues& teams) {
   if (team.members().empty()) return "";
   if (team.rule() == v1::TEAM_PICK_RULE_LEAST_LOADED) return teams.LeastLoaded(team.members());
@@ -184,16 +196,9 @@ void ActionCommands(const v1::Robot& robot, const v1::RobotItem& item, const v1:
       out.push_back(std::move(command));
       return;
     }
-    case v1::RobotAction::kChangeStage: {
-      v1::Command command = RuleCommand(cause, id);
-      if (lead) {
-        command.mutable_change_lead_status()->set_status_id(action.change_stage().stage_id());
-      } else {
-        command.mutable_move_deal()->set_stage_id(action.change_stage().stage_id());
-      }
-      out.push_back(std::move(command));
+    case v1::RobotAction::kChangeStage:
+      out.push_back(StageCommand(cause, id, lead, action.change_stage().stage_id()));
       return;
-    }
     case v1::RobotAction::kConvert: {
       if (!lead) return;
       const auto& convert = action.convert();
@@ -261,13 +266,7 @@ void DeadlineCommands(const v1::Robot& robot, const v1::RobotItem& item,
     notify(n.user_id().empty() ? activity.responsible_id() : n.user_id(), n.text(), n.priority(),
            "");
   } else if (action.has_change_stage()) {
-    v1::Command command = RuleCommand(cause, owner->second);
-    if (lead) {
-      command.mutable_change_lead_status()->set_status_id(action.change_stage().stage_id());
-    } else {
-      command.mutable_move_deal()->set_stage_id(action.change_stage().stage_id());
-    }
-    out.push_back(std::move(command));
+    out.push_back(StageCommand(cause, owner->second, lead, action.change_stage().stage_id()));
   }
 }
 
@@ -316,15 +315,12 @@ void TriggerCommands(const v1::Pipeline& pipeline, v1::TriggerEvent what, absl::
     v1::RobotCause cause = MakeCause(pipeline.pipeline_id(), event,
                                      ResourceName(item_type, item_id), event.occur_time());
     cause.set_trigger_id(trigger.trigger_id());
-    v1::Command command = RuleCommand(cause, item_id);
-    if (item_type == "lead") {
-      auto* change = command.mutable_change_lead_status();
-      change->set_status_id(trigger.stage_id());
-      change->set_only_forward(!trigger.allow_backwards());
+    const bool lead = item_type == "lead";
+    v1::Command command = StageCommand(cause, item_id, lead, trigger.stage_id());
+    if (lead) {
+      command.mutable_change_lead_status()->set_only_forward(!trigger.allow_backwards());
     } else {
-      auto* move = command.mutable_move_deal();
-      move->set_stage_id(trigger.stage_id());
-      move->set_only_forward(!trigger.allow_backwards());
+      command.mutable_move_deal()->set_only_forward(!trigger.allow_backwards());
     }
     out.push_back(std::move(command));
   }
