@@ -310,6 +310,57 @@ TEST_CASE("a trigger moves its item forward only") {
   CHECK(world.Run(email).empty());
 }
 
+TEST_CASE("a form submitted and an activity completed move the lead by trigger") {
+  World world;
+  v1::Pipeline lead = world.config.pipelines.lead();
+  v1::Trigger form;
+  form.set_trigger_id("price-form");
+  form.set_on(v1::TRIGGER_EVENT_FORM_SUBMITTED);
+  form.set_form_id("price");
+  form.set_stage_id("IN_PROCESS");
+  *lead.add_triggers() = form;
+  v1::Trigger done;
+  done.set_trigger_id("task-done");
+  done.set_on(v1::TRIGGER_EVENT_ACTIVITY_COMPLETED);
+  done.set_stage_id("PROCESSED");
+  *lead.add_triggers() = done;
+  REQUIRE(ValidatePipeline(lead).ok());
+  world.config.pipelines.Put(lead);
+
+  auto issued = world.CallIn("f1", "op-1");
+  const v1::Command* plan = Find(issued, v1::Command::kPlanActivity);
+  REQUIRE(plan != nullptr);
+  world.Run(*plan);
+  // Another form than the one named: nothing.
+  v1::Command other = world.Cmd("f1", kStart + 5);
+  *other.mutable_record_communication()->mutable_channel_event() =
+      testing::FormEvent("form-1", "+74951234567", "");
+  other.mutable_record_communication()->mutable_channel_event()->mutable_web_form()->set_form_id(
+      "newsletter");
+  CHECK(world.Run(other).empty());
+  v1::Command price = world.Cmd("f1", kStart + 6);
+  *price.mutable_record_communication()->mutable_channel_event() =
+      testing::FormEvent("form-2", "+74951234567", "");
+  price.mutable_record_communication()->mutable_channel_event()->mutable_web_form()->set_form_id(
+      "price");
+  auto moved = world.Run(price);
+  REQUIRE(moved.size() == 1);
+  CHECK(moved[0].robot().trigger_id() == "price-form");
+  world.Run(moved[0]);
+  CHECK(world.items["lead/f1"].state().lead().status_id() == "IN_PROCESS");
+
+  v1::Command complete = world.Cmd(plan->aggregate_id(), kStart + 30);
+  complete.mutable_complete_activity()->set_result("qualified");
+  auto after_task = world.Run(complete);
+  const v1::Command* next = Find(after_task, v1::Command::kChangeLeadStatus);
+  REQUIRE(next != nullptr);
+  CHECK(next->aggregate_id() == "f1");
+  CHECK(next->robot().trigger_id() == "task-done");
+  CHECK(next->robot().item() == "leads/f1");
+  world.Run(*next);
+  CHECK(world.items["lead/f1"].state().lead().status_id() == "PROCESSED");
+}
+
 TEST_CASE("conditions compare fields, enums, amounts and custom fields") {
   v1::AggregateState state;
   v1::Lead* lead = state.mutable_lead();

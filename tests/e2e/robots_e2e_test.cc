@@ -641,6 +641,39 @@ TEST_CASE("the dry run of a changed rule set lists exactly what its live run the
     absl::SleepFor(absl::Milliseconds(200));
   }
   CHECK(live_runs == dry_runs);
+
+  // And what they did is what the dry run said: the tasks (same ids, for
+  // the same people, due at the same time) and the conversion's deal for
+  // the member whose turn it was.
+  int compared = 0;
+  for (const auto& run : planned.runs()) {
+    if (!run.refused().empty()) continue;
+    const v1::Command& command = run.command();
+    if (command.has_plan_activity()) {
+      v1::GetItemRequest get;
+      get.set_name("activities/" + command.aggregate_id());
+      v1::Activity activity;
+      auto got = live.crm->GetActivity(Deadline().get(), get, &activity);
+      INFO(run.summary());
+      REQUIRE(got.ok());
+      CHECK(activity.responsible_id() == command.plan_activity().activity().responsible_id());
+      CHECK(activity.subject() == command.plan_activity().activity().subject());
+      CHECK(FromTimestamp(activity.deadline()) ==
+            FromTimestamp(command.plan_activity().activity().deadline()));
+      ++compared;
+    } else if (command.has_convert_lead()) {
+      const v1::Lead lead = live.AwaitLead(command.aggregate_id(),
+                                           [](const v1::Lead& l) { return !l.deal_id().empty(); });
+      v1::GetItemRequest get;
+      get.set_name("deals/" + lead.deal_id());
+      v1::Deal deal;
+      REQUIRE(live.crm->GetDeal(Deadline().get(), get, &deal).ok());
+      CHECK(deal.pipeline_id() == "services");
+      CHECK(deal.responsible_id() == command.convert_lead().responsible_id());
+      ++compared;
+    }
+  }
+  CHECK(compared >= 3);
 }
 
 }  // namespace
