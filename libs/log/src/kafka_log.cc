@@ -569,7 +569,7 @@ absl::Status KafkaLog::Produce(OutgoingRecord& record, void* slot) {
     err = rd_kafka_producev(
         producer_, RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(partition),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        RD_KAFKA_V_VALUE(record.value.data(), record.value.size()),
+        RD_KAFKA_V_VALUE(record.tombstone ? nullptr : record.value.data(), record.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
         RD_KAFKA_V_TIMESTAMP(record.timestamp_ms), RD_KAFKA_V_OPAQUE(slot), RD_KAFKA_V_END);
 #pragma GCC diagnostic pop

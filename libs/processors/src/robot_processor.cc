@@ -43,6 +43,13 @@ class StateWriter {
     txn_.Delete(family_, key);
     Mirror(key, "");
   }
+  // Drops the item under `key` with the due entries of its `before` timers:
+  // a completed activity, which nothing changes any more.
+  void DropItem(int32_t partition, const std::string& key,
+                const google::protobuf::RepeatedPtrField<v1::RobotTimer>& before) {
+    for (const auto& timer : before) Delete(DueKey(partition, timer));
+    Delete(key);
+  }
   // Saves `item` under `key` and moves its timers' due entries from what
   // `before` had to what it has now.
   void SaveItem(int32_t partition, const std::string& key,
@@ -64,7 +71,10 @@ class StateWriter {
  private:
   void Mirror(const std::string& key, std::string value) {
     if (!txn_.keeps_changelogs()) return;
-    txn_.Emit(log::MakeRecord(std::string(log::kRobotStateTopic), key, std::move(value)));
+    log::OutgoingRecord record =
+        log::MakeRecord(std::string(log::kRobotStateTopic), key, std::move(value));
+    record.tombstone = record.value.empty();
+    txn_.Emit(std::move(record));
   }
 
   ProcessorTransaction& txn_;
@@ -169,7 +179,11 @@ absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
     std::vector<v1::Command> commands = domain::RobotsOnEvent(item, event, config, teams);
     LEADFLOW_RETURN_IF_ERROR(teams.status());
     if (domain::VersionOf(item.state()) == version) continue;  // a replay
-    writer.SaveItem(record.partition, key, before, item);
+    if (item.state().activity().state() == v1::ACTIVITY_STATE_COMPLETED && item.timers().empty()) {
+      writer.DropItem(record.partition, key, before);
+    } else {
+      writer.SaveItem(record.partition, key, before, item);
+    }
     for (const auto& command : commands) txn.Emit(CommandRecord(command, "leadflow/robots"));
   }
   return absl::OkStatus();

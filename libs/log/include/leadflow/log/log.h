@@ -55,6 +55,10 @@ struct OutgoingRecord {
   // >= 0: this partition, whatever the key (a changelog kept aligned with
   // the input partition it belongs to).
   int32_t partition = -1;
+  // A deletion on a compacted changelog: Kafka gets a null value (a
+  // tombstone: compaction drops the key); `value` must be empty. Readers
+  // see an empty value either way.
+  bool tombstone = false;
   // When set, the record is appended after the others of its unit, in the
   // same unit, and this completes it first: a reply that names where the
   // events it answers for landed.
