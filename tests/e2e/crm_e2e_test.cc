@@ -14,6 +14,7 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
+#include "support/pipeline_client.h"
 #include "support/server_process.h"
 
 namespace leadflow {
@@ -84,13 +85,7 @@ struct Crm {
   }
 
   v1::ApplyPipelinesResponse Apply(std::vector<v1::Pipeline> list) {
-    v1::ApplyPipelinesRequest request;
-    for (auto& p : list) *request.add_pipelines() = std::move(p);
-    v1::ApplyPipelinesResponse response;
-    auto status = pipelines->ApplyPipelines(Deadline().get(), request, &response);
-    INFO(status.error_message());
-    REQUIRE(status.ok());
-    return response;
+    return testing::ApplyPipelines(*pipelines, std::move(list));
   }
 
   v1::Lead CreateLead(const v1::Lead& lead, const std::string& id = "") {

@@ -19,6 +19,7 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
+#include "support/pipeline_client.h"
 #include "support/proto_time.h"
 #include "support/server_process.h"
 
@@ -152,12 +153,7 @@ struct Server {
   }
 
   void Apply(std::vector<v1::Pipeline> list) {
-    v1::ApplyPipelinesRequest request;
-    for (auto& p : list) *request.add_pipelines() = std::move(p);
-    v1::ApplyPipelinesResponse response;
-    auto status = pipelines->ApplyPipelines(Deadline().get(), request, &response);
-    INFO(status.error_message());
-    REQUIRE(status.ok());
+    testing::ApplyPipelines(*pipelines, std::move(list));
   }
 
   void Publish(const v1::ChannelEvent& event) {
