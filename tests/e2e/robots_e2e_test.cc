@@ -2,7 +2,8 @@
 // scenario: the call-back task and its overdue reminder, the repeat
 // customer's priority notification, the hand-over to the services team, the
 // missed-call trigger, timers that come due while the server is SIGKILLed,
-// and the dry run of a changed rule set against the live run of it. Time is
+// the dry run of a changed rule set against the live run of it, and, on the
+// Kafka dev broker, timers taken over from a SIGKILLed instance. Time is
 // the server's --clock-file: nothing sleeps for a robot's delay.
 #include <grpcpp/grpcpp.h>
 
@@ -122,6 +123,16 @@ v1::Pipeline ServicesPipeline() {
   return services;
 }
 
+// Sets a --clock-file (atomically: the server reads it at any time).
+absl::Time WriteClock(const std::string& file, const std::string& rfc3339) {
+  std::ofstream(file + ".tmp") << rfc3339 << "\n";
+  std::rename((file + ".tmp").c_str(), file.c_str());
+  absl::Time t;
+  std::string error;
+  REQUIRE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error));
+  return t;
+}
+
 // A leadflowd whose clock is a file the test moves.
 struct Server {
   explicit Server(const std::string& start = "2026-11-23T09:00:00Z")
@@ -140,14 +151,7 @@ struct Server {
     events = v1::EventService::NewStub(channel);
   }
 
-  void SetClock(const std::string& rfc3339) {
-    std::ofstream(clock_file + ".tmp") << rfc3339 << "\n";
-    std::rename((clock_file + ".tmp").c_str(), clock_file.c_str());
-    absl::Time t;
-    std::string error;
-    REQUIRE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error));
-    now = t;
-  }
+  void SetClock(const std::string& rfc3339) { now = WriteClock(clock_file, rfc3339); }
   void Advance(absl::Duration d) {
     SetClock(absl::FormatTime(absl::RFC3339_full, now + d, absl::UTCTimeZone()));
   }
@@ -670,6 +674,98 @@ TEST_CASE("the dry run of a changed rule set lists exactly what its live run the
     }
   }
   CHECK(compared >= 3);
+}
+
+// The partitions of the robot processor that `channel`'s instance owns.
+std::set<int32_t> OwnedRobotPartitions(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::ServerStatus status;
+  REQUIRE(v1::AdminService::NewStub(channel)->GetServerStatus(Deadline().get(), {}, &status).ok());
+  std::set<int32_t> owned;
+  for (const auto& row : status.processors()) {
+    if (row.processor() == "robots" && row.owned()) owned.insert(row.partition());
+  }
+  return owned;
+}
+
+TEST_CASE(
+    "on Kafka, a SIGKILLed instance's timers fire on the instance that takes its partitions") {
+  testing::DevBrokerProcess broker;
+  broker.Start();
+  TempDir dir;
+  const std::string clock = dir.Sub("now");
+  absl::Time now = WriteClock(clock, "2026-11-23T09:00:00Z");
+  const std::vector<std::string> args = {"--kafka-brokers",
+                                         broker.bootstrap_servers(),
+                                         "--kafka-session-timeout-ms",
+                                         "6000",
+                                         "--clock-file",
+                                         clock};
+  ServerProcess a(dir.Sub("a"), args);
+  ServerProcess b(dir.Sub("b"), args);
+  a.Start();
+  b.Start();
+  const absl::Time joined = absl::Now() + absl::Seconds(60);
+  while ((OwnedRobotPartitions(a.Channel()).empty() || OwnedRobotPartitions(b.Channel()).empty()) &&
+         absl::Now() < joined) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  const std::set<int32_t> owned_by_b = OwnedRobotPartitions(b.Channel());
+  REQUIRE_FALSE(owned_by_b.empty());
+  REQUIRE(testing::WaitUntilClusterIdle({a.Channel(), b.Channel()}));
+  testing::ApplyPipelines(*v1::PipelineService::NewStub(a.Channel()),
+                          {SeedLeadPipeline(), ServicesPipeline()});
+  REQUIRE(testing::WaitUntilClusterIdle({a.Channel(), b.Channel()}));
+
+  // Calls whose leads (and tasks) fall on both instances' partitions.
+  auto intake = v1::IntakeService::NewStub(a.Channel());
+  std::set<std::string> leads;
+  for (int i = 0; i < 16; ++i) {
+    const v1::ChannelEvent call = testing::CallEvent(
+        absl::StrCat("kafka-call-", i), absl::StrCat("+7 495 400-00-", 10 + i), "op-9");
+    v1::PublishChannelEventRequest request;
+    *request.mutable_event() = call;
+    v1::PublishChannelEventResponse response;
+    REQUIRE(intake->PublishChannelEvent(Deadline().get(), request, &response).ok());
+    leads.insert("leads/" + LeadIdOf(call));
+  }
+  REQUIRE(testing::WaitUntilClusterIdle({a.Channel(), b.Channel()}));
+  auto crm = v1::CrmService::NewStub(a.Channel());
+  for (const auto& lead : leads) {
+    v1::ListItemsRequest request;
+    request.set_owner(lead);
+    v1::ListActivitiesResponse response;
+    REQUIRE(crm->ListActivities(Deadline().get(), request, &response).ok());
+    REQUIRE(response.activities_size() == 1);
+  }
+
+  // B dies with its partitions' timers armed; the minute passes; A takes
+  // the partitions over, restores their timers from the changelog and
+  // fires them.
+  b.Kill();
+  now = WriteClock(
+      clock, absl::FormatTime(absl::RFC3339_full, now + absl::Minutes(2), absl::UTCTimeZone()));
+  REQUIRE(testing::WaitUntilIdle(a.Channel(), absl::Seconds(90)));
+  auto events = v1::EventService::NewStub(a.Channel());
+  std::map<std::string, std::set<std::string>> reminded;  // item → follow-up ids
+  const absl::Time limit = absl::Now() + absl::Seconds(60);
+  while (reminded.size() < leads.size() && absl::Now() < limit) {
+    reminded.clear();
+    auto context = Deadline(1);
+    auto reader = events->SubscribeFollowUps(context.get(), {});
+    v1::SubscribedFollowUp f;
+    while (reader->Read(&f)) {
+      if (f.headers().at("ce_type") == "leadflow.followup.v1.Reminder") {
+        reminded[f.follow_up().item()].insert(f.headers().at("ce_id"));
+      }
+    }
+  }
+  CHECK(OwnedRobotPartitions(a.Channel()).size() >= owned_by_b.size());
+  REQUIRE(reminded.size() == leads.size());
+  // One reminder each (a consumer that drops repeated ce_ids sees one).
+  for (const auto& [item, ids] : reminded) {
+    INFO(item);
+    CHECK(ids.size() == 1);
+  }
 }
 
 }  // namespace
