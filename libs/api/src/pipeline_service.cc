@@ -31,6 +31,13 @@ absl::StatusOr<std::string> PipelineIdFromName(absl::string_view name) {
   return parsed.second;
 }
 
+// A proposed pipeline as a client may give it: output-only fields cleared.
+void ClearOutputOnly(v1::Pipeline& pipeline) {
+  pipeline.clear_version();
+  pipeline.clear_removed();
+  pipeline.clear_configure_time();
+}
+
 // Every proposed pipeline valid, none twice, none changing its kind.
 absl::Status CheckProposed(const google::protobuf::RepeatedPtrField<v1::Pipeline>& proposed,
                            const domain::PipelineSet& current) {
@@ -150,9 +157,7 @@ grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
   std::vector<v1::Command> commands;
   for (int i = 0; i < request->pipelines_size(); ++i) {
     v1::Pipeline pipeline = request->pipelines(i);
-    pipeline.clear_version();
-    pipeline.clear_removed();
-    pipeline.clear_configure_time();
+    ClearOutputOnly(pipeline);
     const std::string at = absl::StrCat("pipelines[", i, "]");
     const v1::Pipeline* before = current->Find(pipeline.pipeline_id());
     v1::PipelineChange* change = response->add_changes();
@@ -201,10 +206,6 @@ grpc::Status PipelineServiceImpl::RemovePipeline(grpc::ServerContext* ctx,
   return ToGrpcStatus(SubmitAll(ctx, std::move(commands), response));
 }
 
-}  // namespace leadflow::api
-
-namespace leadflow::api {
-
 grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
                                                const v1::DryRunRobotsRequest* request,
                                                v1::DryRunRobotsResponse* response) {
@@ -214,9 +215,7 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
   domain::DomainConfig config = context_->config;
   config.pipelines = *std::move(current);
   for (v1::Pipeline pipeline : request->pipelines()) {
-    pipeline.clear_version();
-    pipeline.clear_removed();
-    pipeline.clear_configure_time();
+    ClearOutputOnly(pipeline);
     config.pipelines.Put(std::move(pipeline));
   }
   const std::string topic(log::kEventsTopic);

@@ -112,6 +112,26 @@ int64_t VersionOf(const v1::AggregateState& state) {
   return 0;
 }
 
+std::string IdOf(const v1::AggregateState& state) {
+  switch (state.state_case()) {
+    case v1::AggregateState::kLead:
+      return state.lead().lead_id();
+    case v1::AggregateState::kContact:
+      return state.contact().contact_id();
+    case v1::AggregateState::kCompany:
+      return state.company().company_id();
+    case v1::AggregateState::kDeal:
+      return state.deal().deal_id();
+    case v1::AggregateState::kActivity:
+      return state.activity().activity_id();
+    case v1::AggregateState::kPipeline:
+      return state.pipeline().pipeline_id();
+    case v1::AggregateState::STATE_NOT_SET:
+      break;
+  }
+  return "";
+}
+
 std::string ResourceName(absl::string_view aggregate_type, absl::string_view aggregate_id) {
   for (const auto& c : kCollections) {
     if (c.type == aggregate_type) return absl::StrCat(c.collection, "/", aggregate_id);

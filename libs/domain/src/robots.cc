@@ -23,19 +23,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-std::string IdOf(const v1::AggregateState& state) {
-  switch (state.state_case()) {
-    case v1::AggregateState::kLead:
-      return state.lead().lead_id();
-    case v1::AggregateState::kDeal:
-      return state.deal().deal_id();
-    case v1::AggregateState::kActivity:
-      return state.activity().activity_id();
-    default:
-      return "";
-  }
-}
-
 std::string StageOf(const v1::AggregateState& state) {
   if (state.has_lead()) return state.lead().status_id();
   if (state.has_deal()) return state.deal().stage_id();

@@ -232,26 +232,10 @@ void ItemReadModel::Stage(ProcessorTransaction& txn, const v1::AggregateState* b
                           const v1::AggregateState& after) const {
   auto* family = db_->views_family();
   const absl::string_view type = domain::AggregateTypeOf(after);
-  std::string id;
-  switch (after.state_case()) {
-    case v1::AggregateState::kContact:
-      id = after.contact().contact_id();
-      break;
-    case v1::AggregateState::kCompany:
-      id = after.company().company_id();
-      break;
-    case v1::AggregateState::kDeal:
-      id = after.deal().deal_id();
-      break;
-    case v1::AggregateState::kActivity:
-      id = after.activity().activity_id();
-      break;
-    case v1::AggregateState::kPipeline:
-      id = after.pipeline().pipeline_id();
-      break;
-    default:
-      return;
-  }
+  // Leads have a read model of their own (LeadReadModel).
+  if (after.has_lead()) return;
+  const std::string id = domain::IdOf(after);
+  if (id.empty()) return;
   std::vector<std::string> new_keys;
   for (const auto& [index, value] : IndexTerms(after)) {
     new_keys.push_back(IndexPrefix(type, index, value) + id);

@@ -23,6 +23,8 @@ absl::string_view AggregateTypeOf(const v1::Command& command);
 // The type of the state held; "" when empty.
 absl::string_view AggregateTypeOf(const v1::AggregateState& state);
 int64_t VersionOf(const v1::AggregateState& state);
+// The id of the aggregate held; "" when empty.
+std::string IdOf(const v1::AggregateState& state);
 
 // Decides what a command does. `current` is nullptr when the aggregate does
 // not exist yet. Returns the events to append (possibly none: a change to
