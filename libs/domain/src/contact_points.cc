@@ -2,11 +2,15 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "leadflow/domain/field_error.h"
 
 namespace leadflow::domain {
@@ -14,11 +18,47 @@ namespace leadflow::domain {
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
+namespace {
+
+// One channel event's phone is parsed on the way in (the intake API), by
+// the intake processor and again when its lead is created; libphonenumber's
+// regexes make that a visible share of intake. The result depends only on
+// the text and the region, so valid numbers are remembered. Bounded: cleared
+// when full (a cache, not a record of every number seen).
+class ValidPhoneMemo {
+ public:
+  std::optional<std::string> Find(const std::string& key) {
+    absl::MutexLock lock(&mu_);
+    auto it = e164_.find(key);
+    if (it == e164_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Remember(std::string key, std::string e164) {
+    absl::MutexLock lock(&mu_);
+    if (e164_.size() >= kCapacity) e164_.clear();
+    e164_.emplace(std::move(key), std::move(e164));
+  }
+
+ private:
+  static constexpr size_t kCapacity = 1 << 16;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> e164_ ABSL_GUARDED_BY(mu_);
+};
+
+ValidPhoneMemo& Memo() {
+  static auto* memo = new ValidPhoneMemo();
+  return *memo;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> NormalizePhone(absl::string_view raw, absl::string_view default_region,
                                            absl::string_view field) {
   const std::string trimmed(absl::StripAsciiWhitespace(raw));
   if (trimmed.empty()) return InvalidField(field, "phone number is empty");
   if (trimmed.size() > 64) return InvalidField(field, "phone number is longer than 64 characters");
+  std::string memo_key = absl::StrCat(default_region, "\n", trimmed);
+  if (auto known = Memo().Find(memo_key)) return *std::move(known);
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   if (util.Parse(trimmed, std::string(default_region), &number) !=
@@ -31,6 +71,7 @@ absl::StatusOr<std::string> NormalizePhone(absl::string_view raw, absl::string_v
   }
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);
+  Memo().Remember(std::move(memo_key), e164);
   return e164;
 }
 

@@ -98,13 +98,18 @@ absl::Status ActivityCounters::StageOwner(ProcessorTransaction& txn, absl::strin
                                           absl::string_view responsible, bool open) const {
   LEADFLOW_ASSIGN_OR_RETURN(auto before, txn.Get(db_->views_family(), OwnerKey(owner)));
   const std::string was = before.value_or("");
+  const std::string now = absl::StrCat(open ? "1" : "0", "|", responsible);
+  // Most events of an item (a call recorded, a field edited) change neither
+  // its responsible nor whether it is open: the indexes and the idle mark
+  // (which only StageActivity changes otherwise) are as they were.
+  if (before.has_value() && was == now) return absl::OkStatus();
   if (absl::StartsWith(was, "1|")) {
     txn.Delete(db_->views_family(), absl::StrCat(ResponsiblePrefix("open", was.substr(2)), owner));
   }
   if (open) {
     txn.Put(db_->views_family(), absl::StrCat(ResponsiblePrefix("open", responsible), owner), "");
   }
-  txn.Put(db_->views_family(), OwnerKey(owner), absl::StrCat(open ? "1" : "0", "|", responsible));
+  txn.Put(db_->views_family(), OwnerKey(owner), now);
   return RefreshIdle(txn, owner);
 }
 

@@ -236,19 +236,15 @@ void ItemReadModel::Stage(ProcessorTransaction& txn, const v1::AggregateState* b
   if (after.has_lead()) return;
   const std::string id = domain::IdOf(after);
   if (id.empty()) return;
-  std::vector<std::string> new_keys;
-  for (const auto& [index, value] : IndexTerms(after)) {
-    new_keys.push_back(IndexPrefix(type, index, value) + id);
-  }
-  if (before != nullptr) {
-    for (const auto& [index, value] : IndexTerms(*before)) {
-      std::string key = IndexPrefix(type, index, value) + id;
-      if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) {
-        txn.Delete(family, key);
-      }
+  auto index_keys = [&](const v1::AggregateState& state) {
+    std::vector<std::string> keys;
+    for (const auto& [index, value] : IndexTerms(state)) {
+      keys.push_back(IndexPrefix(type, index, value) + id);
     }
-  }
-  for (const auto& key : new_keys) txn.Put(family, key, "");
+    return keys;
+  };
+  txn.ReplaceIndexKeys(family, before != nullptr ? index_keys(*before) : std::vector<std::string>(),
+                       index_keys(after));
   txn.Put(family, ItemKey(type, id), SerializeDeterministic(after));
 }
 

@@ -137,15 +137,8 @@ absl::StatusOr<std::vector<std::string>> LeadReadModel::FindIndexed(absl::string
 void LeadReadModel::Stage(ProcessorTransaction& txn, const v1::Lead* before,
                           const v1::Lead& after) const {
   auto* family = db_->views_family();
-  const std::vector<std::string> new_keys = IndexKeys(after);
-  if (before != nullptr) {
-    for (const auto& key : IndexKeys(*before)) {
-      if (std::find(new_keys.begin(), new_keys.end(), key) == new_keys.end()) {
-        txn.Delete(family, key);
-      }
-    }
-  }
-  for (const auto& key : new_keys) txn.Put(family, key, "");
+  txn.ReplaceIndexKeys(family, before != nullptr ? IndexKeys(*before) : std::vector<std::string>(),
+                       IndexKeys(after));
   txn.Put(family, LeadKey(after.lead_id()), SerializeDeterministic(after));
 }
 

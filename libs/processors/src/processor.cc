@@ -39,6 +39,20 @@ void ProcessorTransaction::Delete(rocksdb::ColumnFamilyHandle* family, absl::str
   batch_.Delete(family, rocksdb::Slice(key.data(), key.size())).PermitUncheckedError();
 }
 
+void ProcessorTransaction::ReplaceIndexKeys(rocksdb::ColumnFamilyHandle* family,
+                                            const std::vector<std::string>& before,
+                                            const std::vector<std::string>& after) {
+  auto has = [](const std::vector<std::string>& keys, const std::string& key) {
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
+  for (const auto& key : before) {
+    if (!has(after, key)) Delete(family, key);
+  }
+  for (const auto& key : after) {
+    if (!has(before, key)) Put(family, key, "");
+  }
+}
+
 ProcessorRunner::ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
                                  size_t max_batch)
     : log_(log),

@@ -1,5 +1,9 @@
 #include "leadflow/store/database.h"
 
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +22,41 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   return absl::InternalError(message);
 }
 
+namespace {
+
+// Options of a family that is read by key: most processor reads look for a
+// key that is absent (a channel event not seen yet, a command without an
+// outcome), so whole-key bloom filters, in the memtable as in the tables,
+// answer them without searching the skiplist or reading blocks.
+rocksdb::ColumnFamilyOptions PointLookupFamily(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions family;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = true;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  family.memtable_prefix_bloom_size_ratio = 0.05;
+  family.memtable_whole_key_filtering = true;
+  family.level_compaction_dynamic_level_bytes = true;
+  return family;
+}
+
+// The log is read by offset ranges (iterators), never by a missing key.
+rocksdb::ColumnFamilyOptions LogFamily(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions family;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.format_version = 5;
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  family.level_compaction_dynamic_level_bytes = true;
+  return family;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -26,11 +65,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
   db_options.max_background_jobs = 2;
   // Fewer, larger WAL writes: processors and appends already batch.
   db_options.manual_wal_flush = false;
+  // One cache for every family: what is hot moves between them.
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(128 << 20);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"log", rocksdb::ColumnFamilyOptions()},
-      {"state", rocksdb::ColumnFamilyOptions()},
-      {"views", rocksdb::ColumnFamilyOptions()},
+      {"log", LogFamily(cache)},
+      {"state", PointLookupFamily(cache)},
+      {"views", PointLookupFamily(cache)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -27,6 +27,11 @@ class ProcessorTransaction {
                                                  absl::string_view key);
   void Put(rocksdb::ColumnFamilyHandle* family, absl::string_view key, absl::string_view value);
   void Delete(rocksdb::ColumnFamilyHandle* family, absl::string_view key);
+  // Moves an item's index entries (keys with empty values) from `before` to
+  // `after`: deletes the keys only `before` has, puts the keys only `after`
+  // has, and leaves the ones both have (most events change no indexed field).
+  void ReplaceIndexKeys(rocksdb::ColumnFamilyHandle* family, const std::vector<std::string>& before,
+                        const std::vector<std::string>& after);
   void Emit(log::OutgoingRecord record) { records_.push_back(std::move(record)); }
   // Runs once the emitted records have positions, before the write; may add
   // writes that depend on them. Hooks see the positions of all records,
