@@ -12,6 +12,13 @@
 //    follow-up processor), activities planned and completed, and intake
 //    batches, until every processor has caught up: operations per second
 //    and latency per kind.
+//
+// Scale steps (off by default): --leads N loads N leads of distinct people
+// first (step 0), and --read-qps Q runs GetLead and filtered ListLeads (50 a
+// page) at Q calls per second over them for --read-seconds (step 4), with
+// latency measured from when each call was due (no coordinated omission).
+// deploy/bench.sh adds the restart and rebuild steps, which need to own the
+// server process.
 
 #include <grpcpp/grpcpp.h>
 
@@ -25,6 +32,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "leadflow/base/derived_id.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace {
@@ -39,6 +47,10 @@ struct Options {
   int commands = 2000;
   int mixed_ops = 4000;
   int mixed_clients = 4;
+  int leads = 0;
+  int read_qps = 0;
+  int read_seconds = 10;
+  int read_clients = 8;
   uint64_t seed = 42;
   std::string run_id;
 };
@@ -271,17 +283,45 @@ int RunMixed(const Options& options, const std::shared_ptr<grpc::Channel>& chann
   return errors.load();
 }
 
-int Run(const Options& options) {
-  auto channel = grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials());
-  auto admin = v1::AdminService::NewStub(channel);
-  if (Outstanding(*admin) < 0) {
-    std::fprintf(stderr, "leadflow-bench: no leadflowd at %s\n", options.target.c_str());
-    return 1;
+// The lead a channel event of a person not seen before creates.
+std::string LeadNameOf(const std::string& event_id) {
+  return absl::StrCat("leads/", DeriveId("ld", event_id));
+}
+
+// Publishes `events` in batches from `publishers` clients; returns the
+// number of failed calls.
+int PublishAll(const std::shared_ptr<grpc::Channel>& channel,
+               const std::vector<v1::ChannelEvent>& events, int batch, int publishers) {
+  std::atomic<size_t> next{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < publishers; ++t) {
+    threads.emplace_back([&] {
+      auto intake = v1::IntakeService::NewStub(channel);
+      for (;;) {
+        const size_t from = next.fetch_add(batch);
+        if (from >= events.size()) break;
+        v1::PublishChannelEventsRequest request;
+        for (size_t i = from; i < std::min(events.size(), from + batch); ++i) {
+          *request.add_events() = events[i];
+        }
+        v1::PublishChannelEventsResponse response;
+        grpc::ClientContext ctx;
+        grpc::Status status = intake->PublishChannelEvents(&ctx, request, &response);
+        if (!status.ok() && errors++ < 5) {
+          std::fprintf(stderr, "leadflow-bench: publish: %s\n", status.error_message().c_str());
+        }
+      }
+    });
   }
-  // The clock starts once the server holds its partitions.
-  while (Outstanding(*admin) != 0) absl::SleepFor(absl::Milliseconds(20));
-  const std::string run =
-      options.run_id.empty() ? absl::StrCat(absl::ToUnixMillis(absl::Now())) : options.run_id;
+  for (auto& t : threads) t.join();
+  return errors.load();
+}
+
+// Step 1. Returns the number of failures (publish errors, invalid events
+// not refused).
+int RunIntake(const Options& options, const std::shared_ptr<grpc::Channel>& channel,
+              v1::AdminService::Stub& admin, const std::string& run) {
   // Build the workload.
   absl::BitGen gen(std::seed_seq{options.seed});
   std::vector<v1::ChannelEvent> valid;
@@ -307,25 +347,9 @@ int Run(const Options& options) {
               invalid.size());
 
   const absl::Time start = absl::Now();
-  std::atomic<size_t> next{0};
-  std::atomic<int> publish_errors{0};
-  std::vector<std::thread> publishers;
-  for (int t = 0; t < options.publishers; ++t) {
-    publishers.emplace_back([&] {
-      auto intake = v1::IntakeService::NewStub(channel);
-      for (;;) {
-        const size_t from = next.fetch_add(options.batch);
-        if (from >= valid.size()) break;
-        v1::PublishChannelEventsRequest request;
-        for (size_t i = from; i < std::min(valid.size(), from + options.batch); ++i) {
-          *request.add_events() = valid[i];
-        }
-        v1::PublishChannelEventsResponse response;
-        grpc::ClientContext ctx;
-        if (!intake->PublishChannelEvents(&ctx, request, &response).ok()) ++publish_errors;
-      }
-    });
-  }
+  int publish_errors = 0;
+  std::thread publishing(
+      [&] { publish_errors = PublishAll(channel, valid, options.batch, options.publishers); });
   int refused = 0;
   {
     auto intake = v1::IntakeService::NewStub(channel);
@@ -340,9 +364,9 @@ int Run(const Options& options) {
       }
     }
   }
-  for (auto& t : publishers) t.join();
+  publishing.join();
   const absl::Time published = absl::Now();
-  while (Outstanding(*admin) != 0) absl::SleepFor(absl::Milliseconds(5));
+  while (Outstanding(admin) != 0) absl::SleepFor(absl::Milliseconds(5));
   const absl::Time projected = absl::Now();
   const double seconds = absl::ToDoubleSeconds(projected - start);
   std::printf("intake: %zu events published in %.2fs, all projected after %.2fs\n", valid.size(),
@@ -351,8 +375,13 @@ int Run(const Options& options) {
       "intake: %.0f events/s end to end (publish -> lead commands -> events -> read model)\n",
       static_cast<double>(valid.size()) / seconds);
   std::printf("intake: %d of %zu invalid events refused; %d publish errors\n", refused,
-              invalid.size(), publish_errors.load());
+              invalid.size(), publish_errors);
 
+  return publish_errors + static_cast<int>(invalid.size()) - refused;
+}
+
+// Step 2. Returns the number of failed commands.
+int RunCommands(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
   // Command latency over gRPC.
   auto leads = v1::LeadService::NewStub(channel);
   v1::ListLeadsRequest list;
@@ -383,8 +412,155 @@ int Run(const Options& options) {
   std::printf("commands: %d AssignLead calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d errors\n",
               options.commands, Percentile(latencies_ms, 0.50), Percentile(latencies_ms, 0.99),
               Percentile(latencies_ms, 1.0), command_errors);
-  const int mixed_errors = options.mixed_ops > 0 ? RunMixed(options, channel, *admin, run) : 0;
-  return publish_errors == 0 && command_errors == 0 && mixed_errors == 0 ? 0 : 1;
+  return command_errors;
+}
+
+// Step 0: `options.leads` leads of people not seen before, in batches of 1000.
+// Returns the leads' names (empty on failure).
+std::vector<std::string> LoadLeads(const Options& options,
+                                   const std::shared_ptr<grpc::Channel>& channel,
+                                   v1::AdminService::Stub& admin, const std::string& run) {
+  std::vector<v1::ChannelEvent> events;
+  std::vector<std::string> names;
+  events.reserve(options.leads);
+  names.reserve(options.leads);
+  // People numbered from 3,000,000 up: apart from step 1's and the mixed
+  // workload's people.
+  for (int i = 0; i < options.leads; ++i) {
+    const std::string id = absl::StrCat("bench-", run, "-load-", i);
+    events.push_back(MakeEvent(3000000 + i, id));
+    names.push_back(LeadNameOf(id));
+  }
+  const absl::Time start = absl::Now();
+  const int errors = PublishAll(channel, events, 1000, options.publishers);
+  const absl::Time published = absl::Now();
+  while (Outstanding(admin) != 0) absl::SleepFor(absl::Milliseconds(20));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("load: %d leads published in %.2fs, all projected after %.2fs: %.0f events/s\n",
+              options.leads, absl::ToDoubleSeconds(published - start), seconds,
+              options.leads / seconds);
+  if (errors > 0) {
+    std::fprintf(stderr, "leadflow-bench: %d load batches failed\n", errors);
+    return {};
+  }
+  return names;
+}
+
+// Step 4: GetLead (80%) and ListLeads filtered by status and source, 50 a
+// page (20%), at `read_qps` calls per second in all from `read_clients`
+// clients, each call due at a fixed time; latency counts from when the call
+// was due, so a stalled server cannot hide behind a waiting client.
+int RunReads(const Options& options, const std::shared_ptr<grpc::Channel>& channel,
+             std::vector<std::string> names) {
+  // Without step 0, the first leads the server lists. (Step 1's names cannot
+  // be told from its event ids: its two publishers may deliver a person's
+  // repeat before their first event, and the repeat then makes the lead.)
+  auto lister = v1::LeadService::NewStub(channel);
+  v1::ListLeadsRequest list;
+  list.set_page_size(1000);
+  while (names.empty() || (names.size() < 10000 && !list.page_token().empty())) {
+    v1::ListLeadsResponse page;
+    grpc::ClientContext ctx;
+    if (!lister->ListLeads(&ctx, list, &page).ok()) break;
+    for (const auto& lead : page.leads()) names.push_back(lead.name());
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  if (names.empty()) {
+    std::fprintf(stderr, "leadflow-bench: no leads to read\n");
+    return 1;
+  }
+  const int clients = options.read_clients;
+  const absl::Duration interval = absl::Seconds(1) * clients / options.read_qps;
+  const int per_client = options.read_qps * options.read_seconds / clients;
+  const v1::LeadSource sources[] = {v1::LEAD_SOURCE_CALL, v1::LEAD_SOURCE_WEB_FORM,
+                                    v1::LEAD_SOURCE_EMAIL, v1::LEAD_SOURCE_CHAT};
+  std::mutex mu;
+  std::vector<double> get_ms;
+  std::vector<double> list_ms;
+  std::atomic<int> errors{0};
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto leads = v1::LeadService::NewStub(channel);
+      absl::BitGen gen(std::seed_seq{options.seed, static_cast<uint64_t>(c)});
+      std::vector<double> gets;
+      std::vector<double> lists;
+      // Clients start spread over one interval.
+      absl::Time due = start + interval * c / clients;
+      for (int i = 0; i < per_client; ++i, due += interval) {
+        const absl::Time now = absl::Now();
+        if (due > now) absl::SleepFor(due - now);
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        grpc::Status status;
+        const bool listing = i % 5 == 4;
+        if (listing) {
+          v1::ListLeadsRequest request;
+          request.set_page_size(50);
+          request.set_status_id("NEW");
+          request.set_source(sources[absl::Uniform(gen, 0, 4)]);
+          v1::ListLeadsResponse response;
+          status = leads->ListLeads(&ctx, request, &response);
+        } else {
+          v1::GetLeadRequest request;
+          request.set_name(names[absl::Uniform<size_t>(gen, 0, names.size())]);
+          v1::Lead response;
+          status = leads->GetLead(&ctx, request, &response);
+        }
+        const double ms = absl::ToDoubleMilliseconds(absl::Now() - due);
+        if (!status.ok()) {
+          if (errors++ < 5) {
+            std::fprintf(stderr, "leadflow-bench: read: %s\n", status.error_message().c_str());
+          }
+          continue;
+        }
+        (listing ? lists : gets).push_back(ms);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      get_ms.insert(get_ms.end(), gets.begin(), gets.end());
+      list_ms.insert(list_ms.end(), lists.begin(), lists.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf(
+      "reads: %zu calls in %.2fs from %d clients: %.0f calls/s (asked %d/s) over %zu leads\n",
+      get_ms.size() + list_ms.size(), seconds, clients, (get_ms.size() + list_ms.size()) / seconds,
+      options.read_qps, names.size());
+  std::printf("reads: %-26s %6zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", "GetLead",
+              get_ms.size(), Percentile(get_ms, 0.50), Percentile(get_ms, 0.99),
+              Percentile(get_ms, 1.0));
+  std::printf("reads: %-26s %6zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              "ListLeads(status,source,50)", list_ms.size(), Percentile(list_ms, 0.50),
+              Percentile(list_ms, 0.99), Percentile(list_ms, 1.0));
+  std::printf("reads: %d errors\n", errors.load());
+  return errors.load();
+}
+
+int Run(const Options& options) {
+  auto channel = grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials());
+  auto admin = v1::AdminService::NewStub(channel);
+  if (Outstanding(*admin) < 0) {
+    std::fprintf(stderr, "leadflow-bench: no leadflowd at %s\n", options.target.c_str());
+    return 1;
+  }
+  // The clock starts once the server holds its partitions.
+  while (Outstanding(*admin) != 0) absl::SleepFor(absl::Milliseconds(20));
+  const std::string run =
+      options.run_id.empty() ? absl::StrCat(absl::ToUnixMillis(absl::Now())) : options.run_id;
+  std::vector<std::string> names;  // step 0's leads, read in step 4
+  if (options.leads > 0) {
+    names = LoadLeads(options, channel, *admin, run);
+    if (names.empty()) return 1;
+  }
+  int failures = 0;
+  if (options.events > 0) failures += RunIntake(options, channel, *admin, run);
+  if (options.commands > 0) failures += RunCommands(options, channel);
+  if (options.mixed_ops > 0) failures += RunMixed(options, channel, *admin, run);
+  if (options.read_qps > 0) failures += RunReads(options, channel, std::move(names));
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -393,18 +569,33 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"leadflow-bench: throughput and latency of a running leadflowd"};
   app.add_option("--target", options.target, "leadflowd address")->capture_default_str();
-  app.add_option("--events", options.events, "Channel events to publish")->capture_default_str();
+  app.add_option("--events", options.events, "Step 1: channel events to publish (0: skip)")
+      ->capture_default_str();
   app.add_option("--batch", options.batch, "Events per PublishChannelEvents call")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   app.add_option("--publishers", options.publishers, "Concurrent publishing clients")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  app.add_option("--commands", options.commands, "Lead commands to time")->capture_default_str();
+  app.add_option("--commands", options.commands, "Step 2: AssignLead calls to time (0: skip)")
+      ->capture_default_str();
   app.add_option("--mixed-ops", options.mixed_ops, "Operations of the mixed workload (0: skip it)")
       ->capture_default_str();
   app.add_option("--mixed-clients", options.mixed_clients,
                  "Concurrent clients of the mixed workload")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--leads", options.leads,
+                 "Step 0: load this many leads of distinct people first (0: skip)")
+      ->capture_default_str();
+  app.add_option("--read-qps", options.read_qps,
+                 "Step 4: GetLead and filtered ListLeads calls per second (0: skip)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--read-seconds", options.read_seconds, "How long step 4 runs")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--read-clients", options.read_clients, "Concurrent clients of step 4")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_option("--seed", options.seed, "Workload seed")->capture_default_str();
