@@ -32,6 +32,7 @@
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/processors/outcome_relay.h"
 #include "leadflow/processors/robot_processor.h"
+#include "leadflow/store/database.h"
 
 namespace {
 
@@ -114,12 +115,14 @@ int Run(const Options& options) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto db = store::Database::Open({options.data_dir, options.sync_writes});
-  if (!db.ok()) return Fail(db.status());
+  auto opened_store = store::Database::Open({options.data_dir, options.sync_writes});
+  if (!opened_store.ok()) return Fail(opened_store.status());
+  // The data dir's RocksDB; everything else sees the port only.
+  std::unique_ptr<store::StateStore> db = *std::move(opened_store);
   std::unique_ptr<log::Log> log;
   const std::string data_dir = std::filesystem::absolute(options.data_dir).string();
   if (options.kafka_brokers.empty()) {
-    auto embedded = log::EmbeddedLog::Open(db->get(), log::StandardTopics(options.partitions));
+    auto embedded = log::EmbeddedLog::Open(db.get(), log::StandardTopics(options.partitions));
     if (!embedded.ok()) return Fail(embedded.status());
     log = *std::move(embedded);
   } else {
@@ -136,7 +139,7 @@ int Run(const Options& options) {
     kafka.transactional_id = options.kafka_transactional_id.empty()
                                  ? DeriveId("leadflowd", absl::StrCat(host, ":", data_dir))
                                  : options.kafka_transactional_id;
-    auto opened = log::KafkaLog::Open(db->get(), kafka);
+    auto opened = log::KafkaLog::Open(db.get(), kafka);
     if (!opened.ok()) return Fail(opened.status());
     log = *std::move(opened);
   }
@@ -150,29 +153,29 @@ int Run(const Options& options) {
   domain::DomainConfig config;
   config.default_region = options.default_region;
   config.supervisors = options.supervisors;
-  processors::LeadReadModel leads(db->get());
-  processors::ItemReadModel items(db->get());
-  processors::TimelineReadModel timeline(db->get());
-  processors::ActivityCounters counters(db->get());
+  processors::LeadReadModel leads(db.get());
+  processors::ItemReadModel items(db.get());
+  processors::TimelineReadModel timeline(db.get());
+  processors::ActivityCounters counters(db.get());
   processors::CommandOutcomes outcomes;
-  processors::IntakeProcessor intake(db->get(), &leads, &items, config);
-  processors::CommandProcessor commands(db->get(), &outcomes, &items, config,
+  processors::IntakeProcessor intake(&leads, &items, config);
+  processors::CommandProcessor commands(&outcomes, &items, config,
                                         log->PartitionCount(log::kCommandsTopic));
-  processors::FollowUpProcessor follow_ups(db->get());
-  processors::RobotProcessor robots(db->get(), &items, &counters, clock.get());
+  processors::FollowUpProcessor follow_ups;
+  processors::RobotProcessor robots(db.get(), &items, &counters, clock.get());
   processors::OutcomeRelay relay(log.get(), &outcomes);
-  processors::CrmProjection projection(db->get(), {&leads, &items, &timeline, &counters});
+  processors::CrmProjection projection({&leads, &items, &timeline, &counters});
 
   if (options.rebuild_read_models) {
     // The read model is derived: drop it with its offsets and fold the log again.
-    if (auto s = (*db)->Clear((*db)->views_family()); !s.ok()) return Fail(s);
+    if (auto s = db->Clear(store::Keyspace::kViews); !s.ok()) return Fail(s);
     std::printf("leadflowd: read models dropped; rebuilding from the event log\n");
   }
-  processors::ProcessorRunner intake_runner(log.get(), db->get(), &intake);
-  processors::ProcessorRunner command_runner(log.get(), db->get(), &commands);
-  processors::ProcessorRunner projection_runner(log.get(), db->get(), &projection);
-  processors::ProcessorRunner follow_up_runner(log.get(), db->get(), &follow_ups);
-  processors::ProcessorRunner robot_runner(log.get(), db->get(), &robots);
+  processors::ProcessorRunner intake_runner(log.get(), db.get(), &intake);
+  processors::ProcessorRunner command_runner(log.get(), db.get(), &commands);
+  processors::ProcessorRunner projection_runner(log.get(), db.get(), &projection);
+  processors::ProcessorRunner follow_up_runner(log.get(), db.get(), &follow_ups);
+  processors::ProcessorRunner robot_runner(log.get(), db.get(), &robots);
   std::vector<processors::ProcessorRunner*> runners = {
       &intake_runner, &command_runner, &projection_runner, &follow_up_runner, &robot_runner};
   for (auto* runner : runners) {
@@ -183,7 +186,7 @@ int Run(const Options& options) {
 
   api::ServiceContext context;
   context.log = log.get();
-  context.db = db->get();
+  context.db = db.get();
   context.leads = &leads;
   context.items = &items;
   context.counters = &counters;

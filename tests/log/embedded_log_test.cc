@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "leadflow/store/database.h"
+#include "leadflow/store/fault_injecting_state_store.h"
+#include "leadflow/store/memory_state_store.h"
 #include "support/server_process.h"
 
 namespace leadflow::log {
@@ -16,7 +19,7 @@ std::unique_ptr<store::Database> OpenDb(const TempDir& dir) {
   return *std::move(db);
 }
 
-std::unique_ptr<EmbeddedLog> OpenLog(store::Database* db, int partitions = 4) {
+std::unique_ptr<EmbeddedLog> OpenLog(store::StateStore* db, int partitions = 4) {
   auto log = EmbeddedLog::Open(db, {{"t", partitions}});
   REQUIRE(log.ok());
   return *std::move(log);
@@ -110,20 +113,20 @@ TEST_CASE("records and local state commit together, with positions known before 
   TempDir dir;
   auto db = OpenDb(dir);
   auto log = OpenLog(db.get(), 1);
-  rocksdb::WriteBatch state;
-  state.Put(db->state_family(), "offset", "5");
+  auto state = db->NewBatch();
+  state->Put(store::Keyspace::kState, "offset", "5");
   std::vector<Position> seen;
   auto positions = log->AppendWithState(
-      {Rec("a", "1"), Rec("a", "2")}, &state,
-      [&](const std::vector<Position>& pos, rocksdb::WriteBatch* batch) {
+      {Rec("a", "1"), Rec("a", "2")}, state.get(),
+      [&](const std::vector<Position>& pos, store::StateBatch* batch) {
         seen = pos;
-        batch->Put(db->state_family(), "last", absl::StrCat(pos.back().offset));
+        batch->Put(store::Keyspace::kState, "last", absl::StrCat(pos.back().offset));
       },
       nullptr);
   REQUIRE(positions.ok());
   CHECK(seen.size() == 2);
-  CHECK(*db->Get(db->state_family(), "offset").value() == "5");
-  CHECK(*db->Get(db->state_family(), "last").value() == "1");
+  CHECK(*db->Get(store::Keyspace::kState, "offset").value() == "5");
+  CHECK(*db->Get(store::Keyspace::kState, "last").value() == "1");
   CHECK(*log->EndOffset("t", 0) == 2);
 }
 
@@ -145,6 +148,64 @@ TEST_CASE("a waiting reader wakes when records arrive") {
   std::thread writer([&] { REQUIRE(log->Append({Rec("k", "v")}).ok()); });
   CHECK(log->WaitForRecords("t", {0, 0}, absl::Seconds(10)));
   writer.join();
+}
+
+TEST_CASE("on a power cut, appended records survive and a state-only group goes") {
+  store::MemoryStateStore db;
+  {
+    auto log = OpenLog(&db, 1);
+    REQUIRE(log->Append({Rec("a", "1"), Rec("a", "2")}).ok());
+    // A read model's batch: no records, so no fsync (it derives from
+    // records already durable, and is redone from them).
+    auto state = db.NewBatch();
+    state->Put(store::Keyspace::kViews, "offset/t/0", "2");
+    REQUIRE(log->AppendWithState({}, state.get(), nullptr, nullptr).ok());
+    CHECK(db.Get(store::Keyspace::kViews, "offset/t/0")->has_value());
+  }
+  db.DropUnsyncedWrites();
+  CHECK_FALSE(db.Get(store::Keyspace::kViews, "offset/t/0")->has_value());
+  auto log = OpenLog(&db, 1);
+  CHECK(*log->EndOffset("t", 0) == 2);
+  auto records = log->Read("t", 0, 0, 10);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 2);
+  CHECK(records->at(1).value == "2");
+  CHECK(records->at(1).HeaderValue("h") == "v-2");
+}
+
+TEST_CASE("a failed group fsync fails every append of the group, and offsets stay taken") {
+  store::MemoryStateStore memory;
+  store::FaultInjectingStateStore db(&memory);
+  auto log = OpenLog(&db, 1);
+  db.FailSyncs(absl::UnavailableError("disk gone"));
+  auto failed = log->Append({Rec("a", "1")});
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(failed.status().message() == "disk gone");
+  // The batch was applied before the fsync failed: its offset is not
+  // handed out again.
+  auto next = log->Append({Rec("a", "2")});
+  REQUIRE(next.ok());
+  CHECK(next->front().offset == 1);
+  CHECK(db.Calls(store::FaultInjectingStateStore::Op::kSync) == 2);
+}
+
+TEST_CASE("a failed write appends nothing and frees its offsets") {
+  store::MemoryStateStore memory;
+  store::FaultInjectingStateStore db(&memory);
+  auto log = OpenLog(&db, 1);
+  db.FailWrites(absl::UnavailableError("disk full"));
+  auto failed = log->Append({Rec("a", "1")});
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().message() == "disk full");
+  CHECK(*log->EndOffset("t", 0) == 0);
+  auto next = log->Append({Rec("a", "2")});
+  REQUIRE(next.ok());
+  CHECK(next->front().offset == 0);
+  auto records = log->Read("t", 0, 0, 10);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 1);
+  CHECK(records->front().value == "2");
 }
 
 TEST_CASE("keys land where Kafka's default partitioner puts them") {

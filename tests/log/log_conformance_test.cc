@@ -14,6 +14,7 @@
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/log/kafka_log.h"
 #include "leadflow/log/kafka_mock_cluster.h"
+#include "leadflow/store/database.h"
 #include "support/broker_faults.h"
 #include "support/server_process.h"
 
@@ -24,7 +25,7 @@ using leadflow::testing::TempDir;
 
 const std::vector<TopicSpec> kTopics = {{"t", 4}};
 
-std::unique_ptr<store::Database> OpenDatabase(const TempDir& dir) {
+std::unique_ptr<store::StateStore> OpenDatabase(const TempDir& dir) {
   auto opened = store::Database::Open({dir.path(), false});
   REQUIRE(opened.ok());
   return *std::move(opened);
@@ -41,7 +42,7 @@ struct EmbeddedEngine {
     log = *std::move(opened_log);
   }
   TempDir dir;
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::StateStore> db;
   std::unique_ptr<Log> log;
   KafkaMockCluster* cluster = nullptr;
 };
@@ -74,7 +75,7 @@ struct KafkaEngine {
   std::unique_ptr<KafkaMockCluster> owned_cluster;
   KafkaMockCluster* cluster = nullptr;
   TempDir dir;
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::StateStore> db;
   std::unique_ptr<Log> log;
 };
 
@@ -209,21 +210,21 @@ TEMPLATE_TEST_CASE("after a reopen nothing is lost and offsets go on", "", Embed
 TEMPLATE_TEST_CASE("records and local state commit together, positions known before the write", "",
                    EmbeddedEngine, KafkaEngine) {
   TestType engine;
-  rocksdb::WriteBatch state;
-  state.Put(engine.db->state_family(), "offset", "5");
+  auto state = engine.db->NewBatch();
+  state->Put(store::Keyspace::kState, "offset", "5");
   std::vector<Position> seen;
   auto positions = engine.log->AppendWithState(
-      {Rec("a", "1"), Rec("b", "2")}, &state,
-      [&](const std::vector<Position>& pos, rocksdb::WriteBatch* batch) {
+      {Rec("a", "1"), Rec("b", "2")}, state.get(),
+      [&](const std::vector<Position>& pos, store::StateBatch* batch) {
         seen = pos;
-        batch->Put(engine.db->state_family(), "last", absl::StrCat(pos.back().offset));
+        batch->Put(store::Keyspace::kState, "last", absl::StrCat(pos.back().offset));
       },
       nullptr);
   REQUIRE(positions.ok());
   REQUIRE(seen.size() == 2);
   CHECK(seen[1].offset == (*positions)[1].offset);
-  CHECK(*engine.db->Get(engine.db->state_family(), "offset").value() == "5");
-  CHECK(*engine.db->Get(engine.db->state_family(), "last").value() ==
+  CHECK(*engine.db->Get(store::Keyspace::kState, "offset").value() == "5");
+  CHECK(*engine.db->Get(store::Keyspace::kState, "last").value() ==
         absl::StrCat((*positions)[1].offset));
   CHECK(ReadAll(*engine.log, 2).size() == 2);
 }
@@ -238,11 +239,11 @@ TEMPLATE_TEST_CASE("a pinned partition wins over the key; a deferred record come
   reply.complete = [](const std::vector<Position>& positions, OutgoingRecord* out) {
     out->value = absl::StrCat("after ", positions[0].offset);
   };
-  rocksdb::WriteBatch state;
+  auto state = engine.db->NewBatch();
   std::vector<Position> seen;
   auto positions = engine.log->AppendWithState(
-      {pinned, reply, Rec("c", "plain")}, &state,
-      [&](const std::vector<Position>& pos, rocksdb::WriteBatch*) { seen = pos; }, nullptr);
+      {pinned, reply, Rec("c", "plain")}, state.get(),
+      [&](const std::vector<Position>& pos, store::StateBatch*) { seen = pos; }, nullptr);
   REQUIRE(positions.ok());
   REQUIRE(positions->size() == 3);
   CHECK((*positions)[0].partition == 3);
@@ -310,9 +311,9 @@ TEMPLATE_TEST_CASE("a lone group member holds every partition, from where its li
     CHECK(record.value == absl::StrCat(record.partition, "-2"));
   }
   // Input progress commits with the outputs of the same unit.
-  rocksdb::WriteBatch state;
+  auto state = engine.db->NewBatch();
   InputProgress input{member->get(), 1, 3};
-  CHECK(engine.log->AppendWithState({Rec("out", "x")}, &state, nullptr, &input).ok());
+  CHECK(engine.log->AppendWithState({Rec("out", "x")}, state.get(), nullptr, &input).ok());
 }
 
 TEMPLATE_TEST_CASE("appending to an unknown topic fails and appends nothing", "", EmbeddedEngine,

@@ -19,6 +19,7 @@
 #include "leadflow/processors/crm_projection.h"
 #include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
+#include "leadflow/store/database.h"
 #include "support/broker_faults.h"
 #include "support/intake_scenario.h"
 #include "support/server_process.h"
@@ -53,14 +54,13 @@ struct KafkaPipeline {
     leads = std::make_unique<LeadReadModel>(db.get());
     items = std::make_unique<ItemReadModel>(db.get());
     counters = std::make_unique<ActivityCounters>(db.get());
-    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), items.get(),
-                                               domain::DomainConfig());
-    commands = std::make_unique<CommandProcessor>(db.get(), &outcomes, items.get(),
-                                                  domain::DomainConfig(), kPartitions);
+    intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig());
+    commands = std::make_unique<CommandProcessor>(&outcomes, items.get(), domain::DomainConfig(),
+                                                  kPartitions);
     timeline = std::make_unique<TimelineReadModel>(db.get());
     projection = std::make_unique<CrmProjection>(
-        db.get(), CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
-    follow_ups = std::make_unique<FollowUpProcessor>(db.get());
+        CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
+    follow_ups = std::make_unique<FollowUpProcessor>();
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get(),
                                                 follow_ups.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p));

@@ -13,6 +13,9 @@
 #include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/storage/v1/storage.pb.h"
+#include "leadflow/store/database.h"
+#include "leadflow/store/fault_injecting_state_store.h"
+#include "leadflow/store/memory_state_store.h"
 #include "support/channel_events.h"
 #include "support/server_process.h"
 
@@ -21,30 +24,36 @@ namespace {
 
 using leadflow::testing::TempDir;
 
-// One data dir with the three processors, driven by hand (RunOnce).
+// One data dir with the four processors, driven by hand (RunOnce).
 // `keep_changelogs`: as on a log where partitions move between instances.
 struct Pipeline {
   explicit Pipeline(const std::string& path, bool keep_changelogs = false) {
     auto opened = store::Database::Open({path, false});
     REQUIRE(opened.ok());
-    db = *std::move(opened);
-    auto opened_log = log::EmbeddedLog::Open(db.get(), log::StandardTopics(3), keep_changelogs);
+    owned_db = *std::move(opened);
+    Wire(owned_db.get(), keep_changelogs);
+  }
+  // On a store the test keeps (in memory, or failing on demand).
+  explicit Pipeline(store::StateStore* store) { Wire(store, false); }
+
+  void Wire(store::StateStore* store, bool keep_changelogs) {
+    db = store;
+    auto opened_log = log::EmbeddedLog::Open(db, log::StandardTopics(3), keep_changelogs);
     REQUIRE(opened_log.ok());
     log = *std::move(opened_log);
-    leads = std::make_unique<LeadReadModel>(db.get());
-    items = std::make_unique<ItemReadModel>(db.get());
-    counters = std::make_unique<ActivityCounters>(db.get());
-    intake = std::make_unique<IntakeProcessor>(db.get(), leads.get(), items.get(),
-                                               domain::DomainConfig());
-    commands = std::make_unique<CommandProcessor>(db.get(), &outcomes, items.get(),
-                                                  domain::DomainConfig(), 3);
-    timeline = std::make_unique<TimelineReadModel>(db.get());
+    leads = std::make_unique<LeadReadModel>(db);
+    items = std::make_unique<ItemReadModel>(db);
+    counters = std::make_unique<ActivityCounters>(db);
+    intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig());
+    commands =
+        std::make_unique<CommandProcessor>(&outcomes, items.get(), domain::DomainConfig(), 3);
+    timeline = std::make_unique<TimelineReadModel>(db);
     projection = std::make_unique<CrmProjection>(
-        db.get(), CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
-    follow_ups = std::make_unique<FollowUpProcessor>(db.get());
+        CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
+    follow_ups = std::make_unique<FollowUpProcessor>();
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get(),
                                                 follow_ups.get()}) {
-      runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db.get(), p, 64));
+      runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db, p, 64));
       REQUIRE(runners.back()->Init().ok());
     }
   }
@@ -84,7 +93,8 @@ struct Pipeline {
     return page->leads;
   }
 
-  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::StateStore> owned_db;
+  store::StateStore* db = nullptr;
   std::unique_ptr<log::EmbeddedLog> log;
   std::unique_ptr<LeadReadModel> leads;
   std::unique_ptr<TimelineReadModel> timeline;
@@ -149,7 +159,7 @@ TEST_CASE("rebuilding the read model from the event log gives identical bytes") 
 
   // The command side's state and the read model fold the same events.
   for (const auto& lead : pipeline.AllLeads()) {
-    auto state = pipeline.db->Get(pipeline.db->state_family(),
+    auto state = pipeline.db->Get(store::Keyspace::kState,
                                   CommandProcessor::StateKey("lead", lead.lead_id()));
     REQUIRE(state.ok());
     REQUIRE(state->has_value());
@@ -158,9 +168,9 @@ TEST_CASE("rebuilding the read model from the event log gives identical bytes") 
     CHECK(**state == SerializeDeterministic(expected));
   }
 
-  REQUIRE(pipeline.db->Clear(pipeline.db->views_family()).ok());
+  REQUIRE(pipeline.db->Clear(store::Keyspace::kViews).ok());
   CHECK(pipeline.AllLeads().empty());
-  ProcessorRunner rebuild(pipeline.log.get(), pipeline.db.get(), pipeline.projection.get(), 7);
+  ProcessorRunner rebuild(pipeline.log.get(), pipeline.db, pipeline.projection.get(), 7);
   REQUIRE(rebuild.Init().ok());
   while (*rebuild.RunOnce() > 0) {
   }
@@ -284,15 +294,14 @@ TEST_CASE("a command applied once is answered again, not applied again") {
   CHECK(pipeline.leads->Get(lead.lead_id())->value().version() == 3);
 }
 
-// Every key and value of a column family, in order.
-std::vector<std::pair<std::string, std::string>> Dump(const store::Database& db,
-                                                      rocksdb::ColumnFamilyHandle* family) {
+// Every key and value of a keyspace, in order.
+std::vector<std::pair<std::string, std::string>> Dump(const store::StateStore& db,
+                                                      store::Keyspace keyspace) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), family));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    out.emplace_back(it->key().ToString(), it->value().ToString());
-  }
-  REQUIRE(it->status().ok());
+  REQUIRE(db.Scan(keyspace, "", "", [&](absl::string_view key, absl::string_view value) {
+              out.emplace_back(key, value);
+              return true;
+            }).ok());
   return out;
 }
 
@@ -300,7 +309,7 @@ std::vector<std::pair<std::string, std::string>> Dump(const store::Database& db,
 void ForgetProcessorState(const std::string& path) {
   auto db = store::Database::Open({path, false});
   REQUIRE(db.ok());
-  REQUIRE((*db)->Clear((*db)->state_family()).ok());
+  REQUIRE((*db)->Clear(store::Keyspace::kState).ok());
 }
 
 TEST_CASE("a new owner rebuilds the processor state from the changelogs") {
@@ -310,7 +319,7 @@ TEST_CASE("a new owner rebuilds the processor state from the changelogs") {
     Pipeline pipeline(dir.path(), /*keep_changelogs=*/true);
     PublishScenario(pipeline);
     pipeline.Drain();
-    before = Dump(*pipeline.db, pipeline.db->state_family());
+    before = Dump(*pipeline.db, store::Keyspace::kState);
   }
   REQUIRE(before.size() > 100);
   ForgetProcessorState(dir.path());
@@ -335,7 +344,7 @@ TEST_CASE("a new owner rebuilds the processor state from the changelogs") {
   }
   // Dedupe keys, identity claims, lead state, outcomes, offsets and
   // checkpoints: all as they were.
-  CHECK(Dump(*owner.db, owner.db->state_family()) == before);
+  CHECK(Dump(*owner.db, store::Keyspace::kState) == before);
 
   // And it goes on from there: redeliveries are known, repeats attach.
   PublishScenario(owner);
@@ -435,12 +444,10 @@ TEST_CASE("a conversion cut before its next steps finishes once, however often t
     auto db = store::Database::Open({dir.path(), false});
     REQUIRE(db.ok());
     for (int32_t p = 0; p < 3; ++p) {
-      rocksdb::WriteBatch forget;
-      REQUIRE(forget
-                  .Delete((*db)->state_family(),
-                          log::CommittedOffsetKey("follow-ups", log::kEventsTopic, p))
-                  .ok());
-      REQUIRE((*db)->Write(&forget).ok());
+      auto forget = (*db)->NewBatch();
+      forget->Delete(store::Keyspace::kState,
+                     log::CommittedOffsetKey("follow-ups", log::kEventsTopic, p));
+      REQUIRE((*db)->Write(forget.get()).ok());
     }
   }
   Pipeline pipeline(dir.path());
@@ -455,12 +462,10 @@ TEST_CASE("a lead kept by an older version as a bare Lead is read and carried on
   pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
   pipeline.Drain();
   const v1::Lead lead = pipeline.AllLeads().at(0);
-  rocksdb::WriteBatch old_format;
-  REQUIRE(old_format
-              .Put(pipeline.db->state_family(), CommandProcessor::StateKey("lead", lead.lead_id()),
-                   SerializeDeterministic(lead))
-              .ok());
-  REQUIRE(pipeline.db->Write(&old_format).ok());
+  auto old_format = pipeline.db->NewBatch();
+  old_format->Put(store::Keyspace::kState, CommandProcessor::StateKey("lead", lead.lead_id()),
+                  SerializeDeterministic(lead));
+  REQUIRE(pipeline.db->Write(old_format.get()).ok());
   v1::Command command;
   command.set_command_id("req:after-upgrade");
   command.set_aggregate_id(lead.lead_id());
@@ -475,8 +480,124 @@ TEST_CASE("a lead kept by an older version as a bare Lead is read and carried on
   CHECK(after.version() == lead.version() + 1);
   v1::AggregateState stored;
   REQUIRE(stored.ParseFromString(**pipeline.db->Get(
-      pipeline.db->state_family(), CommandProcessor::StateKey("lead", lead.lead_id()))));
+      store::Keyspace::kState, CommandProcessor::StateKey("lead", lead.lead_id()))));
   CHECK(stored.lead().version() == after.version());
+}
+
+TEST_CASE("a transaction reads its own writes and deletes over what the store has") {
+  store::MemoryStateStore db;
+  auto stored = db.NewBatch();
+  stored->Put(store::Keyspace::kState, "kept", "stored");
+  stored->Put(store::Keyspace::kState, "changed", "stored");
+  stored->Put(store::Keyspace::kState, "deleted", "stored");
+  stored->Put(store::Keyspace::kViews, "changed", "view");
+  REQUIRE(db.Write(stored.get()).ok());
+
+  ProcessorTransaction txn(&db);
+  txn.Put(store::Keyspace::kState, "changed", "first");
+  txn.Put(store::Keyspace::kState, "changed", "mine");
+  txn.Delete(store::Keyspace::kState, "deleted");
+  txn.Put(store::Keyspace::kState, "new", "mine");
+  txn.Delete(store::Keyspace::kState, "reborn");
+  txn.Put(store::Keyspace::kState, "reborn", "again");
+  txn.ReplaceIndexKeys(store::Keyspace::kViews, {"ix/a", "ix/b"}, {"ix/b", "ix/c"});
+
+  auto get = [&](store::Keyspace keyspace, const std::string& key) {
+    auto value = txn.Get(keyspace, key);
+    REQUIRE(value.ok());
+    return *value;
+  };
+  CHECK(get(store::Keyspace::kState, "kept") == "stored");
+  CHECK(get(store::Keyspace::kState, "changed") == "mine");
+  CHECK(get(store::Keyspace::kState, "deleted") == std::nullopt);
+  CHECK(get(store::Keyspace::kState, "new") == "mine");
+  CHECK(get(store::Keyspace::kState, "reborn") == "again");
+  CHECK(get(store::Keyspace::kState, "absent") == std::nullopt);
+  // Keyspaces are apart, in the transaction as in the store.
+  CHECK(get(store::Keyspace::kViews, "changed") == "view");
+  CHECK(get(store::Keyspace::kViews, "new") == std::nullopt);
+  CHECK(get(store::Keyspace::kViews, "ix/a") == std::nullopt);
+  CHECK(get(store::Keyspace::kViews, "ix/c") == "");
+
+  auto many = txn.MultiGet(store::Keyspace::kState,
+                           {"absent", "changed", "kept", "deleted", "new", "kept"});
+  REQUIRE(many.ok());
+  CHECK(*many == std::vector<std::optional<std::string>>{std::nullopt, "mine", "stored",
+                                                         std::nullopt, "mine", "stored"});
+
+  // Nothing reaches the store before the runner commits.
+  CHECK(**db.Get(store::Keyspace::kState, "changed") == "stored");
+  CHECK(db.Get(store::Keyspace::kState, "deleted")->has_value());
+  CHECK_FALSE(db.Get(store::Keyspace::kState, "new")->has_value());
+}
+
+TEST_CASE("a runner whose commit fails commits nothing, and the batch succeeds when retried") {
+  store::MemoryStateStore memory;
+  store::FaultInjectingStateStore db(&memory);
+  Pipeline pipeline(&db);
+  pipeline.Publish(leadflow::testing::CallEvent("c1", "+79161234567", "op"));
+  pipeline.Drain();
+  REQUIRE(pipeline.AllLeads().size() == 1);
+
+  ProcessorRunner& intake = *pipeline.runners.front();
+  REQUIRE(intake.processor().Name() == "intake");
+  pipeline.Publish(leadflow::testing::CallEvent("c2", "+79167654321", "op"));
+  const std::vector<int64_t> committed = intake.CommittedOffsets();
+  auto commands_end = [&] {
+    int64_t total = 0;
+    for (int32_t p = 0; p < 3; ++p) total += *pipeline.log->EndOffset(log::kCommandsTopic, p);
+    return total;
+  };
+  const int64_t commands_before = commands_end();
+
+  // A read fails while the batch is processed, then the commit's write.
+  for (const auto op :
+       {store::FaultInjectingStateStore::Op::kGet, store::FaultInjectingStateStore::Op::kWrite}) {
+    db.Fail(op, absl::UnavailableError("disk trouble"));
+    auto failed = intake.RunOnce();
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.status().code() == absl::StatusCode::kUnavailable);
+    CHECK(failed.status().message() == "disk trouble");
+    CHECK(db.Failures(op) == 1);
+    CHECK(intake.CommittedOffsets() == committed);
+    CHECK(commands_end() == commands_before);
+    CHECK_FALSE(memory.Get(store::Keyspace::kState, "intake/seen/c2")->has_value());
+  }
+
+  auto retried = intake.RunOnce();
+  REQUIRE(retried.ok());
+  CHECK(*retried == 1);
+  CHECK(intake.CommittedOffsets() != committed);
+  CHECK(commands_end() == commands_before + 1);
+  CHECK(memory.Get(store::Keyspace::kState, "intake/seen/c2")->has_value());
+  pipeline.Drain();
+  auto leads = pipeline.AllLeads();
+  REQUIRE(leads.size() == 2);
+  for (const auto& lead : leads) CHECK(lead.version() >= 1);
+}
+
+TEST_CASE("the processors keep the same keys on the memory store as on RocksDB") {
+  TempDir dir;
+  Pipeline on_disk(dir.path());
+  PublishScenario(on_disk);
+  on_disk.Drain();
+  store::MemoryStateStore memory;
+  Pipeline in_memory(&memory);
+  PublishScenario(in_memory);
+  in_memory.Drain();
+  // Values differ where they hold the time records were appended at.
+  auto keys = [](const store::StateStore& db, store::Keyspace keyspace) {
+    std::vector<std::string> out;
+    for (auto& [key, value] : Dump(db, keyspace)) out.push_back(std::move(key));
+    return out;
+  };
+  for (const auto keyspace :
+       {store::Keyspace::kLog, store::Keyspace::kState, store::Keyspace::kViews}) {
+    const std::vector<std::string> on_disk_keys = keys(*on_disk.db, keyspace);
+    CHECK(on_disk_keys.size() > 45);
+    CHECK(keys(memory, keyspace) == on_disk_keys);
+  }
+  CHECK(in_memory.AllLeads().size() == 45);
 }
 
 }  // namespace

@@ -116,7 +116,7 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   context_->outcomes->Forget(command_id);
   if (!outcome.has_value()) {
     // It may have been applied just as we stopped waiting.
-    auto stored = context_->db->Get(context_->db->state_family(),
+    auto stored = context_->db->Get(store::Keyspace::kState,
                                     processors::CommandProcessor::OutcomeKey(command_id));
     if (stored.ok() && stored->has_value()) {
       outcome.emplace();

@@ -1,8 +1,7 @@
 #include "leadflow/log/embedded_log.h"
 
-#include <rocksdb/iterator.h>
-
 #include <atomic>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -42,18 +41,18 @@ std::string TopicMetaKey(absl::string_view topic) { return absl::StrCat("\x01top
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::Database* db,
+absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::StateStore* db,
                                                                const std::vector<TopicSpec>& topics,
                                                                bool keep_changelogs) {
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog(db, keep_changelogs));
   absl::MutexLock lock(&log->mu_);
-  rocksdb::WriteBatch created;
+  std::unique_ptr<store::StateBatch> created = db->NewBatch();
   for (const auto& spec : topics) {
     if (spec.partitions < 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("topic ", spec.name, ": partitions must be >= 1"));
     }
-    auto meta = db->Get(db->log_family(), TopicMetaKey(spec.name));
+    auto meta = db->Get(store::Keyspace::kLog, TopicMetaKey(spec.name));
     if (!meta.ok()) return meta.status();
     int32_t partitions = spec.partitions;
     if (meta->has_value()) {
@@ -70,28 +69,27 @@ absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::Database* 
       storage::v1::TopicMetadata stored;
       stored.set_name(spec.name);
       stored.set_partitions(spec.partitions);
-      created.Put(db->log_family(), TopicMetaKey(spec.name), stored.SerializeAsString());
+      created->Put(store::Keyspace::kLog, TopicMetaKey(spec.name), stored.SerializeAsString());
     }
     std::vector<int64_t> ends(partitions, 0);
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->db()->NewIterator(rocksdb::ReadOptions(), db->log_family()));
     for (int32_t p = 0; p < partitions; ++p) {
       // The last key of the partition holds its highest offset.
-      const std::string upper = RecordKey(spec.name, p, INT64_MAX);
-      it->SeekForPrev(upper);
       const std::string prefix = PartitionPrefix(spec.name, p);
-      if (it->Valid() && it->key().starts_with(prefix)) {
-        ends[p] = static_cast<int64_t>(
-                      ReadBigEndian(absl::string_view(it->key().data() + prefix.size(), 8))) +
-                  1;
+      LEADFLOW_ASSIGN_OR_RETURN(std::optional<std::string> last,
+                                db->LastKeyWithPrefix(store::Keyspace::kLog, prefix));
+      if (!last.has_value()) continue;
+      if (last->size() != prefix.size() + 8) {
+        return absl::DataLossError(
+            absl::StrCat("log of ", spec.name, "/", p, ": a record key is corrupt"));
       }
-      if (!it->status().ok()) return store::FromRocks(it->status(), "scanning log");
+      ends[p] =
+          static_cast<int64_t>(ReadBigEndian(absl::string_view(*last).substr(prefix.size()))) + 1;
     }
     log->ends_[spec.name] = std::move(ends);
     log->partitions_[spec.name] = partitions;
   }
-  if (created.Count() > 0) {
-    absl::Status status = db->Write(&created);
+  if (created->Count() > 0) {
+    absl::Status status = db->Write(created.get());
     if (!status.ok()) return status;
   }
   return log;
@@ -103,8 +101,8 @@ int32_t EmbeddedLog::PartitionCount(absl::string_view topic) const {
 }
 
 absl::StatusOr<std::vector<Position>> EmbeddedLog::Append(std::vector<OutgoingRecord> records) {
-  rocksdb::WriteBatch batch;
-  return AppendWithState(std::move(records), &batch, nullptr, nullptr);
+  std::unique_ptr<store::StateBatch> batch = db_->NewBatch();
+  return AppendWithState(std::move(records), batch.get(), nullptr, nullptr);
 }
 
 absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& ends,
@@ -148,7 +146,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& e
       h->set_key(std::move(header.key));
       h->set_value(std::move(header.value));
     }
-    writer.batch->Put(db_->log_family(),
+    writer.batch->Put(store::Keyspace::kLog,
                       RecordKey(positions[i].topic, positions[i].partition, positions[i].offset),
                       stored.SerializeAsString());
   }
@@ -158,7 +156,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& e
 }
 
 absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
-    std::vector<OutgoingRecord> records, rocksdb::WriteBatch* local_state,
+    std::vector<OutgoingRecord> records, store::StateBatch* local_state,
     const BeforeWrite& before_write, const InputProgress* input) {
   Writer self;
   self.records = &records;
@@ -237,32 +235,33 @@ absl::StatusOr<std::vector<Record>> EmbeddedLog::Read(absl::string_view topic, i
   }
   std::vector<Record> records;
   if (from < 0) from = 0;
-  if (from >= end) return records;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->log_family()));
+  if (from >= end || max_records == 0) return records;
   const std::string prefix = PartitionPrefix(topic, partition);
-  for (it->Seek(RecordKey(topic, partition, from));
-       it->Valid() && it->key().starts_with(prefix) && records.size() < max_records; it->Next()) {
-    const int64_t offset =
-        static_cast<int64_t>(ReadBigEndian(absl::string_view(it->key().data() + prefix.size(), 8)));
-    if (offset >= end) break;
-    storage::v1::StoredRecord stored;
-    if (!stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(
-          absl::StrCat("log record ", topic, "/", partition, "@", offset, " is corrupt"));
-    }
-    Record& record = records.emplace_back();
-    record.topic = std::string(topic);
-    record.partition = partition;
-    record.offset = offset;
-    record.timestamp_ms = stored.timestamp_ms();
-    record.key = std::move(*stored.mutable_key());
-    record.value = std::move(*stored.mutable_value());
-    for (auto& h : *stored.mutable_headers()) {
-      record.headers.push_back({std::move(*h.mutable_key()), std::move(*h.mutable_value())});
-    }
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "reading log");
+  absl::Status parsed;
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(
+      store::Keyspace::kLog, prefix, RecordKey(topic, partition, from),
+      [&](absl::string_view key, absl::string_view value) {
+        const int64_t offset = static_cast<int64_t>(ReadBigEndian(key.substr(prefix.size(), 8)));
+        if (offset >= end) return false;
+        storage::v1::StoredRecord stored;
+        if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          parsed = absl::DataLossError(
+              absl::StrCat("log record ", topic, "/", partition, "@", offset, " is corrupt"));
+          return false;
+        }
+        Record& record = records.emplace_back();
+        record.topic = std::string(topic);
+        record.partition = partition;
+        record.offset = offset;
+        record.timestamp_ms = stored.timestamp_ms();
+        record.key = std::move(*stored.mutable_key());
+        record.value = std::move(*stored.mutable_value());
+        for (auto& h : *stored.mutable_headers()) {
+          record.headers.push_back({std::move(*h.mutable_key()), std::move(*h.mutable_value())});
+        }
+        return records.size() < max_records;
+      }));
+  if (!parsed.ok()) return parsed;
   return records;
 }
 

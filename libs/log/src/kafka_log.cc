@@ -419,7 +419,7 @@ class KafkaGroupReader final : public GroupReader {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::Database* db, Options options) {
+absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::StateStore* db, Options options) {
   std::unique_ptr<KafkaLog> log(new KafkaLog(db, std::move(options)));
   const Options& o = log->options_;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -483,8 +483,7 @@ int32_t KafkaLog::PartitionCount(absl::string_view topic) const {
 }
 
 absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecord> records) {
-  rocksdb::WriteBatch none;
-  return AppendWithState(std::move(records), &none, nullptr, nullptr);
+  return AppendWithState(std::move(records), nullptr, nullptr, nullptr);
 }
 
 absl::Status KafkaLog::Health() const {
@@ -584,7 +583,7 @@ absl::Status KafkaLog::Produce(OutgoingRecord& record, void* slot) {
 }
 
 absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<OutgoingRecord> records,
-                                                                rocksdb::WriteBatch* local_state,
+                                                                store::StateBatch* local_state,
                                                                 const BeforeWrite& before_write,
                                                                 const InputProgress* input) {
   for (const auto& record : records) {
@@ -657,7 +656,7 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
       before_write(positions, local_state);
     }
   }
-  if (local_state->Count() > 0) {
+  if (local_state != nullptr && local_state->Count() > 0) {
     if (db_ == nullptr)
       return absl::FailedPreconditionError("kafka log opened without local state");
     if (absl::Status s = db_->Write(local_state); !s.ok()) return s;

@@ -1,7 +1,5 @@
 #include "leadflow/processors/activity_counters.h"
 
-#include <rocksdb/iterator.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -40,7 +38,7 @@ bool Planned(const v1::Activity& activity) {
 
 absl::Status ActivityCounters::AdjustPlanned(ProcessorTransaction& txn, absl::string_view owner,
                                              int delta) const {
-  auto* views = db_->views_family();
+  const store::Keyspace views = store::Keyspace::kViews;
   LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(views, PlannedKey(owner)));
   int64_t count = 0;
   if (stored.has_value() && !absl::SimpleAtoi(*stored, &count)) count = 0;
@@ -55,7 +53,7 @@ absl::Status ActivityCounters::AdjustPlanned(ProcessorTransaction& txn, absl::st
 
 absl::Status ActivityCounters::RefreshIdle(ProcessorTransaction& txn,
                                            absl::string_view owner) const {
-  auto* views = db_->views_family();
+  const store::Keyspace views = store::Keyspace::kViews;
   LEADFLOW_ASSIGN_OR_RETURN(auto info, txn.Get(views, OwnerKey(owner)));
   LEADFLOW_ASSIGN_OR_RETURN(auto planned, txn.Get(views, PlannedKey(owner)));
   std::string responsible;
@@ -79,7 +77,7 @@ absl::Status ActivityCounters::RefreshIdle(ProcessorTransaction& txn,
 
 absl::Status ActivityCounters::StageActivity(ProcessorTransaction& txn, const v1::Activity* before,
                                              const v1::Activity& after) const {
-  auto* views = db_->views_family();
+  const store::Keyspace views = store::Keyspace::kViews;
   if (before != nullptr && Planned(*before)) {
     txn.Delete(views, DueKey(*before));
     LEADFLOW_RETURN_IF_ERROR(AdjustPlanned(txn, before->owner(), -1));
@@ -96,7 +94,7 @@ absl::Status ActivityCounters::StageActivity(ProcessorTransaction& txn, const v1
 
 absl::Status ActivityCounters::StageOwner(ProcessorTransaction& txn, absl::string_view owner,
                                           absl::string_view responsible, bool open) const {
-  LEADFLOW_ASSIGN_OR_RETURN(auto before, txn.Get(db_->views_family(), OwnerKey(owner)));
+  LEADFLOW_ASSIGN_OR_RETURN(auto before, txn.Get(store::Keyspace::kViews, OwnerKey(owner)));
   const std::string was = before.value_or("");
   const std::string now = absl::StrCat(open ? "1" : "0", "|", responsible);
   // Most events of an item (a call recorded, a field edited) change neither
@@ -104,22 +102,25 @@ absl::Status ActivityCounters::StageOwner(ProcessorTransaction& txn, absl::strin
   // (which only StageActivity changes otherwise) are as they were.
   if (before.has_value() && was == now) return absl::OkStatus();
   if (absl::StartsWith(was, "1|")) {
-    txn.Delete(db_->views_family(), absl::StrCat(ResponsiblePrefix("open", was.substr(2)), owner));
+    txn.Delete(store::Keyspace::kViews,
+               absl::StrCat(ResponsiblePrefix("open", was.substr(2)), owner));
   }
   if (open) {
-    txn.Put(db_->views_family(), absl::StrCat(ResponsiblePrefix("open", responsible), owner), "");
+    txn.Put(store::Keyspace::kViews, absl::StrCat(ResponsiblePrefix("open", responsible), owner),
+            "");
   }
-  txn.Put(db_->views_family(), OwnerKey(owner), now);
+  txn.Put(store::Keyspace::kViews, OwnerKey(owner), now);
   return RefreshIdle(txn, owner);
 }
 
 absl::StatusOr<int64_t> ActivityCounters::OpenItems(absl::string_view responsible) const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
   const std::string prefix = ResponsiblePrefix("open", responsible);
   int64_t count = 0;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++count;
-  if (!it->status().ok()) return store::FromRocks(it->status(), "counting open items");
+  LEADFLOW_RETURN_IF_ERROR(
+      db_->Scan(store::Keyspace::kViews, prefix, prefix, [&](absl::string_view, absl::string_view) {
+        ++count;
+        return true;
+      }));
   return count;
 }
 
@@ -130,30 +131,31 @@ absl::StatusOr<v1::Counters> ActivityCounters::Count(absl::string_view responsib
   *counters.mutable_as_of() = ToTimestamp(now);
   const int64_t now_us = absl::ToUnixMicros(now);
   const int64_t end_us = absl::ToUnixMicros(end_of_day);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
   const std::string due = ResponsiblePrefix("due", responsible);
-  for (it->Seek(due); it->Valid() && it->key().starts_with(due); it->Next()) {
-    int64_t deadline = 0;
-    if (!absl::SimpleAtoi(it->key().ToString().substr(due.size(), 20), &deadline)) continue;
-    if (deadline < now_us) {
-      counters.set_activities_overdue(counters.activities_overdue() + 1);
-    } else if (deadline < end_us) {
-      counters.set_activities_due_today(counters.activities_due_today() + 1);
-    } else {
-      break;  // later days
-    }
-  }
+  LEADFLOW_RETURN_IF_ERROR(
+      db_->Scan(store::Keyspace::kViews, due, due, [&](absl::string_view key, absl::string_view) {
+        int64_t deadline = 0;
+        if (!absl::SimpleAtoi(key.substr(due.size(), 20), &deadline)) return true;
+        if (deadline < now_us) {
+          counters.set_activities_overdue(counters.activities_overdue() + 1);
+        } else if (deadline < end_us) {
+          counters.set_activities_due_today(counters.activities_due_today() + 1);
+        } else {
+          return false;  // later days
+        }
+        return true;
+      }));
   const std::string idle = ResponsiblePrefix("idle", responsible);
-  for (it->Seek(idle); it->Valid() && it->key().starts_with(idle); it->Next()) {
-    const std::string owner = it->key().ToString().substr(idle.size());
-    if (owner.rfind("leads/", 0) == 0) {
-      counters.set_leads_without_activity(counters.leads_without_activity() + 1);
-    } else {
-      counters.set_deals_without_activity(counters.deals_without_activity() + 1);
-    }
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "counting");
+  LEADFLOW_RETURN_IF_ERROR(
+      db_->Scan(store::Keyspace::kViews, idle, idle, [&](absl::string_view key, absl::string_view) {
+        const absl::string_view owner = key.substr(idle.size());
+        if (absl::StartsWith(owner, "leads/")) {
+          counters.set_leads_without_activity(counters.leads_without_activity() + 1);
+        } else {
+          counters.set_deals_without_activity(counters.deals_without_activity() + 1);
+        }
+        return true;
+      }));
   return counters;
 }
 

@@ -19,14 +19,9 @@ std::string CommandProcessor::StateKey(absl::string_view aggregate_type,
   return absl::StrCat(aggregate_type, "/", aggregate_id);
 }
 
-CommandProcessor::CommandProcessor(const store::Database* db, CommandOutcomes* outcomes,
-                                   const ItemReadModel* items, domain::DomainConfig config,
-                                   int32_t partitions)
-    : db_(db),
-      outcomes_(outcomes),
-      items_(items),
-      config_(std::move(config)),
-      partitions_(partitions) {}
+CommandProcessor::CommandProcessor(CommandOutcomes* outcomes, const ItemReadModel* items,
+                                   domain::DomainConfig config, int32_t partitions)
+    : outcomes_(outcomes), items_(items), config_(std::move(config)), partitions_(partitions) {}
 
 namespace {
 
@@ -57,7 +52,7 @@ log::OutgoingRecord OutcomeRecord(const v1::CommandOutcome& outcome, absl::Time 
 }  // namespace
 
 absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
-  auto* state = db_->state_family();
+  const store::Keyspace state = store::Keyspace::kState;
   if (record.topic == log::kOutcomesTopic) {
     v1::CommandOutcome outcome;
     LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &outcome, "outcome record"));
@@ -82,7 +77,7 @@ absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTrans
 absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
                                        ProcessorTransaction& txn) {
   pending_.clear();
-  auto* state = db_->state_family();
+  const store::Keyspace state = store::Keyspace::kState;
   LEADFLOW_ASSIGN_OR_RETURN(config_.pipelines, items_->Pipelines());
   for (const auto& record : batch) {
     v1::Command command;
@@ -168,11 +163,10 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
                                        log::OutgoingRecord* out) {
         out->value = with_position(positions);
       };
-      txn.OnPositions(
-          [with_position, state, outcome_key](const std::vector<log::Position>& positions,
-                                              rocksdb::WriteBatch* write_batch) {
-            write_batch->Put(state, outcome_key, with_position(positions)).PermitUncheckedError();
-          });
+      txn.OnPositions([with_position, outcome_key](const std::vector<log::Position>& positions,
+                                                   store::StateBatch* write_batch) {
+        write_batch->Put(store::Keyspace::kState, outcome_key, with_position(positions));
+      });
     }
     if (txn.keeps_changelogs()) txn.Emit(std::move(reply));
   }

@@ -11,7 +11,7 @@
 
 namespace leadflow::processors {
 
-CrmProjection::CrmProjection(const store::Database* db, Models models) : db_(db), models_(models) {}
+CrmProjection::CrmProjection(Models models) : models_(models) {}
 
 CrmProjection::Applied CrmProjection::Check(int64_t have, const v1::EventEnvelope& event) const {
   if (event.aggregate_version() <= have) return Applied::kAlreadyApplied;
@@ -22,7 +22,7 @@ CrmProjection::Applied CrmProjection::Check(int64_t have, const v1::EventEnvelop
 absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyLead(const v1::EventEnvelope& event,
                                                                 ProcessorTransaction& txn) {
   LEADFLOW_ASSIGN_OR_RETURN(
-      auto stored, txn.Get(db_->views_family(), LeadReadModel::LeadKey(event.aggregate_id())));
+      auto stored, txn.Get(store::Keyspace::kViews, LeadReadModel::LeadKey(event.aggregate_id())));
   std::optional<v1::Lead> before;
   if (stored.has_value()) {
     LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &before.emplace(), "read model lead"));

@@ -31,7 +31,7 @@ absl::Status IntakeProcessor::Restore(const log::Record& record, ProcessorTransa
 
 void IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolution,
                             ProcessorTransaction& txn) const {
-  auto* state = db_->state_family();
+  const store::Keyspace state = store::Keyspace::kState;
   txn.Put(state, SeenKey(resolution.event_id()), resolution.lead_id());
   for (const auto& key : resolution.claimed_identity_keys()) {
     txn.Put(state, IdentityKey(key), resolution.lead_id());
@@ -48,9 +48,9 @@ absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
   return event;
 }
 
-IntakeProcessor::IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
-                                 const ItemReadModel* clients, domain::DomainConfig config)
-    : db_(db), leads_(leads), clients_(clients), config_(std::move(config)) {}
+IntakeProcessor::IntakeProcessor(const LeadReadModel* leads, const ItemReadModel* clients,
+                                 domain::DomainConfig config)
+    : leads_(leads), clients_(clients), config_(std::move(config)) {}
 
 absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
     ProcessorTransaction& txn, const std::vector<std::string>& keys) {
@@ -60,7 +60,7 @@ absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
     return !lead.has_value() || !domain::IsTerminal(lead->status_semantic());
   };
   for (const auto& key : keys) {
-    LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(db_->state_family(), IdentityKey(key)));
+    LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(store::Keyspace::kState, IdentityKey(key)));
     if (own.has_value()) {
       LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own));
       if (open) return own;
@@ -76,7 +76,7 @@ absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
 
 absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
                                       ProcessorTransaction& txn) {
-  auto* state = db_->state_family();
+  const store::Keyspace state = store::Keyspace::kState;
   for (const auto& record : batch) {
     absl::StatusOr<v1::ChannelEvent> decoded = DecodeChannelEvent(record);
     absl::StatusOr<v1::ChannelEvent> event =

@@ -1,7 +1,5 @@
 #include "leadflow/processors/item_read_model.h"
 
-#include <rocksdb/iterator.h>
-
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
@@ -82,7 +80,7 @@ std::vector<std::pair<std::string, std::string>> ItemReadModel::IndexTerms(
 
 absl::StatusOr<std::optional<v1::AggregateState>> ItemReadModel::Get(absl::string_view type,
                                                                      absl::string_view id) const {
-  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, db_->Get(db_->views_family(), ItemKey(type, id)));
+  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, db_->Get(store::Keyspace::kViews, ItemKey(type, id)));
   if (!bytes.has_value()) return std::nullopt;
   v1::AggregateState item;
   LEADFLOW_RETURN_IF_ERROR(ParseProto(*bytes, &item, "read model item"));
@@ -92,7 +90,7 @@ absl::StatusOr<std::optional<v1::AggregateState>> ItemReadModel::Get(absl::strin
 absl::StatusOr<std::optional<v1::AggregateState>> ItemReadModel::Get(ProcessorTransaction& txn,
                                                                      absl::string_view type,
                                                                      absl::string_view id) const {
-  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, txn.Get(db_->views_family(), ItemKey(type, id)));
+  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, txn.Get(store::Keyspace::kViews, ItemKey(type, id)));
   if (!bytes.has_value()) return std::nullopt;
   v1::AggregateState item;
   LEADFLOW_RETURN_IF_ERROR(ParseProto(*bytes, &item, "read model item"));
@@ -133,33 +131,40 @@ absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
   const std::string prefix =
       by_index ? IndexPrefix(type, filters.front().index, filters.front().value) : TypePrefix(type);
   Page page;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
-  for (it->Seek(prefix + after); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string id = it->key().ToString().substr(prefix.size());
-    if (!after.empty() && id <= after) continue;
-    v1::AggregateState item;
-    if (by_index) {
-      LEADFLOW_ASSIGN_OR_RETURN(auto found, Get(type, id));
-      if (!found.has_value()) continue;
-      item = *std::move(found);
-    } else {
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
-                                          &item, "read model item"));
-    }
-    const auto terms = IndexTerms(item);
-    const bool matches = std::all_of(filters.begin(), filters.end(), [&](const Filter& f) {
-      return std::find(terms.begin(), terms.end(), std::make_pair(f.index, f.value)) != terms.end();
-    });
-    if (!matches) continue;
-    if (static_cast<int32_t>(page.items.size()) == limit) {
-      page.next_page_token = absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, after));
-      break;
-    }
-    after = id;
-    page.items.push_back(std::move(item));
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "listing items");
+  absl::Status status;
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(
+      store::Keyspace::kViews, prefix, prefix + after,
+      [&](absl::string_view key, absl::string_view value) {
+        std::string id(key.substr(prefix.size()));
+        if (!after.empty() && id <= after) return true;
+        v1::AggregateState item;
+        if (by_index) {
+          absl::StatusOr<std::optional<v1::AggregateState>> found = Get(type, id);
+          if (!found.ok()) {
+            status = found.status();
+            return false;
+          }
+          if (!found->has_value()) return true;
+          item = **std::move(found);
+        } else {
+          status = ParseProto(value, &item, "read model item");
+          if (!status.ok()) return false;
+        }
+        const auto terms = IndexTerms(item);
+        const bool matches = std::all_of(filters.begin(), filters.end(), [&](const Filter& f) {
+          return std::find(terms.begin(), terms.end(), std::make_pair(f.index, f.value)) !=
+                 terms.end();
+        });
+        if (!matches) return true;
+        if (static_cast<int32_t>(page.items.size()) == limit) {
+          page.next_page_token = absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, after));
+          return false;
+        }
+        after = std::move(id);
+        page.items.push_back(std::move(item));
+        return true;
+      }));
+  LEADFLOW_RETURN_IF_ERROR(status);
   return page;
 }
 
@@ -168,12 +173,11 @@ absl::StatusOr<std::vector<std::string>> ItemReadModel::FindIndexed(absl::string
                                                                     absl::string_view value) const {
   std::vector<std::string> ids;
   const std::string prefix = IndexPrefix(type, index, value);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    ids.push_back(it->key().ToString().substr(prefix.size()));
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "searching items");
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, prefix,
+                                     [&](absl::string_view key, absl::string_view) {
+                                       ids.emplace_back(key.substr(prefix.size()));
+                                       return true;
+                                     }));
   return ids;
 }
 
@@ -216,21 +220,22 @@ absl::StatusOr<v1::ClientMatch> ItemReadModel::FindClient(const v1::Lead& lead) 
 absl::StatusOr<domain::PipelineSet> ItemReadModel::Pipelines() const {
   domain::PipelineSet set;
   const std::string prefix = TypePrefix("pipeline");
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    v1::AggregateState item;
-    LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
-                                        &item, "read model pipeline"));
-    set.Put(item.pipeline());
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "reading pipelines");
+  absl::Status status;
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, prefix,
+                                     [&](absl::string_view, absl::string_view value) {
+                                       v1::AggregateState item;
+                                       status = ParseProto(value, &item, "read model pipeline");
+                                       if (!status.ok()) return false;
+                                       set.Put(item.pipeline());
+                                       return true;
+                                     }));
+  LEADFLOW_RETURN_IF_ERROR(status);
   return set;
 }
 
 void ItemReadModel::Stage(ProcessorTransaction& txn, const v1::AggregateState* before,
                           const v1::AggregateState& after) const {
-  auto* family = db_->views_family();
+  const store::Keyspace keyspace = store::Keyspace::kViews;
   const absl::string_view type = domain::AggregateTypeOf(after);
   // Leads have a read model of their own (LeadReadModel).
   if (after.has_lead()) return;
@@ -243,9 +248,10 @@ void ItemReadModel::Stage(ProcessorTransaction& txn, const v1::AggregateState* b
     }
     return keys;
   };
-  txn.ReplaceIndexKeys(family, before != nullptr ? index_keys(*before) : std::vector<std::string>(),
+  txn.ReplaceIndexKeys(keyspace,
+                       before != nullptr ? index_keys(*before) : std::vector<std::string>(),
                        index_keys(after));
-  txn.Put(family, ItemKey(type, id), SerializeDeterministic(after));
+  txn.Put(keyspace, ItemKey(type, id), SerializeDeterministic(after));
 }
 
 }  // namespace leadflow::processors

@@ -1,7 +1,5 @@
 #include "leadflow/processors/lead_read_model.h"
 
-#include <rocksdb/iterator.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -54,7 +52,7 @@ std::string LeadReadModel::LeadKey(absl::string_view lead_id) {
 }
 
 absl::StatusOr<std::optional<v1::Lead>> LeadReadModel::Get(absl::string_view lead_id) const {
-  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, db_->Get(db_->views_family(), LeadKey(lead_id)));
+  LEADFLOW_ASSIGN_OR_RETURN(auto bytes, db_->Get(store::Keyspace::kViews, LeadKey(lead_id)));
   if (!bytes.has_value()) return std::nullopt;
   v1::Lead lead;
   LEADFLOW_RETURN_IF_ERROR(ParseProto(*bytes, &lead, "read model lead"));
@@ -84,30 +82,35 @@ absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) cons
     prefix = std::string(kLeadPrefix);
   }
   Page page;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
   const std::string start = after.empty() ? prefix : prefix + after + '\0';
-  for (it->Seek(start); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string lead_id = it->key().ToString().substr(prefix.size());
-    if (!after.empty() && lead_id <= after) continue;
-    v1::Lead lead;
-    if (prefix == kLeadPrefix) {
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
-                                          &lead, "read model lead"));
-    } else {
-      LEADFLOW_ASSIGN_OR_RETURN(auto found, Get(lead_id));
-      if (!found.has_value()) continue;
-      lead = *std::move(found);
-    }
-    if (!Matches(lead, query)) continue;
-    if (static_cast<int32_t>(page.leads.size()) == page_size) {
-      page.next_page_token =
-          absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, page.leads.back().lead_id()));
-      break;
-    }
-    page.leads.push_back(std::move(lead));
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "listing leads");
+  absl::Status status;
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(
+      store::Keyspace::kViews, prefix, start, [&](absl::string_view key, absl::string_view value) {
+        const absl::string_view lead_id = key.substr(prefix.size());
+        if (!after.empty() && lead_id <= after) return true;
+        v1::Lead lead;
+        if (prefix == kLeadPrefix) {
+          status = ParseProto(value, &lead, "read model lead");
+          if (!status.ok()) return false;
+        } else {
+          absl::StatusOr<std::optional<v1::Lead>> found = Get(lead_id);
+          if (!found.ok()) {
+            status = found.status();
+            return false;
+          }
+          if (!found->has_value()) return true;
+          lead = **std::move(found);
+        }
+        if (!Matches(lead, query)) return true;
+        if (static_cast<int32_t>(page.leads.size()) == page_size) {
+          page.next_page_token = absl::WebSafeBase64Escape(
+              absl::StrCat(kPageTokenPrefix, page.leads.back().lead_id()));
+          return false;
+        }
+        page.leads.push_back(std::move(lead));
+        return true;
+      }));
+  LEADFLOW_RETURN_IF_ERROR(status);
   return page;
 }
 
@@ -125,32 +128,31 @@ absl::StatusOr<std::vector<std::string>> LeadReadModel::FindIndexed(absl::string
                                                                     absl::string_view value) const {
   std::vector<std::string> ids;
   const std::string prefix = IndexPrefix(index, value);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    ids.push_back(it->key().ToString().substr(prefix.size()));
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "searching identities");
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, prefix,
+                                     [&](absl::string_view key, absl::string_view) {
+                                       ids.emplace_back(key.substr(prefix.size()));
+                                       return true;
+                                     }));
   return ids;
 }
 
 void LeadReadModel::Stage(ProcessorTransaction& txn, const v1::Lead* before,
                           const v1::Lead& after) const {
-  auto* family = db_->views_family();
-  txn.ReplaceIndexKeys(family, before != nullptr ? IndexKeys(*before) : std::vector<std::string>(),
+  const store::Keyspace keyspace = store::Keyspace::kViews;
+  txn.ReplaceIndexKeys(keyspace,
+                       before != nullptr ? IndexKeys(*before) : std::vector<std::string>(),
                        IndexKeys(after));
-  txn.Put(family, LeadKey(after.lead_id()), SerializeDeterministic(after));
+  txn.Put(keyspace, LeadKey(after.lead_id()), SerializeDeterministic(after));
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> LeadReadModel::Dump() const {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key().starts_with("offset/")) continue;
-    out.emplace_back(it->key().ToString(), it->value().ToString());
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "dumping read model");
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, "", "",
+                                     [&](absl::string_view key, absl::string_view value) {
+                                       if (!absl::StartsWith(key, "offset/"))
+                                         out.emplace_back(key, value);
+                                       return true;
+                                     }));
   return out;
 }
 

@@ -14,46 +14,91 @@
 
 namespace leadflow::processors {
 
-ProcessorTransaction::ProcessorTransaction(const store::Database* db)
-    : db_(db), batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
-
-absl::StatusOr<std::optional<std::string>> ProcessorTransaction::Get(
-    rocksdb::ColumnFamilyHandle* family, absl::string_view key) {
-  std::string value;
-  rocksdb::Status status = batch_.GetFromBatchAndDB(db_->db(), rocksdb::ReadOptions(), family,
-                                                    rocksdb::Slice(key.data(), key.size()), &value);
-  if (status.IsNotFound()) return std::nullopt;
-  if (!status.ok()) return store::FromRocks(status, "reading processor state");
-  return value;
+absl::StatusOr<std::optional<std::string>> ProcessorTransaction::Get(store::Keyspace keyspace,
+                                                                     absl::string_view key) {
+  const Writes& writes = writes_[static_cast<size_t>(keyspace)];
+  if (!writes.empty()) {
+    auto written = writes.find(key);
+    if (written != writes.end()) return written->second;
+  }
+  return store_->Get(keyspace, key);
 }
 
-void ProcessorTransaction::Put(rocksdb::ColumnFamilyHandle* family, absl::string_view key,
+absl::StatusOr<std::vector<std::optional<std::string>>> ProcessorTransaction::MultiGet(
+    store::Keyspace keyspace, const std::vector<std::string>& keys) {
+  const Writes& writes = writes_[static_cast<size_t>(keyspace)];
+  if (writes.empty()) return store_->MultiGet(keyspace, keys);
+  std::vector<std::optional<std::string>> values(keys.size());
+  std::vector<std::string> unwritten;
+  std::vector<size_t> unwritten_at;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto written = writes.find(keys[i]);
+    if (written != writes.end()) {
+      values[i] = written->second;
+    } else {
+      unwritten.push_back(keys[i]);
+      unwritten_at.push_back(i);
+    }
+  }
+  if (unwritten.empty()) return values;
+  LEADFLOW_ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> stored,
+                            store_->MultiGet(keyspace, unwritten));
+  for (size_t i = 0; i < stored.size(); ++i) values[unwritten_at[i]] = std::move(stored[i]);
+  return values;
+}
+
+void ProcessorTransaction::Put(store::Keyspace keyspace, absl::string_view key,
                                absl::string_view value) {
-  batch_
-      .Put(family, rocksdb::Slice(key.data(), key.size()),
-           rocksdb::Slice(value.data(), value.size()))
-      .PermitUncheckedError();
+  std::optional<std::string>& slot = writes_[static_cast<size_t>(keyspace)][key];
+  if (slot.has_value()) {
+    slot->assign(value.data(), value.size());  // reuses the buffer of an earlier write
+  } else {
+    slot.emplace(value);
+  }
 }
 
-void ProcessorTransaction::Delete(rocksdb::ColumnFamilyHandle* family, absl::string_view key) {
-  batch_.Delete(family, rocksdb::Slice(key.data(), key.size())).PermitUncheckedError();
+void ProcessorTransaction::Delete(store::Keyspace keyspace, absl::string_view key) {
+  writes_[static_cast<size_t>(keyspace)][key].reset();
 }
 
-void ProcessorTransaction::ReplaceIndexKeys(rocksdb::ColumnFamilyHandle* family,
+bool ProcessorTransaction::empty() const {
+  for (const Writes& writes : writes_) {
+    if (!writes.empty()) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<store::StateBatch> ProcessorTransaction::TakeBatch() {
+  std::unique_ptr<store::StateBatch> batch = store_->NewBatch();
+  for (size_t i = 0; i < writes_.size(); ++i) {
+    const auto keyspace = static_cast<store::Keyspace>(i);
+    for (const auto& [key, value] : writes_[i]) {
+      if (value.has_value()) {
+        batch->Put(keyspace, key, *value);
+      } else {
+        batch->Delete(keyspace, key);
+      }
+    }
+    writes_[i].clear();
+  }
+  return batch;
+}
+
+void ProcessorTransaction::ReplaceIndexKeys(store::Keyspace keyspace,
                                             const std::vector<std::string>& before,
                                             const std::vector<std::string>& after) {
   auto has = [](const std::vector<std::string>& keys, const std::string& key) {
     return std::find(keys.begin(), keys.end(), key) != keys.end();
   };
   for (const auto& key : before) {
-    if (!has(after, key)) Delete(family, key);
+    if (!has(after, key)) Delete(keyspace, key);
   }
   for (const auto& key : after) {
-    if (!has(before, key)) Put(family, key, "");
+    if (!has(before, key)) Put(keyspace, key, "");
   }
 }
 
-ProcessorRunner::ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
+ProcessorRunner::ProcessorRunner(log::Log* log, store::StateStore* db, Processor* processor,
                                  size_t max_batch)
     : log_(log),
       db_(db),
@@ -104,7 +149,7 @@ absl::Status ProcessorRunner::Init() {
 
 absl::StatusOr<int64_t> ProcessorRunner::StoredOffset(int32_t partition) const {
   LEADFLOW_ASSIGN_OR_RETURN(
-      auto stored, db_->Get(processor_->StateFamily(),
+      auto stored, db_->Get(processor_->StateKeyspace(),
                             log::CommittedOffsetKey(processor_->Name(), topic_, partition)));
   int64_t offset = 0;
   if (stored.has_value() && !absl::SimpleAtoi(*stored, &offset)) {
@@ -125,7 +170,7 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
     const std::string& changelog = changelogs_[i];
     const bool first = i == 0;
     const std::string key = ChangelogCheckpointKey(processor_->Name(), changelog, partition);
-    LEADFLOW_ASSIGN_OR_RETURN(auto stored, db_->Get(processor_->StateFamily(), key));
+    LEADFLOW_ASSIGN_OR_RETURN(auto stored, db_->Get(processor_->StateKeyspace(), key));
     int64_t from = 0;
     if (stored.has_value() && !absl::SimpleAtoi(*stored, &from)) {
       return absl::DataLossError(absl::StrCat(key, " is corrupt"));
@@ -172,8 +217,8 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
       // Restored state is idempotent to apply again, so it is written as it
       // comes; later changelogs' checkpoints may move with it.
       if (!first)
-        txn.Put(processor_->StateFamily(), key, absl::StrCat(reader->Position(partition)));
-      LEADFLOW_RETURN_IF_ERROR(db_->Write(txn.batch_.GetWriteBatch()));
+        txn.Put(processor_->StateKeyspace(), key, absl::StrCat(reader->Position(partition)));
+      LEADFLOW_RETURN_IF_ERROR(db_->Write(txn.TakeBatch().get()));
     }
     // Held records (a unit without its marker yet) are read again next time.
     if (first) {
@@ -181,18 +226,16 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
           unit_records.empty() ? reader->Position(partition) : unit_records.front().offset;
     }
   }
-  rocksdb::WriteBatch done;
+  std::unique_ptr<store::StateBatch> done = db_->NewBatch();
   if (first_checkpoint.has_value()) {
-    done.Put(processor_->StateFamily(),
-             ChangelogCheckpointKey(processor_->Name(), changelogs_.front(), partition),
-             absl::StrCat(*first_checkpoint))
-        .PermitUncheckedError();
+    done->Put(processor_->StateKeyspace(),
+              ChangelogCheckpointKey(processor_->Name(), changelogs_.front(), partition),
+              absl::StrCat(*first_checkpoint));
   }
-  done.Put(processor_->StateFamily(),
-           log::CommittedOffsetKey(processor_->Name(), topic_, partition),
-           absl::StrCat(input_offset))
-      .PermitUncheckedError();
-  return db_->Write(&done);
+  done->Put(processor_->StateKeyspace(),
+            log::CommittedOffsetKey(processor_->Name(), topic_, partition),
+            absl::StrCat(input_offset));
+  return db_->Write(done.get());
 }
 
 absl::StatusOr<std::vector<int64_t>> ProcessorRunner::OnAssigned(
@@ -249,7 +292,7 @@ absl::Status ProcessorRunner::Punctuate() {
     ProcessorTransaction txn(db_);
     txn.keeps_changelogs_ = log_->KeepsChangelogs();
     LEADFLOW_RETURN_IF_ERROR(processor_->Punctuate(p, txn));
-    if (txn.records_.empty() && txn.batch_.GetWriteBatch()->Count() == 0) continue;
+    if (txn.records_.empty() && txn.empty()) continue;
     LEADFLOW_RETURN_IF_ERROR(CommitUnit(p, committed[p], txn, committed));
   }
   return absl::OkStatus();
@@ -284,16 +327,17 @@ absl::Status ProcessorRunner::CommitUnit(int32_t partition, int64_t next, Proces
     txn.Emit(std::move(marker));
   }
   log::InputProgress input{group_reader_, partition, next};
-  txn.Put(processor_->StateFamily(), log::CommittedOffsetKey(processor_->Name(), topic_, partition),
-          absl::StrCat(next));
+  txn.Put(processor_->StateKeyspace(),
+          log::CommittedOffsetKey(processor_->Name(), topic_, partition), absl::StrCat(next));
   auto hooks = std::move(txn.hooks_);
-  rocksdb::ColumnFamilyHandle* family = processor_->StateFamily();
+  const store::Keyspace keyspace = processor_->StateKeyspace();
+  std::unique_ptr<store::StateBatch> batch = txn.TakeBatch();
   const std::string name = processor_->Name();
   LEADFLOW_ASSIGN_OR_RETURN(
       std::vector<log::Position> positions,
       log_->AppendWithState(
-          std::move(txn.records_), txn.batch_.GetWriteBatch(),
-          [&](const std::vector<log::Position>& pos, rocksdb::WriteBatch* write_batch) {
+          std::move(txn.records_), batch.get(),
+          [&](const std::vector<log::Position>& pos, store::StateBatch* write_batch) {
             for (auto& hook : hooks) hook(pos, write_batch);
             // The state written here reflects the changelogs up to these.
             std::map<std::string, int64_t> checkpoints;
@@ -304,10 +348,8 @@ absl::Status ProcessorRunner::CommitUnit(int32_t partition, int64_t next, Proces
               }
             }
             for (const auto& [changelog, checkpoint] : checkpoints) {
-              write_batch
-                  ->Put(family, ChangelogCheckpointKey(name, changelog, partition),
-                        absl::StrCat(checkpoint))
-                  .PermitUncheckedError();
+              write_batch->Put(keyspace, ChangelogCheckpointKey(name, changelog, partition),
+                               absl::StrCat(checkpoint));
             }
           },
           group_reader_ == nullptr ? nullptr : &input));

@@ -1,7 +1,6 @@
 #include "leadflow/processors/robot_processor.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <rocksdb/iterator.h>
 
 #include <set>
 
@@ -32,15 +31,15 @@ std::string DueKey(int32_t partition, const v1::RobotTimer& timer) {
 // State writes, each mirrored to the changelog (an empty value deletes).
 class StateWriter {
  public:
-  StateWriter(ProcessorTransaction& txn, rocksdb::ColumnFamilyHandle* family)
-      : txn_(txn), family_(family) {}
+  StateWriter(ProcessorTransaction& txn, store::Keyspace keyspace)
+      : txn_(txn), keyspace_(keyspace) {}
 
   void Put(const std::string& key, std::string value) {
-    txn_.Put(family_, key, value);
+    txn_.Put(keyspace_, key, value);
     Mirror(key, std::move(value));
   }
   void Delete(const std::string& key) {
-    txn_.Delete(family_, key);
+    txn_.Delete(keyspace_, key);
     Mirror(key, "");
   }
   // Drops the item under `key` with the due entries of its `before` timers:
@@ -78,14 +77,13 @@ class StateWriter {
   }
 
   ProcessorTransaction& txn_;
-  rocksdb::ColumnFamilyHandle* family_;
+  store::Keyspace keyspace_;
 };
 
-absl::StatusOr<v1::RobotItem> LoadItem(ProcessorTransaction& txn,
-                                       rocksdb::ColumnFamilyHandle* family,
+absl::StatusOr<v1::RobotItem> LoadItem(ProcessorTransaction& txn, store::Keyspace keyspace,
                                        const std::string& key) {
   v1::RobotItem item;
-  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(family, key));
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(keyspace, key));
   if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &item, "robot item"));
   return item;
 }
@@ -103,14 +101,14 @@ class RobotProcessor::Teams final : public domain::TeamQueues {
   std::string NextInTurn(absl::string_view queue,
                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
     const std::string key = absl::StrCat("robots/turn/", partition_, "/", queue);
-    auto stored = txn_.Get(processor_->db_->state_family(), key);
+    auto stored = txn_.Get(store::Keyspace::kState, key);
     if (!stored.ok()) {
       status_.Update(stored.status());
       return "";
     }
     int64_t turn = 0;
     if (stored->has_value() && !absl::SimpleAtoi(**stored, &turn)) turn = 0;
-    StateWriter(txn_, processor_->db_->state_family()).Put(key, absl::StrCat(turn + 1));
+    StateWriter(txn_, store::Keyspace::kState).Put(key, absl::StrCat(turn + 1));
     return members.Get(static_cast<int>(turn % members.size()));
   }
 
@@ -140,7 +138,7 @@ class RobotProcessor::Teams final : public domain::TeamQueues {
   absl::Status status_;
 };
 
-RobotProcessor::RobotProcessor(const store::Database* db, const ItemReadModel* items,
+RobotProcessor::RobotProcessor(const store::StateStore* db, const ItemReadModel* items,
                                const ActivityCounters* counters, const Clock* clock)
     : db_(db), items_(items), counters_(counters), clock_(clock) {}
 
@@ -154,9 +152,9 @@ std::string RobotProcessor::DuePrefix(int32_t partition) {
 
 absl::Status RobotProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
   if (record.value.empty()) {
-    txn.Delete(db_->state_family(), record.key);
+    txn.Delete(store::Keyspace::kState, record.key);
   } else {
-    txn.Put(db_->state_family(), record.key, record.value);
+    txn.Put(store::Keyspace::kState, record.key, record.value);
   }
   return absl::OkStatus();
 }
@@ -164,15 +162,15 @@ absl::Status RobotProcessor::Restore(const log::Record& record, ProcessorTransac
 absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
                                      ProcessorTransaction& txn) {
   LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->Pipelines());
-  auto* family = db_->state_family();
-  StateWriter writer(txn, family);
+  const store::Keyspace keyspace = store::Keyspace::kState;
+  StateWriter writer(txn, keyspace);
   for (const auto& record : batch) {
     v1::EventEnvelope event;
     // The projection dead-letters undecodable events; no robot follows them.
     if (!ParseProto(record.value, &event, "event record").ok()) continue;
     if (!domain::RobotsWatch(event.aggregate_type())) continue;
     const std::string key = ItemKey(event.aggregate_type(), event.aggregate_id());
-    LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, family, key));
+    LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, keyspace, key));
     const int64_t version = domain::VersionOf(item.state());
     const auto before = item.timers();
     Teams teams(this, txn, record.partition);
@@ -199,26 +197,19 @@ absl::Status RobotProcessor::Punctuate(int32_t partition, ProcessorTransaction& 
     std::string timer_id;
   };
   std::vector<Due> due;
-  {
-    // The bound keeps the seek from walking the deleted entries of fired
-    // timers past the clock.
-    const rocksdb::Slice upper(until);
-    rocksdb::ReadOptions options;
-    options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db()->NewIterator(options, db_->state_family()));
-    for (it->Seek(prefix); it->Valid() && due.size() < kMaxTimersPerPunctuation; it->Next()) {
-      std::string key = it->key().ToString();
-      std::string timer_id = key.substr(key.rfind('/') + 1);
-      due.push_back({std::move(key), it->value().ToString(), std::move(timer_id)});
-    }
-    if (!it->status().ok()) return store::FromRocks(it->status(), "reading robot timers");
-  }
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(
+      store::Keyspace::kState, prefix, prefix, [&](absl::string_view key, absl::string_view value) {
+        if (key >= until || due.size() == kMaxTimersPerPunctuation) return false;
+        due.push_back(
+            {std::string(key), std::string(value), std::string(key.substr(key.rfind('/') + 1))});
+        return true;
+      }));
   if (due.empty()) return absl::OkStatus();
   LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->Pipelines());
-  auto* family = db_->state_family();
-  StateWriter writer(txn, family);
+  const store::Keyspace keyspace = store::Keyspace::kState;
+  StateWriter writer(txn, keyspace);
   for (const auto& entry : due) {
-    LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, family, entry.item_key));
+    LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, keyspace, entry.item_key));
     const auto before = item.timers();
     Teams teams(this, txn, partition);
     std::vector<v1::Command> commands = domain::RobotsOnTimer(item, entry.timer_id, config, teams);

@@ -1,7 +1,5 @@
 #include "leadflow/processors/timeline_read_model.h"
 
-#include <rocksdb/db.h>
-
 #include <algorithm>
 #include <memory>
 #include <tuple>
@@ -30,7 +28,7 @@ std::string EntryKey(absl::string_view aggregate_type, absl::string_view aggrega
 
 void TimelineReadModel::Stage(ProcessorTransaction& txn, const v1::EventEnvelope& event,
                               absl::string_view bytes) const {
-  txn.Put(db_->views_family(),
+  txn.Put(store::Keyspace::kViews,
           EntryKey(event.aggregate_type(), event.aggregate_id(), event.aggregate_version()), bytes);
 }
 
@@ -45,19 +43,19 @@ absl::StatusOr<TimelineReadModel::Page> TimelineReadModel::List(
     return domain::InvalidField("page_token", "not a token this server issued");
   }
   const std::string prefix = Prefix(aggregate_type, aggregate_id);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
   Page page;
-  for (it->Seek(EntryKey(aggregate_type, aggregate_id, after + 1));
-       it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (static_cast<int32_t>(page.events.size()) == limit) {
-      page.next_page_token = absl::StrCat(page.events.back().aggregate_version());
-      break;
-    }
-    LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
-                                        &page.events.emplace_back(), "timeline entry"));
-  }
-  if (!it->status().ok()) return store::FromRocks(it->status(), "reading the timeline");
+  absl::Status status;
+  LEADFLOW_RETURN_IF_ERROR(
+      db_->Scan(store::Keyspace::kViews, prefix, EntryKey(aggregate_type, aggregate_id, after + 1),
+                [&](absl::string_view, absl::string_view value) {
+                  if (static_cast<int32_t>(page.events.size()) == limit) {
+                    page.next_page_token = absl::StrCat(page.events.back().aggregate_version());
+                    return false;
+                  }
+                  status = ParseProto(value, &page.events.emplace_back(), "timeline entry");
+                  return status.ok();
+                }));
+  LEADFLOW_RETURN_IF_ERROR(status);
   return page;
 }
 
@@ -78,13 +76,13 @@ absl::StatusOr<TimelineReadModel::Page> TimelineReadModel::ListCombined(
   std::vector<v1::EventEnvelope> all;
   for (const auto& id : aggregate_ids) {
     const std::string prefix = Prefix(aggregate_type, id);
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->db()->NewIterator(rocksdb::ReadOptions(), db_->views_family()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(absl::string_view(it->value().data(), it->value().size()),
-                                          &all.emplace_back(), "timeline entry"));
-    }
-    if (!it->status().ok()) return store::FromRocks(it->status(), "reading the timeline");
+    absl::Status status;
+    LEADFLOW_RETURN_IF_ERROR(db_->Scan(
+        store::Keyspace::kViews, prefix, prefix, [&](absl::string_view, absl::string_view value) {
+          status = ParseProto(value, &all.emplace_back(), "timeline entry");
+          return status.ok();
+        }));
+    LEADFLOW_RETURN_IF_ERROR(status);
   }
   std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
     const auto key = [](const v1::EventEnvelope& e) {

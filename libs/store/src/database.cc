@@ -1,15 +1,22 @@
 #include "leadflow/store/database.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <array>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "key_range.h"
 
 namespace leadflow::store {
+namespace {
 
+// Turns a RocksDB status into an absl::Status, naming `what` failed.
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
   const std::string message = absl::StrCat(what, ": ", status.ToString());
@@ -22,7 +29,13 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   return absl::InternalError(message);
 }
 
-namespace {
+rocksdb::Slice ToSlice(absl::string_view bytes) {
+  return rocksdb::Slice(bytes.data(), bytes.size());
+}
+
+absl::string_view ToView(const rocksdb::Slice& bytes) {
+  return absl::string_view(bytes.data(), bytes.size());
+}
 
 // Options of a family that is read by key: most processor reads look for a
 // key that is absent (a channel event not seen yet, a command without an
@@ -57,6 +70,49 @@ rocksdb::ColumnFamilyOptions LogFamily(const std::shared_ptr<rocksdb::Cache>& ca
 
 }  // namespace
 
+struct Database::Rocks {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* default_family = nullptr;
+  // Indexed by Keyspace.
+  std::array<rocksdb::ColumnFamilyHandle*, kKeyspaceCount> families = {};
+  rocksdb::WriteOptions write_options;
+  rocksdb::WriteOptions unsynced_write_options;
+
+  rocksdb::ColumnFamilyHandle* family(Keyspace keyspace) const {
+    return families[static_cast<size_t>(keyspace)];
+  }
+};
+
+namespace {
+
+class RocksBatch final : public StateBatch {
+ public:
+  RocksBatch(const void* owner,
+             const std::array<rocksdb::ColumnFamilyHandle*, kKeyspaceCount>& families)
+      : owner_(owner), families_(families) {}
+
+  void Put(Keyspace keyspace, absl::string_view key, absl::string_view value) override {
+    batch_.Put(families_[static_cast<size_t>(keyspace)], ToSlice(key), ToSlice(value))
+        .PermitUncheckedError();
+  }
+  void Delete(Keyspace keyspace, absl::string_view key) override {
+    batch_.Delete(families_[static_cast<size_t>(keyspace)], ToSlice(key)).PermitUncheckedError();
+  }
+  size_t Count() const override { return batch_.Count(); }
+
+  const void* owner() const { return owner_; }
+  rocksdb::WriteBatch* batch() { return &batch_; }
+
+ private:
+  const void* const owner_;
+  const std::array<rocksdb::ColumnFamilyHandle*, kKeyspaceCount> families_;
+  rocksdb::WriteBatch batch_;
+};
+
+}  // namespace
+
+Database::Database(std::unique_ptr<Rocks> rocks) : rocks_(std::move(rocks)) {}
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options) {
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -67,63 +123,148 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const Options& options)
   db_options.manual_wal_flush = false;
   // One cache for every family: what is hot moves between them.
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(128 << 20);
+  // The families' names are the keyspaces' (KeyspaceName): data dirs of
+  // every version open unchanged.
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"log", LogFamily(cache)},
-      {"state", PointLookupFamily(cache)},
-      {"views", PointLookupFamily(cache)},
+      {std::string(KeyspaceName(Keyspace::kLog)), LogFamily(cache)},
+      {std::string(KeyspaceName(Keyspace::kState)), PointLookupFamily(cache)},
+      {std::string(KeyspaceName(Keyspace::kViews)), PointLookupFamily(cache)},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
   if (!status.ok()) return FromRocks(status, absl::StrCat("opening data dir ", options.path));
-  std::unique_ptr<Database> database(new Database());
-  database->db_.reset(raw);
-  database->default_ = handles[0];
-  database->log_ = handles[1];
-  database->state_ = handles[2];
-  database->views_ = handles[3];
-  database->write_options_.sync = options.sync_writes;
-  return database;
+  auto rocks = std::make_unique<Rocks>();
+  rocks->db.reset(raw);
+  rocks->default_family = handles[0];
+  rocks->families[static_cast<size_t>(Keyspace::kLog)] = handles[1];
+  rocks->families[static_cast<size_t>(Keyspace::kState)] = handles[2];
+  rocks->families[static_cast<size_t>(Keyspace::kViews)] = handles[3];
+  rocks->write_options.sync = options.sync_writes;
+  return std::unique_ptr<Database>(new Database(std::move(rocks)));
 }
 
 Database::~Database() {
-  if (db_ == nullptr) return;
-  for (auto* handle : {default_, log_, state_, views_}) {
-    db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  if (rocks_ == nullptr || rocks_->db == nullptr) return;
+  rocks_->db->DestroyColumnFamilyHandle(rocks_->default_family).PermitUncheckedError();
+  for (auto* handle : rocks_->families) {
+    rocks_->db->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
-  db_->Close().PermitUncheckedError();
+  rocks_->db->Close().PermitUncheckedError();
 }
 
-absl::Status Database::Write(rocksdb::WriteBatch* batch) const {
-  return FromRocks(db_->Write(write_options_, batch), "writing batch");
-}
-
-absl::Status Database::WriteUnsynced(rocksdb::WriteBatch* batch) const {
-  return FromRocks(db_->Write(unsynced_write_options_, batch), "writing batch");
-}
-
-absl::Status Database::Sync() const {
-  if (!write_options_.sync) return absl::OkStatus();
-  return FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
-}
-
-absl::StatusOr<std::optional<std::string>> Database::Get(rocksdb::ColumnFamilyHandle* family,
+absl::StatusOr<std::optional<std::string>> Database::Get(Keyspace keyspace,
                                                          absl::string_view key) const {
   std::string value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), family, rocksdb::Slice(key.data(), key.size()), &value);
+      rocks_->db->Get(rocksdb::ReadOptions(), rocks_->family(keyspace), ToSlice(key), &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, "reading key");
   return value;
 }
 
-absl::Status Database::Clear(rocksdb::ColumnFamilyHandle* family) const {
+absl::StatusOr<std::vector<std::optional<std::string>>> Database::MultiGet(
+    Keyspace keyspace, const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> values(keys.size());
+  if (keys.empty()) return values;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const auto& key : keys) slices.emplace_back(key);
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  rocks_->db->MultiGet(rocksdb::ReadOptions(), rocks_->family(keyspace), keys.size(), slices.data(),
+                       found.data(), statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading keys");
+    values[i].emplace(found[i].data(), found[i].size());
+  }
+  return values;
+}
+
+absl::Status Database::Scan(
+    Keyspace keyspace, absl::string_view prefix, absl::string_view start,
+    absl::FunctionRef<bool(absl::string_view key, absl::string_view value)> visit) const {
+  // Bounded to the prefix, so the last Next() stops there instead of
+  // walking deleted keys beyond it to the next live one.
+  const std::string end = PrefixEnd(prefix);
+  const rocksdb::Slice upper(end);
+  rocksdb::ReadOptions options;
+  if (!end.empty()) options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->db->NewIterator(options, rocks_->family(keyspace)));
+  for (it->Seek(ToSlice(std::max(prefix, start))); it->Valid(); it->Next()) {
+    const absl::string_view key = ToView(it->key());
+    if (!HasPrefix(key, prefix)) break;
+    if (!visit(key, ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), absl::StrCat("scanning ", KeyspaceName(keyspace)));
+}
+
+absl::StatusOr<std::optional<std::string>> Database::LastKeyWithPrefix(
+    Keyspace keyspace, absl::string_view prefix) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      rocks_->db->NewIterator(rocksdb::ReadOptions(), rocks_->family(keyspace)));
+  const std::string end = PrefixEnd(prefix);
+  if (end.empty()) {
+    it->SeekToLast();
+  } else {
+    // The last key at or before the end, which itself is past the prefix.
+    it->SeekForPrev(end);
+    if (it->Valid() && ToView(it->key()) == end) it->Prev();
+  }
+  std::optional<std::string> last;
+  if (it->Valid() && HasPrefix(ToView(it->key()), prefix)) {
+    last.emplace(it->key().data(), it->key().size());
+  }
+  if (!it->status().ok()) {
+    return FromRocks(it->status(), absl::StrCat("scanning ", KeyspaceName(keyspace)));
+  }
+  return last;
+}
+
+std::unique_ptr<StateBatch> Database::NewBatch() const {
+  return std::make_unique<RocksBatch>(rocks_.get(), rocks_->families);
+}
+
+namespace {
+
+absl::StatusOr<rocksdb::WriteBatch*> Unwrap(StateBatch* batch, const void* owner) {
+  auto* rocks = dynamic_cast<RocksBatch*>(batch);
+  if (rocks == nullptr || rocks->owner() != owner) {
+    return absl::InvalidArgumentError("writing a batch this data dir did not make");
+  }
+  return rocks->batch();
+}
+
+}  // namespace
+
+absl::Status Database::Write(StateBatch* batch) {
+  absl::StatusOr<rocksdb::WriteBatch*> rocks = Unwrap(batch, rocks_.get());
+  if (!rocks.ok()) return rocks.status();
+  return FromRocks(rocks_->db->Write(rocks_->write_options, *rocks), "writing batch");
+}
+
+absl::Status Database::WriteUnsynced(StateBatch* batch) {
+  absl::StatusOr<rocksdb::WriteBatch*> rocks = Unwrap(batch, rocks_.get());
+  if (!rocks.ok()) return rocks.status();
+  return FromRocks(rocks_->db->Write(rocks_->unsynced_write_options, *rocks), "writing batch");
+}
+
+absl::Status Database::Sync() {
+  if (!rocks_->write_options.sync) return absl::OkStatus();
+  return FromRocks(rocks_->db->SyncWAL(), "syncing the write-ahead log");
+}
+
+absl::Status Database::Clear(Keyspace keyspace) {
+  rocksdb::ColumnFamilyHandle* family = rocks_->family(keyspace);
   rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), family));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(family, it->key());
+  std::unique_ptr<rocksdb::Iterator> it(rocks_->db->NewIterator(rocksdb::ReadOptions(), family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    batch.Delete(family, it->key()).PermitUncheckedError();
+  }
   if (!it->status().ok()) return FromRocks(it->status(), "scanning for clear");
-  return Write(&batch);
+  return FromRocks(rocks_->db->Write(rocks_->write_options, &batch), "writing batch");
 }
 
 }  // namespace leadflow::store

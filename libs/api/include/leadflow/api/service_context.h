@@ -13,7 +13,7 @@
 #include "leadflow/processors/item_read_model.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/timeline_read_model.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 #include "leadflow/v1/service.pb.h"
 
 namespace leadflow::api {
@@ -21,7 +21,7 @@ namespace leadflow::api {
 // What the services share. Everything pointed to outlives the services.
 struct ServiceContext {
   log::Log* log = nullptr;
-  const store::Database* db = nullptr;
+  const store::StateStore* db = nullptr;
   const processors::LeadReadModel* leads = nullptr;
   const processors::ItemReadModel* items = nullptr;
   const processors::ActivityCounters* counters = nullptr;

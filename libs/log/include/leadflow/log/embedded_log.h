@@ -7,15 +7,15 @@
 
 #include "absl/synchronization/mutex.h"
 #include "leadflow/log/log.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 
 namespace leadflow::log {
 
 // The embedded engine: Kafka's topic/partition/offset semantics kept in the
-// `log` column family of the data directory's RocksDB, so leadflowd runs
+// `log` keyspace of the data directory's state store, so leadflowd runs
 // alone and keeps everything across restarts.
 //
-// Each append is one RocksDB WriteBatch, offsets assigned in order. Appends
+// Each append is one StateBatch, offsets assigned in order. Appends
 // that arrive while another is being written are group-committed: the
 // first in line writes them all, one after the other, and fsyncs once for
 // all of them; their records become readable together after that.
@@ -26,7 +26,7 @@ class EmbeddedLog final : public Log {
   // it would move keys between partitions. `keep_changelogs`: have
   // processors keep changelogs as on a shared log, though no other instance
   // can take a partition here (tests of restoring from them).
-  static absl::StatusOr<std::unique_ptr<EmbeddedLog>> Open(store::Database* db,
+  static absl::StatusOr<std::unique_ptr<EmbeddedLog>> Open(store::StateStore* db,
                                                            const std::vector<TopicSpec>& topics,
                                                            bool keep_changelogs = false);
 
@@ -35,7 +35,7 @@ class EmbeddedLog final : public Log {
   int32_t PartitionCount(absl::string_view topic) const override;
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
-                                                        rocksdb::WriteBatch* local_state,
+                                                        store::StateBatch* local_state,
                                                         const BeforeWrite& before_write,
                                                         const InputProgress* input) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
@@ -56,13 +56,13 @@ class EmbeddedLog final : public Log {
                       absl::Duration timeout) const;
 
  private:
-  EmbeddedLog(store::Database* db, bool keep_changelogs)
+  EmbeddedLog(store::StateStore* db, bool keep_changelogs)
       : db_(db), keep_changelogs_(keep_changelogs) {}
 
   // One append waiting in line for group commit.
   struct Writer {
     std::vector<OutgoingRecord>* records = nullptr;
-    rocksdb::WriteBatch* batch = nullptr;
+    store::StateBatch* batch = nullptr;
     const BeforeWrite* before_write = nullptr;
     absl::StatusOr<std::vector<Position>> result;
     bool done = false;
@@ -72,7 +72,7 @@ class EmbeddedLog final : public Log {
   // them in its batch and runs its hook. Leaves `ends` as it was on error.
   absl::StatusOr<std::vector<Position>> Place(Writer& writer, Ends& ends, int64_t now_ms) const;
 
-  store::Database* const db_;
+  store::StateStore* const db_;
   const bool keep_changelogs_;
   mutable absl::Mutex mu_;
   // Topic name → end offset of each partition. Guarded by mu_ (the map's

@@ -7,7 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "leadflow/log/log.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 
 typedef struct rd_kafka_s rd_kafka_t;
 typedef struct rd_kafka_conf_s rd_kafka_conf_t;
@@ -22,7 +22,7 @@ namespace leadflow::log {
 // Group readers are consumer-group members; AppendWithState sends their
 // input offsets to the transaction (consume-process-produce), so outputs
 // and input progress commit together, and a member fenced by a rebalance
-// cannot commit. The local RocksDB batch is written after the commit; a
+// cannot commit. The local state batch is written after the commit; a
 // crash in between leaves local state behind Kafka, which ProcessorRunner
 // repairs by replaying the processor's changelog topics from its local
 // checkpoint before it takes the partition again.
@@ -46,7 +46,7 @@ class KafkaLog final : public Log {
   // Connects, checks (or creates, through the admin API) the topics, and
   // initialises transactions. `db` may be nullptr when no caller uses
   // AppendWithState with local state.
-  static absl::StatusOr<std::unique_ptr<KafkaLog>> Open(store::Database* db, Options options);
+  static absl::StatusOr<std::unique_ptr<KafkaLog>> Open(store::StateStore* db, Options options);
   ~KafkaLog() override;
 
   std::string EngineName() const override { return "kafka"; }
@@ -55,7 +55,7 @@ class KafkaLog final : public Log {
   int32_t PartitionCount(absl::string_view topic) const override;
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
-                                                        rocksdb::WriteBatch* local_state,
+                                                        store::StateBatch* local_state,
                                                         const BeforeWrite& before_write,
                                                         const InputProgress* input) override;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader(
@@ -70,7 +70,7 @@ class KafkaLog final : public Log {
   absl::StatusOr<int64_t> EndOffset(absl::string_view topic, int32_t partition) const override;
 
  private:
-  KafkaLog(store::Database* db, Options options) : db_(db), options_(std::move(options)) {}
+  KafkaLog(store::StateStore* db, Options options) : db_(db), options_(std::move(options)) {}
 
   absl::StatusOr<rd_kafka_t*> NewConsumer(
       absl::string_view group, const std::vector<std::pair<std::string, std::string>>& extra,
@@ -85,7 +85,7 @@ class KafkaLog final : public Log {
   // next append finishes it first, so the producer never stays stuck.
   absl::Status Commit();
 
-  store::Database* const db_;
+  store::StateStore* const db_;
   const Options options_;
   std::map<std::string, int32_t, std::less<>> partitions_;
   absl::Mutex txn_mu_;  // one transaction at a time on the producer

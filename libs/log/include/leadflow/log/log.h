@@ -1,7 +1,5 @@
 #pragma once
 
-#include <rocksdb/write_batch.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -11,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "leadflow/store/state_store.h"
 
 namespace leadflow::log {
 
@@ -125,7 +124,7 @@ std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic,
 // Called with the positions the appended records got (deferred records
 // already completed), before anything is committed, so writes that depend
 // on them can join the same unit.
-using BeforeWrite = std::function<void(const std::vector<Position>&, rocksdb::WriteBatch*)>;
+using BeforeWrite = std::function<void(const std::vector<Position>&, store::StateBatch*)>;
 
 class Log;
 // The partition count of `topic` when it has `partition`: NOT_FOUND for an
@@ -208,13 +207,14 @@ class Log {
   virtual absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) = 0;
 
   // Appends `records`, commits `input` (may be null) and applies
-  // `local_state` (writes to this instance's RocksDB: processor state) as
-  // one unit. Embedded: one RocksDB write. Kafka: one transaction with the
-  // input offsets sent to it, then the local write; a crash in between is
-  // repaired by restoring state from the changelogs (see ProcessorRunner).
-  // `before_write` may be empty.
+  // `local_state` (writes to this instance's state store: processor state;
+  // a batch of the store the log was opened with) as one unit. Embedded:
+  // one write to the store. Kafka: one transaction with the input offsets
+  // sent to it, then the local write; a crash in between is repaired by
+  // restoring state from the changelogs (see ProcessorRunner).
+  // `before_write` may be empty; `local_state` may be null when it is.
   virtual absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
-                                                                rocksdb::WriteBatch* local_state,
+                                                                store::StateBatch* local_state,
                                                                 const BeforeWrite& before_write,
                                                                 const InputProgress* input) = 0;
 

@@ -5,7 +5,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "leadflow/processors/processor.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 #include "leadflow/v1/crm.pb.h"
 #include "leadflow/v1/service.pb.h"
 
@@ -24,7 +24,7 @@ namespace leadflow::processors {
 // Thread-safe for reads.
 class ActivityCounters {
  public:
-  explicit ActivityCounters(const store::Database* db) : db_(db) {}
+  explicit ActivityCounters(const store::StateStore* db) : db_(db) {}
 
   // An activity changed from `before` (nullptr if new) to `after`.
   absl::Status StageActivity(ProcessorTransaction& txn, const v1::Activity* before,
@@ -44,7 +44,7 @@ class ActivityCounters {
   absl::Status AdjustPlanned(ProcessorTransaction& txn, absl::string_view owner, int delta) const;
   absl::Status RefreshIdle(ProcessorTransaction& txn, absl::string_view owner) const;
 
-  const store::Database* db_;
+  const store::StateStore* db_;
 };
 
 }  // namespace leadflow::processors

@@ -17,7 +17,7 @@ namespace leadflow::processors {
 // an outcome already, hand that out again; otherwise load the aggregate,
 // decide (domain::Decide), append the events (keyed by aggregate id) to the
 // events topic, and keep the new state and the outcome (with the events'
-// position) in the same batch. State (column family `state`):
+// position) in the same batch. State (keyspace `state`):
 // <type>/<id> → AggregateState, cmd/<id> → CommandOutcome. Every command's
 // outcome also goes to the outcomes topic: the reply to whichever instance
 // took the call, and with the events the changelog this state is rebuilt
@@ -32,12 +32,12 @@ class CommandProcessor final : public Processor {
   // `partitions`: of the commands topic, to check a command is on its
   // aggregate's partition. `config.pipelines` is replaced by what `items`
   // holds.
-  CommandProcessor(const store::Database* db, CommandOutcomes* outcomes, const ItemReadModel* items,
+  CommandProcessor(CommandOutcomes* outcomes, const ItemReadModel* items,
                    domain::DomainConfig config, int32_t partitions);
 
   std::string Name() const override { return "commands"; }
   std::string InputTopic() const override { return std::string(log::kCommandsTopic); }
-  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   void AfterCommit(int32_t partition, int64_t next_offset,
                    const std::vector<log::Position>& outputs) override;
@@ -52,7 +52,6 @@ class CommandProcessor final : public Processor {
   static std::string StateKey(absl::string_view aggregate_type, absl::string_view aggregate_id);
 
  private:
-  const store::Database* db_;
   CommandOutcomes* outcomes_;
   const ItemReadModel* items_;
   domain::DomainConfig config_;

@@ -28,11 +28,11 @@ class CrmProjection final : public Processor {
     const TimelineReadModel* timeline = nullptr;
     const ActivityCounters* counters = nullptr;
   };
-  CrmProjection(const store::Database* db, Models models);
+  explicit CrmProjection(Models models);
 
   std::string Name() const override { return "projection"; }
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
-  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->views_family(); }
+  store::Keyspace StateKeyspace() const override { return store::Keyspace::kViews; }
   // Every instance keeps a whole read model.
   bool Replicated() const override { return true; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
@@ -53,7 +53,6 @@ class CrmProjection final : public Processor {
   absl::StatusOr<Applied> ApplyLead(const v1::EventEnvelope& event, ProcessorTransaction& txn);
   absl::StatusOr<Applied> ApplyItem(const v1::EventEnvelope& event, ProcessorTransaction& txn);
 
-  const store::Database* db_;
   const Models models_;
   mutable absl::Mutex mu_;
   std::vector<int64_t> applied_ ABSL_GUARDED_BY(mu_);

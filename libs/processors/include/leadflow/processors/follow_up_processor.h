@@ -15,18 +15,15 @@ namespace leadflow::processors {
 // partition resumes where the last one stopped rather than at the start.
 class FollowUpProcessor final : public Processor {
  public:
-  explicit FollowUpProcessor(const store::Database* db) : db_(db) {}
+  FollowUpProcessor() = default;
 
   std::string Name() const override { return "follow-ups"; }
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
-  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   std::vector<std::string> ChangelogTopics() const override {
     return {std::string(log::kFollowUpStateTopic)};
   }
-
- private:
-  const store::Database* db_;
 };
 
 }  // namespace leadflow::processors

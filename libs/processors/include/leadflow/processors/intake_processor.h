@@ -23,7 +23,7 @@ namespace leadflow::processors {
 //  - an id seen before → nothing (idempotent);
 //  - a phone/email/handle of an open lead → RecordCommunication on it;
 //  - otherwise → CreateLead with an id derived from the event id.
-// State (column family `state`): intake/seen/<event id> → lead id and
+// State (keyspace `state`): intake/seen/<event id> → lead id and
 // intake/identity/<key> → lead id; the read model is asked too, for leads
 // created elsewhere (gRPC, other partitions) and for their status. Each
 // resolution is also written to leadflow.intake-state.v1, the changelog the
@@ -32,12 +32,12 @@ class IntakeProcessor final : public Processor {
  public:
   // `clients`: where contacts and companies are found, to mark a new lead
   // from a known client as a repeat lead.
-  IntakeProcessor(const store::Database* db, const LeadReadModel* leads,
-                  const ItemReadModel* clients, domain::DomainConfig config);
+  IntakeProcessor(const LeadReadModel* leads, const ItemReadModel* clients,
+                  domain::DomainConfig config);
 
   std::string Name() const override { return "intake"; }
   std::string InputTopic() const override { return std::string(log::kIntakeTopic); }
-  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   std::vector<std::string> ChangelogTopics() const override {
     return {std::string(log::kIntakeStateTopic)};
@@ -52,7 +52,6 @@ class IntakeProcessor final : public Processor {
   absl::StatusOr<std::optional<std::string>> FindOpenLead(ProcessorTransaction& txn,
                                                           const std::vector<std::string>& keys);
 
-  const store::Database* db_;
   const LeadReadModel* leads_;
   const ItemReadModel* clients_;
   const domain::DomainConfig config_;

@@ -8,14 +8,14 @@
 #include "absl/status/statusor.h"
 #include "leadflow/domain/pipelines.h"
 #include "leadflow/processors/processor.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 #include "leadflow/v1/commands.pb.h"
 #include "leadflow/v1/crm.pb.h"
 
 namespace leadflow::processors {
 
 // The read model of contacts, companies, deals, activities and pipelines in
-// the `views` column family (leads have their own, LeadReadModel):
+// the `views` keyspace (leads have their own, LeadReadModel):
 //   item/<type>/<id>                  the AggregateState
 //   ix/<type>/<index>/<value>\0<id>   secondary indexes (empty values)
 // Indexes: contact: responsible, company, source_lead, identity;
@@ -24,7 +24,7 @@ namespace leadflow::processors {
 // responsible, state. Written only by CrmProjection. Thread-safe.
 class ItemReadModel {
  public:
-  explicit ItemReadModel(const store::Database* db) : db_(db) {}
+  explicit ItemReadModel(const store::StateStore* db) : db_(db) {}
 
   absl::StatusOr<std::optional<v1::AggregateState>> Get(absl::string_view type,
                                                         absl::string_view id) const;
@@ -71,7 +71,7 @@ class ItemReadModel {
       const v1::AggregateState& item);
 
  private:
-  const store::Database* db_;
+  const store::StateStore* db_;
 };
 
 }  // namespace leadflow::processors

@@ -6,12 +6,12 @@
 
 #include "absl/status/statusor.h"
 #include "leadflow/processors/processor.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 #include "leadflow/v1/lead.pb.h"
 
 namespace leadflow::processors {
 
-// The leads read model in the `views` column family:
+// The leads read model in the `views` keyspace:
 //   lead/<id>                       the Lead
 //   idx/status/<status>\0<id>       secondary indexes (empty values)
 //   idx/responsible/<user>\0<id>
@@ -21,7 +21,7 @@ namespace leadflow::processors {
 // Thread-safe.
 class LeadReadModel {
  public:
-  explicit LeadReadModel(const store::Database* db) : db_(db) {}
+  explicit LeadReadModel(const store::StateStore* db) : db_(db) {}
 
   absl::StatusOr<std::optional<v1::Lead>> Get(absl::string_view lead_id) const;
 
@@ -58,7 +58,7 @@ class LeadReadModel {
   absl::StatusOr<std::vector<std::string>> FindIndexed(absl::string_view index,
                                                        absl::string_view value) const;
 
-  const store::Database* db_;
+  const store::StateStore* db_;
 };
 
 }  // namespace leadflow::processors

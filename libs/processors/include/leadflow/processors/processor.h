@@ -1,7 +1,6 @@
 #pragma once
 
-#include <rocksdb/utilities/write_batch_with_index.h>
-
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -9,10 +8,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "leadflow/log/log.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 
 namespace leadflow::processors {
 
@@ -21,16 +21,21 @@ namespace leadflow::processors {
 // Not thread-safe; lives for one batch.
 class ProcessorTransaction {
  public:
-  explicit ProcessorTransaction(const store::Database* db);
+  explicit ProcessorTransaction(const store::StateStore* store) : store_(store) {}
 
-  absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* family,
-                                                 absl::string_view key);
-  void Put(rocksdb::ColumnFamilyHandle* family, absl::string_view key, absl::string_view value);
-  void Delete(rocksdb::ColumnFamilyHandle* family, absl::string_view key);
+  // The value this transaction last wrote to the key (nullopt if it deleted
+  // it), else the store's.
+  absl::StatusOr<std::optional<std::string>> Get(store::Keyspace keyspace, absl::string_view key);
+  // Get for each key, in their order; what the transaction did not write is
+  // read from the store in one MultiGet.
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      store::Keyspace keyspace, const std::vector<std::string>& keys);
+  void Put(store::Keyspace keyspace, absl::string_view key, absl::string_view value);
+  void Delete(store::Keyspace keyspace, absl::string_view key);
   // Moves an item's index entries (keys with empty values) from `before` to
   // `after`: deletes the keys only `before` has, puts the keys only `after`
   // has, and leaves the ones both have (most events change no indexed field).
-  void ReplaceIndexKeys(rocksdb::ColumnFamilyHandle* family, const std::vector<std::string>& before,
+  void ReplaceIndexKeys(store::Keyspace keyspace, const std::vector<std::string>& before,
                         const std::vector<std::string>& after);
   void Emit(log::OutgoingRecord record) { records_.push_back(std::move(record)); }
   // Runs once the emitted records have positions, before the write; may add
@@ -46,9 +51,18 @@ class ProcessorTransaction {
 
  private:
   friend class ProcessorRunner;
-  const store::Database* db_;
+  // Per key, the last value written (nullopt: deleted). Only the last write
+  // to a key matters, to reads as to the store, so this is both the
+  // read-your-writes index and what TakeBatch() commits.
+  using Writes = absl::flat_hash_map<std::string, std::optional<std::string>>;
+  bool empty() const;
+  // The writes as a batch of the store, for the runner to commit (hooks
+  // may add to it); leaves the transaction without writes.
+  std::unique_ptr<store::StateBatch> TakeBatch();
+
+  const store::StateStore* store_;
   bool keeps_changelogs_ = true;
-  rocksdb::WriteBatchWithIndex batch_;
+  std::array<Writes, store::kKeyspaceCount> writes_;
   std::vector<log::OutgoingRecord> records_;
   std::vector<log::BeforeWrite> hooks_;
 };
@@ -66,8 +80,8 @@ class Processor {
   // Unique; the consumer group and part of the offset keys.
   virtual std::string Name() const = 0;
   virtual std::string InputTopic() const = 0;
-  // The column family holding this processor's state and local offsets.
-  virtual rocksdb::ColumnFamilyHandle* StateFamily() const = 0;
+  // The keyspace holding this processor's state and local offsets.
+  virtual store::Keyspace StateKeyspace() const = 0;
   virtual bool Replicated() const { return false; }
   // Topics whose partition p, replayed in order, rebuilds the state this
   // processor keeps for input partition p. Only this processor writes them,
@@ -109,7 +123,7 @@ class Processor {
 // any input is processed.
 class ProcessorRunner : private log::RebalanceListener {
  public:
-  ProcessorRunner(log::Log* log, store::Database* db, Processor* processor,
+  ProcessorRunner(log::Log* log, store::StateStore* db, Processor* processor,
                   size_t max_batch = 1000);
   ~ProcessorRunner() override;
 
@@ -167,7 +181,7 @@ class ProcessorRunner : private log::RebalanceListener {
   absl::Status Recover();
 
   log::Log* const log_;
-  store::Database* const db_;
+  store::StateStore* const db_;
   Processor* const processor_;
   const size_t max_batch_;
   const std::string topic_;

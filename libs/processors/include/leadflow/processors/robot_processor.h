@@ -13,7 +13,7 @@ namespace leadflow::processors {
 // Runs the robots and triggers of the pipelines (domain/robots.h) over the
 // events topic and puts the commands they issue on the commands topic.
 //
-// State (column family `state`), per input partition p:
+// State (keyspace `state`), per input partition p:
 //   robots/item/<type>/<id>             RobotItem: the lead, deal or activity
 //                                       as its events made it, its timers
 //   robots/due/<p>/<due ms, 16 digits>/<timer id>  → the item's key
@@ -32,12 +32,12 @@ namespace leadflow::processors {
 // command processor reads them.
 class RobotProcessor final : public Processor {
  public:
-  RobotProcessor(const store::Database* db, const ItemReadModel* items,
+  RobotProcessor(const store::StateStore* db, const ItemReadModel* items,
                  const ActivityCounters* counters, const Clock* clock);
 
   std::string Name() const override { return "robots"; }
   std::string InputTopic() const override { return std::string(log::kEventsTopic); }
-  rocksdb::ColumnFamilyHandle* StateFamily() const override { return db_->state_family(); }
+  store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   bool Punctuates() const override { return true; }
   absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) override;
@@ -52,7 +52,7 @@ class RobotProcessor final : public Processor {
  private:
   class Teams;
 
-  const store::Database* db_;
+  const store::StateStore* db_;
   const ItemReadModel* items_;
   const ActivityCounters* counters_;
   const Clock* clock_;

@@ -6,7 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "leadflow/processors/processor.h"
-#include "leadflow/store/database.h"
+#include "leadflow/store/state_store.h"
 #include "leadflow/v1/events.pb.h"
 
 namespace leadflow::processors {
@@ -19,7 +19,7 @@ namespace leadflow::processors {
 // `min_position` covers it. Thread-safe for reads.
 class TimelineReadModel {
  public:
-  explicit TimelineReadModel(const store::Database* db) : db_(db) {}
+  explicit TimelineReadModel(const store::StateStore* db) : db_(db) {}
 
   // Records `event` (whose serialized bytes are `bytes`).
   void Stage(ProcessorTransaction& txn, const v1::EventEnvelope& event,
@@ -41,7 +41,7 @@ class TimelineReadModel {
                                     int32_t page_size, absl::string_view page_token) const;
 
  private:
-  const store::Database* db_;
+  const store::StateStore* db_;
 };
 
 }  // namespace leadflow::processors
