@@ -171,8 +171,19 @@ int Run(const Options& options) {
     if (auto s = db->Clear(store::Keyspace::kViews); !s.ok()) return Fail(s);
     std::printf("leadflowd: read models dropped; rebuilding from the event log\n");
   }
-  processors::ProcessorRunner intake_runner(log.get(), db.get(), &intake);
+  // One instance holds every partition on the embedded log: intake decides
+  // its commands itself, under the command processor's writer lock, in
+  // smaller batches so that a command waits at most one of them.
+  const bool single_instance = !log->KeepsChangelogs();
+  if (single_instance) intake.DecideInline();
+  processors::ProcessorRunner intake_runner(log.get(), db.get(), &intake,
+                                            single_instance ? 250 : 1000);
   processors::ProcessorRunner command_runner(log.get(), db.get(), &commands);
+  absl::Mutex aggregate_writer;
+  if (single_instance) {
+    intake_runner.ShareWriterLock(&aggregate_writer);
+    command_runner.ShareWriterLock(&aggregate_writer);
+  }
   processors::ProcessorRunner projection_runner(log.get(), db.get(), &projection);
   processors::ProcessorRunner follow_up_runner(log.get(), db.get(), &follow_ups);
   processors::ProcessorRunner robot_runner(log.get(), db.get(), &robots);

@@ -26,17 +26,20 @@ using leadflow::testing::TempDir;
 
 // One data dir with the four processors, driven by hand (RunOnce).
 // `keep_changelogs`: as on a log where partitions move between instances.
+// `decide_inline`: intake decides its commands itself, as on one instance
+// of the embedded engine (leadflowd).
 struct Pipeline {
-  explicit Pipeline(const std::string& path, bool keep_changelogs = false) {
+  explicit Pipeline(const std::string& path, bool keep_changelogs = false,
+                    bool decide_inline = false) {
     auto opened = store::Database::Open({path, false});
     REQUIRE(opened.ok());
     owned_db = *std::move(opened);
-    Wire(owned_db.get(), keep_changelogs);
+    Wire(owned_db.get(), keep_changelogs, decide_inline);
   }
   // On a store the test keeps (in memory, or failing on demand).
   explicit Pipeline(store::StateStore* store) { Wire(store, false); }
 
-  void Wire(store::StateStore* store, bool keep_changelogs) {
+  void Wire(store::StateStore* store, bool keep_changelogs, bool decide_inline = false) {
     db = store;
     auto opened_log = log::EmbeddedLog::Open(db, log::StandardTopics(3), keep_changelogs);
     REQUIRE(opened_log.ok());
@@ -55,6 +58,11 @@ struct Pipeline {
                                                 follow_ups.get()}) {
       runners.push_back(std::make_unique<ProcessorRunner>(log.get(), db, p, 64));
       REQUIRE(runners.back()->Init().ok());
+    }
+    if (decide_inline) {
+      intake->DecideInline();
+      runners[0]->ShareWriterLock(&aggregate_writer);
+      runners[1]->ShareWriterLock(&aggregate_writer);
     }
   }
 
@@ -106,6 +114,7 @@ struct Pipeline {
   std::unique_ptr<CrmProjection> projection;
   std::unique_ptr<FollowUpProcessor> follow_ups;
   std::vector<std::unique_ptr<ProcessorRunner>> runners;
+  absl::Mutex aggregate_writer;
 };
 
 void PublishScenario(Pipeline& pipeline) {
@@ -150,7 +159,8 @@ TEST_CASE("intake creates one lead per person and attaches repeats") {
 
 TEST_CASE("rebuilding the read model from the event log gives identical bytes") {
   TempDir dir;
-  Pipeline pipeline(dir.path());
+  const bool decide_inline = GENERATE(false, true);
+  Pipeline pipeline(dir.path(), false, decide_inline);
   PublishScenario(pipeline);
   pipeline.Drain();
   auto live = pipeline.leads->Dump();
@@ -177,6 +187,52 @@ TEST_CASE("rebuilding the read model from the event log gives identical bytes") 
   auto rebuilt = pipeline.leads->Dump();
   REQUIRE(rebuilt.ok());
   CHECK(*rebuilt == *live);
+}
+
+TEST_CASE(
+    "intake deciding inline makes the leads and events of the two-step path, without the hop") {
+  TempDir two_step_dir;
+  TempDir inline_dir;
+  Pipeline two_step(two_step_dir.path());
+  Pipeline decided_inline(inline_dir.path(), false, true);
+  PublishScenario(two_step);
+  two_step.Drain();
+  PublishScenario(decided_inline);
+  decided_inline.Drain();
+  // Times differ (intake takes a channel event's time from its record when
+  // it has none); what was decided does not.
+  auto summary = [](Pipeline& pipeline) {
+    std::vector<std::string> out;
+    for (const auto& lead : pipeline.AllLeads()) {
+      out.push_back(absl::StrCat(lead.lead_id(), " v", lead.version(), " ", lead.status_id(), " ",
+                                 lead.responsible_id(), " ", lead.communication_count(), " ",
+                                 lead.phones_size() > 0 ? lead.phones(0).number() : ""));
+    }
+    return out;
+  };
+  const std::vector<std::string> expected = summary(two_step);
+  CHECK(expected.size() == 45);
+  CHECK(summary(decided_inline) == expected);
+  int64_t two_step_events = 0;
+  int64_t inline_events = 0;
+  int64_t inline_commands = 0;
+  for (int32_t p = 0; p < 3; ++p) {
+    two_step_events += *two_step.log->EndOffset(log::kEventsTopic, p);
+    inline_events += *decided_inline.log->EndOffset(log::kEventsTopic, p);
+    inline_commands += *decided_inline.log->EndOffset(log::kCommandsTopic, p);
+  }
+  CHECK(inline_events == two_step_events);
+  CHECK(inline_commands == 0);  // no hop: intake's commands never reach the topic
+  // Nor are outcomes kept for them (the seen key makes intake idempotent).
+  bool any_outcome = false;
+  REQUIRE(decided_inline.db
+              ->Scan(store::Keyspace::kState, "cmd/", "",
+                     [&](absl::string_view, absl::string_view) {
+                       any_outcome = true;
+                       return false;
+                     })
+              .ok());
+  CHECK_FALSE(any_outcome);
 }
 
 TEST_CASE("a lead's timeline lists its events in order, with actor and cause, page by page") {

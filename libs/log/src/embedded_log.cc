@@ -158,6 +158,15 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& e
 absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
     std::vector<OutgoingRecord> records, store::StateBatch* local_state,
     const BeforeWrite& before_write, const InputProgress* input) {
+  if (records.empty()) {
+    // Nothing to place and nothing to make durable (see below): such a unit
+    // (a read model's batch, an offset past input that caused nothing)
+    // neither waits in line behind a group's fsync nor makes one wait.
+    if (before_write) before_write({}, local_state);
+    if (local_state == nullptr || local_state->Count() == 0) return std::vector<Position>();
+    LEADFLOW_RETURN_IF_ERROR(db_->WriteUnsynced(local_state));
+    return std::vector<Position>();
+  }
   Writer self;
   self.records = &records;
   self.batch = local_state;

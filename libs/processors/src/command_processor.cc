@@ -74,6 +74,46 @@ absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTrans
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
+                                                  const domain::DomainConfig& config,
+                                                  ProcessorTransaction& txn) {
+  const store::Keyspace state = store::Keyspace::kState;
+  const std::string state_key =
+      CommandProcessor::StateKey(domain::AggregateTypeOf(command), command.aggregate_id());
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, state_key));
+  std::optional<v1::AggregateState> current;
+  if (stored.has_value()) {
+    LEADFLOW_ASSIGN_OR_RETURN(current, ParseState(domain::AggregateTypeOf(command), *stored));
+  }
+  auto events = domain::Decide(current.has_value() ? &*current : nullptr, command, config);
+  v1::CommandOutcome outcome;
+  outcome.set_command_id(command.command_id());
+  if (!events.ok()) {
+    outcome.set_code(static_cast<int32_t>(events.status().code()));
+    outcome.set_message(std::string(events.status().message()));
+    outcome.set_field(domain::FieldOf(events.status()));
+    for (auto& field : domain::FieldsOf(events.status())) outcome.add_fields(std::move(field));
+    if (current.has_value()) *outcome.mutable_state() = *std::move(current);
+    return outcome;
+  }
+  v1::AggregateState aggregate = current.value_or(v1::AggregateState());
+  for (const auto& event : *events) {
+    aggregate = domain::Evolve(std::move(aggregate), event);
+    outcome.add_event_ids(event.event_id());
+    log::OutgoingRecord out;
+    out.topic = std::string(log::kEventsTopic);
+    out.key = command.aggregate_id();
+    out.headers = log::CloudEventHeaders(event.event_id(), event.type(),
+                                         absl::StrCat("leadflow/", event.aggregate_type()),
+                                         FromTimestamp(event.occur_time()));
+    out.value = SerializeDeterministic(event);
+    txn.Emit(std::move(out));
+  }
+  if (!events->empty()) txn.Put(state, state_key, SerializeDeterministic(aggregate));
+  *outcome.mutable_state() = std::move(aggregate);
+  return outcome;
+}
+
 absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
                                        ProcessorTransaction& txn) {
   pending_.clear();
@@ -110,44 +150,13 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
       if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
       continue;
     }
-    const std::string state_key =
-        StateKey(domain::AggregateTypeOf(command), command.aggregate_id());
-    LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, state_key));
-    std::optional<v1::AggregateState> current;
-    if (stored.has_value()) {
-      LEADFLOW_ASSIGN_OR_RETURN(current, ParseState(domain::AggregateTypeOf(command), *stored));
-    }
-    auto events = domain::Decide(current.has_value() ? &*current : nullptr, command, config_);
-    v1::CommandOutcome outcome;
-    outcome.set_command_id(command.command_id());
-    if (!events.ok()) {
-      outcome.set_code(static_cast<int32_t>(events.status().code()));
-      outcome.set_message(std::string(events.status().message()));
-      outcome.set_field(domain::FieldOf(events.status()));
-      for (auto& field : domain::FieldsOf(events.status())) outcome.add_fields(std::move(field));
-      if (current.has_value()) *outcome.mutable_state() = *current;
-    } else {
-      v1::AggregateState aggregate = current.value_or(v1::AggregateState());
-      for (const auto& event : *events) {
-        aggregate = domain::Evolve(std::move(aggregate), event);
-        outcome.add_event_ids(event.event_id());
-        log::OutgoingRecord out;
-        out.topic = std::string(log::kEventsTopic);
-        out.key = command.aggregate_id();
-        out.headers = log::CloudEventHeaders(event.event_id(), event.type(),
-                                             absl::StrCat("leadflow/", event.aggregate_type()),
-                                             FromTimestamp(event.occur_time()));
-        out.value = SerializeDeterministic(event);
-        txn.Emit(std::move(out));
-      }
-      if (!events->empty()) txn.Put(state, state_key, SerializeDeterministic(aggregate));
-      *outcome.mutable_state() = std::move(aggregate);
-    }
+    LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, DecideAndApply(command, config_, txn));
     txn.Put(state, outcome_key, SerializeDeterministic(outcome));
     const size_t slot = pending_.size();
+    const bool emitted_events = outcome.event_ids_size() > 0;
     log::OutgoingRecord reply = OutcomeRecord(outcome, now);
     pending_.push_back(std::move(outcome));
-    if (events.ok() && !events->empty()) {
+    if (emitted_events) {
       // The last event's position is known only once the log assigns it:
       // the stored outcome (and the reply on the outcomes topic) are
       // completed then.

@@ -9,6 +9,7 @@
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/identity.h"
 #include "leadflow/domain/pipelines.h"
+#include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
 #include "leadflow/processors/dead_letter.h"
 #include "leadflow/storage/v1/storage.pb.h"
@@ -77,6 +78,12 @@ absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
 absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
                                       ProcessorTransaction& txn) {
   const store::Keyspace state = store::Keyspace::kState;
+  if (decide_inline_) {
+    // As the command processor does per batch: pipeline changes apply to
+    // what is decided after their event is projected here.
+    decide_config_ = config_;
+    LEADFLOW_ASSIGN_OR_RETURN(decide_config_.pipelines, clients_->Pipelines());
+  }
   for (const auto& record : batch) {
     absl::StatusOr<v1::ChannelEvent> decoded = DecodeChannelEvent(record);
     absl::StatusOr<v1::ChannelEvent> event =
@@ -131,7 +138,17 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       changelog.value = SerializeDeterministic(resolution);
       txn.Emit(std::move(changelog));
     }
-    txn.Emit(CommandRecord(command, "leadflow/intake"));
+    if (!decide_inline_) {
+      txn.Emit(CommandRecord(command, "leadflow/intake"));
+      continue;
+    }
+    LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome,
+                              DecideAndApply(command, decide_config_, txn));
+    if (outcome.code() != 0) {
+      // Kept where the command processor keeps a refusal, by command id.
+      txn.Put(state, CommandProcessor::OutcomeKey(command.command_id()),
+              SerializeDeterministic(outcome));
+    }
   }
   return absl::OkStatus();
 }

@@ -275,6 +275,8 @@ bool ProcessorRunner::Holds(int32_t partition) const {
 absl::Status ProcessorRunner::CommitPartition(int32_t partition,
                                               const std::vector<log::Record>& batch,
                                               std::vector<int64_t>& committed) {
+  std::optional<absl::MutexLock> exclusive;
+  if (writer_lock_ != nullptr) exclusive.emplace(writer_lock_);
   ProcessorTransaction txn(db_);
   txn.keeps_changelogs_ = log_->KeepsChangelogs();
   LEADFLOW_RETURN_IF_ERROR(processor_->Process(batch, txn));

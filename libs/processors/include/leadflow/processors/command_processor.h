@@ -27,6 +27,18 @@ namespace leadflow::processors {
 // Pipelines are read from the read model at the start of each batch: a
 // pipeline change applies to commands decided after its event is projected
 // on this instance.
+// Decides `command` on its aggregate's state as `txn` holds it; when the
+// command is accepted, emits its events (keyed by aggregate id) to the
+// events topic and keeps the new state in `txn`. Returns the outcome: the
+// events' ids and the aggregate after them, or the refusal with the state
+// as it was. Keeping the outcome is the caller's. Whoever calls it must be
+// the only writer of the aggregate while its transaction is open (the
+// command processor; on a single instance also intake, which decides its
+// own commands inline, holding the same writer lock).
+absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
+                                                  const domain::DomainConfig& config,
+                                                  ProcessorTransaction& txn);
+
 class CommandProcessor final : public Processor {
  public:
   // `partitions`: of the commands topic, to check a command is on its

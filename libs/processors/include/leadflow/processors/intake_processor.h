@@ -47,6 +47,16 @@ class IntakeProcessor final : public Processor {
   // Dead letters written since start.
   int64_t dead_letters() const { return dead_letters_.load(); }
 
+  // On a single instance (the embedded engine, which holds every partition)
+  // intake decides the command it makes for a channel event at once, in its
+  // own unit (DecideAndApply), instead of appending it to the commands topic
+  // for the command processor: one log hop, one record and one stored
+  // outcome less per channel event, and the lead is there when intake's
+  // unit commits. Its runner must then share the command processor's writer
+  // lock (ProcessorRunner::ShareWriterLock). On Kafka intake and the
+  // aggregates are partitioned by different keys, so the hop stays.
+  void DecideInline() { decide_inline_ = true; }
+
  private:
   void Apply(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
   absl::StatusOr<std::optional<std::string>> FindOpenLead(ProcessorTransaction& txn,
@@ -55,6 +65,9 @@ class IntakeProcessor final : public Processor {
   const LeadReadModel* leads_;
   const ItemReadModel* clients_;
   const domain::DomainConfig config_;
+  bool decide_inline_ = false;
+  // config_ with the pipelines of the batch in flight (inline decisions).
+  domain::DomainConfig decide_config_;
   std::atomic<int64_t> dead_letters_{0};
 };
 

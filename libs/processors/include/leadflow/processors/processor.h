@@ -147,6 +147,11 @@ class ProcessorRunner : private log::RebalanceListener {
   // reader found nothing more. Lag is the end offset minus this.
   std::vector<int64_t> ConsumedOffsets() const;
   const Processor& processor() const { return *processor_; }
+  // Runners that share `lock` never process and commit a batch at the same
+  // time: they write the same aggregates (the command processor and intake
+  // deciding inline), and each unit must read what the other committed.
+  // Call before Start.
+  void ShareWriterLock(absl::Mutex* lock) { writer_lock_ = lock; }
 
   // Every changelog record names the unit (committed batch) that wrote it.
   // A unit ends with a marker on the first changelog (key
@@ -194,6 +199,7 @@ class ProcessorRunner : private log::RebalanceListener {
   // Names this runner's units: unique per process start, then a sequence.
   const std::string unit_prefix_;
   uint64_t unit_seq_ = 0;
+  absl::Mutex* writer_lock_ = nullptr;
   bool needs_recovery_ = false;                         // the polling thread's
   absl::Time last_punctuation_ = absl::InfinitePast();  // the polling thread's
   std::atomic<bool> stop_{false};
