@@ -5,9 +5,12 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <map>
+#include <thread>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -316,6 +319,164 @@ TEMPLATE_TEST_CASE("a lone group member holds every partition, from where its li
   CHECK(engine.log->AppendWithState({Rec("out", "x")}, state.get(), nullptr, &input).ok());
 }
 
+// One append of a concurrent test: what it appended and what it got.
+struct Appended {
+  std::vector<std::string> values;  // in input order
+  std::vector<Position> positions;
+  std::vector<Position> seen;  // by before_write
+};
+
+bool SamePositions(const std::vector<Position>& a, const std::vector<Position>& b) {
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(), [](const Position& x, const Position& y) {
+        return x.topic == y.topic && x.partition == y.partition && x.offset == y.offset;
+      });
+}
+
+// Records at the positions the appends got, and how many appends were
+// not found there; per writer, each partition's offsets must grow in the
+// order it appended.
+struct Landing {
+  int misplaced = 0;
+  int out_of_order = 0;
+};
+Landing CheckLanding(const std::vector<Record>& records,
+                     const std::vector<std::vector<Appended>>& writers) {
+  std::map<std::pair<int32_t, int64_t>, std::string> at;
+  for (const auto& r : records) at[{r.partition, r.offset}] = r.value;
+  Landing landing;
+  for (const auto& appends : writers) {
+    std::map<int32_t, int64_t> last;
+    for (const auto& append : appends) {
+      for (size_t j = 0; j < append.values.size(); ++j) {
+        const Position& pos = append.positions[j];
+        auto found = at.find({pos.partition, pos.offset});
+        if (pos.topic != "t" || found == at.end() || found->second != append.values[j]) {
+          ++landing.misplaced;
+        }
+        auto [previous, first] = last.try_emplace(pos.partition, pos.offset);
+        if (!first) {
+          if (pos.offset <= previous->second) ++landing.out_of_order;
+          previous->second = pos.offset;
+        }
+      }
+    }
+  }
+  return landing;
+}
+
+TEMPLATE_TEST_CASE("appends from many threads land whole, once, in order, where they were told", "",
+                   EmbeddedEngine, KafkaEngine) {
+  TestType engine;
+  // Members of two groups, so that one transaction can carry the input
+  // offsets of several groups and partitions.
+  RecordingListener listener(0);
+  std::vector<std::unique_ptr<GroupReader>> members;
+  for (const char* group : {"concurrent-a", "concurrent-b"}) {
+    auto member = engine.log->OpenGroupReader("t", group, &listener);
+    REQUIRE(member.ok());
+    members.push_back(*std::move(member));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (auto& member : members) {
+    while (member->Assignment().size() < 4 && absl::Now() < deadline) {
+      REQUIRE(member->Poll(10, absl::Milliseconds(100)).ok());
+    }
+    REQUIRE(member->Assignment().size() == 4);
+  }
+
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 50;
+  std::vector<std::vector<Appended>> results(kThreads, std::vector<Appended>(kAppends));
+  std::vector<std::string> errors(kThreads);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ++ready;
+      while (ready < kThreads) std::this_thread::yield();
+      for (int i = 0; i < kAppends; ++i) {
+        Appended& out = results[t][i];
+        std::vector<OutgoingRecord> records;
+        // Every tenth append has no records: with input (i = 9, 39), a
+        // transaction of offsets only; without, none at all.
+        const int plain = i % 10 == 9 ? 0 : 1 + i % 3;
+        for (int j = 0; j < plain; ++j) {
+          out.values.push_back(absl::StrCat(t, "/", i, "/", j));
+          records.push_back(Rec(absl::StrCat("w", t, "-", j % 2), out.values.back()));
+        }
+        if (plain > 0 && i % 4 == 1) {
+          OutgoingRecord reply = MakeRecord("t", absl::StrCat("w", t, "-0"), "");
+          reply.partition = PartitionForKey(reply.key, 4);
+          reply.complete = [t, i](const std::vector<Position>& positions, OutgoingRecord* record) {
+            record->value = absl::StrCat(t, "/", i, "/reply@", positions[0].partition, ":",
+                                         positions[0].offset);
+          };
+          out.values.push_back("");  // known once the append returns
+          records.push_back(std::move(reply));
+        }
+        InputProgress input{members[t % 2].get(), t % 4, i + 1};
+        auto batch = engine.db->NewBatch();
+        const std::string state_key = absl::StrCat("concurrent/", t, "/", i);
+        auto appended = engine.log->AppendWithState(
+            std::move(records), batch.get(),
+            [&out, &state_key](const std::vector<Position>& positions, store::StateBatch* b) {
+              out.seen = positions;
+              b->Put(store::Keyspace::kState, state_key, absl::StrCat(positions.size()));
+            },
+            i % 3 == 0 ? &input : nullptr);
+        if (!appended.ok()) {
+          errors[t] = absl::StrCat("append ", t, "/", i, ": ", appended.status().ToString());
+          return;
+        }
+        out.positions = *std::move(appended);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& error : errors) {
+    INFO(error);
+    REQUIRE(error.empty());
+  }
+
+  size_t total = 0;
+  int64_t transactional = 0;
+  int unseen = 0;
+  int unwritten = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kAppends; ++i) {
+      Appended& append = results[t][i];
+      REQUIRE(append.positions.size() == append.values.size());
+      if (!SamePositions(append.seen, append.positions)) ++unseen;
+      if (!append.values.empty() && append.values.back().empty()) {
+        append.values.back() = absl::StrCat(t, "/", i, "/reply@", append.positions[0].partition,
+                                            ":", append.positions[0].offset);
+      }
+      auto stored = engine.db->Get(store::Keyspace::kState, absl::StrCat("concurrent/", t, "/", i));
+      if (!stored.ok() || !stored->has_value() || **stored != absl::StrCat(append.values.size())) {
+        ++unwritten;
+      }
+      total += append.values.size();
+      if (!append.values.empty() || i % 3 == 0) ++transactional;
+    }
+  }
+  CHECK(unseen == 0);     // before_write saw the positions the append returned
+  CHECK(unwritten == 0);  // and its writes reached the store
+  auto records = ReadAll(*engine.log, total);
+  CHECK(records.size() == total);  // nothing lost, nothing twice
+  const Landing landing = CheckLanding(records, results);
+  CHECK(landing.misplaced == 0);
+  CHECK(landing.out_of_order == 0);
+  if constexpr (std::is_same_v<TestType, KafkaEngine>) {
+    const KafkaLog::TransactionStats stats = static_cast<KafkaLog&>(*engine.log).Stats();
+    std::fprintf(stderr, "concurrent appends: %lld in %lld transactions\n",
+                 static_cast<long long>(stats.appends), static_cast<long long>(stats.transactions));
+    CHECK(stats.appends == transactional);
+    CHECK(stats.transactions < stats.appends);  // appends did share transactions
+    CHECK(stats.retried_alone == 0);
+  }
+}
+
 TEMPLATE_TEST_CASE("appending to an unknown topic fails and appends nothing", "", EmbeddedEngine,
                    KafkaEngine) {
   TestType engine;
@@ -354,6 +515,65 @@ TEST_CASE("kafka: failed and retried produce requests write every record exactly
 
 namespace leadflow::log {
 namespace {
+
+TEST_CASE(
+    "kafka: an append that cannot succeed fails alone, not those it shared a transaction with") {
+  KafkaEngine engine;
+  auto& kafka = static_cast<KafkaLog&>(*engine.log);
+  constexpr int kThreads = 6;
+  std::vector<std::vector<Appended>> results(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; !stop || i < 5; ++i) {
+        Appended append;
+        std::vector<OutgoingRecord> records;
+        for (int j = 0; j < 2; ++j) {
+          append.values.push_back(absl::StrCat(t, "/", i, "/", j));
+          records.push_back(Rec(absl::StrCat("w", t, "-", j), append.values.back()));
+        }
+        auto appended = engine.log->Append(std::move(records));
+        if (!appended.ok()) {
+          errors[t] = absl::StrCat("append ", t, "/", i, ": ", appended.status().ToString());
+          return;
+        }
+        append.positions = *std::move(appended);
+        results[t].push_back(std::move(append));
+      }
+    });
+  }
+  // Larger than the producer's message.max.bytes (1 MB): it can never be
+  // appended. Sent until it has shared a transaction with others.
+  int poisoned = 0;
+  while (kafka.Stats().retried_alone == 0 && poisoned < 100) {
+    ++poisoned;
+    auto appended = engine.log->Append(
+        {Rec("poison", "poison-first"), MakeRecord("t", "poison", std::string(2 << 20, 'x'))});
+    INFO(appended.status().ToString());
+    CHECK(appended.status().message().find("too large") != absl::string_view::npos);
+  }
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  std::fprintf(stderr, "poison: shared a transaction after %d appends\n", poisoned);
+  CHECK(kafka.Stats().retried_alone > 0);
+  for (const auto& error : errors) {
+    INFO(error);
+    CHECK(error.empty());
+  }
+  size_t total = 0;
+  for (const auto& appends : results) {
+    for (const auto& append : appends) total += append.values.size();
+  }
+  // The dev broker shows records of aborted transactions (see
+  // docs/architecture.md), so what the aborted shared transactions carried
+  // shows too: only where each good append landed is checked.
+  auto records = ReadAll(*engine.log, total);
+  const Landing landing = CheckLanding(records, results);
+  CHECK(landing.misplaced == 0);
+  CHECK(landing.out_of_order == 0);
+}
 
 TEST_CASE("kafka: a producer fenced by the broker reports it, and appends fail") {
   KafkaEngine engine;

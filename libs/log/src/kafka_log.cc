@@ -60,6 +60,46 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   slot->offset = message->offset;
 }
 
+// The input offsets of one transaction, per consumer-group member: each
+// member's go to the transaction in one send, with that member's group
+// metadata (a member the group has moved on from cannot commit).
+class GroupOffsets {
+ public:
+  struct Member {
+    rd_kafka_t* consumer;
+    std::string group;
+    rd_kafka_topic_partition_list_t* offsets;
+  };
+
+  GroupOffsets() = default;
+  GroupOffsets(const GroupOffsets&) = delete;
+  GroupOffsets& operator=(const GroupOffsets&) = delete;
+  ~GroupOffsets() {
+    for (Member& member : members_) rd_kafka_topic_partition_list_destroy(member.offsets);
+  }
+
+  void Add(rd_kafka_t* consumer, const GroupReader& reader, int32_t partition, int64_t next) {
+    auto it = std::find_if(members_.begin(), members_.end(),
+                           [consumer](const Member& m) { return m.consumer == consumer; });
+    if (it == members_.end()) {
+      members_.push_back({consumer, reader.group(), rd_kafka_topic_partition_list_new(1)});
+      it = members_.end() - 1;
+    }
+    const char* topic = reader.topic().c_str();
+    rd_kafka_topic_partition_t* entry =
+        rd_kafka_topic_partition_list_find(it->offsets, topic, partition);
+    if (entry == nullptr) entry = rd_kafka_topic_partition_list_add(it->offsets, topic, partition);
+    // Two appends of one partition in one transaction: the later in line
+    // carries the later progress.
+    entry->offset = next;
+  }
+
+  const std::vector<Member>& members() const { return members_; }
+
+ private:
+  std::vector<Member> members_;
+};
+
 absl::Status CreateMissingTopics(rd_kafka_t* rk, const std::vector<TopicSpec>& topics,
                                  int replication_factor, absl::Duration timeout) {
   if (topics.empty()) return absl::OkStatus();
@@ -419,6 +459,20 @@ class KafkaGroupReader final : public GroupReader {
 
 }  // namespace
 
+struct KafkaLog::Writer {
+  std::vector<OutgoingRecord>* records = nullptr;
+  store::StateBatch* local_state = nullptr;
+  const BeforeWrite* before_write = nullptr;
+  const InputProgress* input = nullptr;
+  rd_kafka_t* consumer = nullptr;  // the input's group member
+  std::vector<Position> positions;
+  absl::Status status;
+  bool done = false;  // under queue_mu_
+
+  // Appends with neither records nor input need no transaction.
+  bool transactional() const { return !records->empty() || input != nullptr; }
+};
+
 absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::StateStore* db, Options options) {
   std::unique_ptr<KafkaLog> log(new KafkaLog(db, std::move(options)));
   const Options& o = log->options_;
@@ -494,7 +548,12 @@ absl::Status KafkaLog::Health() const {
       absl::StrCat("kafka producer failed for good (", rd_kafka_err2name(err), "): ", reason));
 }
 
-absl::Status KafkaLog::Commit() {
+KafkaLog::TransactionStats KafkaLog::Stats() const {
+  absl::MutexLock lock(&stats_mu_);
+  return stats_;
+}
+
+absl::Status KafkaLog::Commit(bool* aborted) {
   // A retriable commit error leaves the outcome open (the commit may have
   // happened): commit again, never produce again. Only an error that
   // requires an abort means nothing was written.
@@ -506,7 +565,7 @@ absl::Status KafkaLog::Commit() {
     }
     if (rd_kafka_error_txn_requires_abort(error)) {
       commit_pending_ = false;
-      return Abort(FromKafka(error, "committing transaction"));
+      return Abort(FromKafka(error, "committing transaction"), aborted);
     }
     if (!rd_kafka_error_is_retriable(error) || attempt + 1 == kTxnAttempts) {
       // Fatal (the producer is unusable until leadflowd restarts), or still
@@ -519,7 +578,7 @@ absl::Status KafkaLog::Commit() {
   }
 }
 
-absl::Status KafkaLog::Abort(absl::Status why) {
+absl::Status KafkaLog::Abort(absl::Status why, bool* aborted) {
   // Aborting makes the transaction's records invisible to read_committed
   // readers; a retriable failure to abort is retried.
   absl::Status status = absl::InternalError("aborting transaction: gave up after retries");
@@ -527,6 +586,7 @@ absl::Status KafkaLog::Abort(absl::Status why) {
     rd_kafka_error_t* error = rd_kafka_abort_transaction(producer_, Millis(options_.timeout));
     if (error == nullptr) {
       status = why;
+      if (aborted != nullptr) *aborted = true;
       break;
     }
     if (!rd_kafka_error_is_retriable(error)) {
@@ -535,8 +595,8 @@ absl::Status KafkaLog::Abort(absl::Status why) {
     }
     rd_kafka_error_destroy(error);
   }
-  // The delivery reports of purged records write into the caller's slots:
-  // serve every one before the caller returns and frees them.
+  // The delivery reports of purged records write into Transact's slots:
+  // serve every one before it returns and frees them.
   rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   const absl::Time deadline = absl::Now() + options_.timeout;
   while (rd_kafka_outq_len(producer_) > 0) {
@@ -594,74 +654,172 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
           absl::StrCat("topic ", record.topic, " has no partition ", record.partition));
     }
   }
-  const KafkaGroupReader* group_reader = nullptr;
+  Writer self;
+  self.records = &records;
+  self.local_state = local_state;
+  self.before_write = &before_write;
+  self.input = input;
+  self.positions.resize(records.size());
   if (input != nullptr) {
-    group_reader = dynamic_cast<const KafkaGroupReader*>(input->reader);
+    const auto* group_reader = dynamic_cast<const KafkaGroupReader*>(input->reader);
     if (group_reader == nullptr) {
       return absl::InvalidArgumentError("input progress of a reader that is not a Kafka group's");
     }
+    self.consumer = group_reader->consumer();
   }
-  std::vector<DeliverySlot> slots(records.size());
-  std::vector<Position> positions(records.size());
-  {
-    absl::MutexLock lock(&txn_mu_);
-    if (commit_pending_) {
-      // The last transaction's outcome is still open; its caller was told
-      // so and will restore from the log whatever it turns out to be.
-      if (absl::Status s = Commit(); !s.ok()) return s;
-    }
-    if (!records.empty() || input != nullptr) {
-      if (absl::Status s =
-              FromKafka(rd_kafka_begin_transaction(producer_), "beginning transaction");
-          !s.ok()) {
-        return s;
-      }
-      // Records without a completer first; the deferred ones once the
-      // first ones' offsets are known (every record acknowledged).
-      for (int deferred = 0; deferred < 2; ++deferred) {
-        bool any = false;
-        for (size_t i = 0; i < records.size(); ++i) {
-          if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
-          if (deferred == 1) records[i].complete(positions, &records[i]);
-          if (absl::Status s = Produce(records[i], &slots[i]); !s.ok()) return Abort(s);
-          any = true;
-        }
-        if (!any) continue;
-        rd_kafka_flush(producer_, Millis(options_.timeout));
-        for (size_t i = 0; i < records.size(); ++i) {
-          if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
-          if (slots[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            return Abort(FromKafka(slots[i].err, absl::StrCat("delivering to ", records[i].topic)));
-          }
-          positions[i] = {records[i].topic, slots[i].partition, slots[i].offset};
-        }
-      }
-      if (input != nullptr) {
-        rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(offsets, group_reader->topic().c_str(), input->partition)
-            ->offset = input->next_offset;
-        rd_kafka_consumer_group_metadata_t* group =
-            rd_kafka_consumer_group_metadata(group_reader->consumer());
-        rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(producer_, offsets, group,
-                                                                       Millis(options_.timeout));
-        rd_kafka_consumer_group_metadata_destroy(group);
-        rd_kafka_topic_partition_list_destroy(offsets);
-        // Any failure here (the group moved on: fenced) leaves the
-        // transaction to abort; the batch is redone by whoever holds it.
-        if (error != nullptr) return Abort(FromKafka(error, "sending offsets to the transaction"));
-      }
-      if (before_write) before_write(positions, local_state);
-      if (absl::Status s = Commit(); !s.ok()) return s;
-    } else if (before_write) {
-      before_write(positions, local_state);
-    }
+
+  if (self.transactional()) {
+    LEADFLOW_RETURN_IF_ERROR(JoinGroupCommit(self));
+  } else if (before_write) {
+    // Nothing for the producer: such a unit (a read model's batch) waits
+    // for no transaction, and no open commit outcome is its business.
+    before_write(self.positions, local_state);
   }
   if (local_state != nullptr && local_state->Count() > 0) {
     if (db_ == nullptr)
       return absl::FailedPreconditionError("kafka log opened without local state");
-    if (absl::Status s = db_->Write(local_state); !s.ok()) return s;
+    LEADFLOW_RETURN_IF_ERROR(db_->Write(local_state));
   }
-  return positions;
+  return std::move(self.positions);
+}
+
+absl::Status KafkaLog::JoinGroupCommit(Writer& self) {
+  std::vector<Writer*> group;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(&self);
+    auto leads_or_done = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+      return self.done || queue_.front() == &self;
+    };
+    queue_mu_.Await(absl::Condition(&leads_or_done));
+    // Leading: the transaction carries everything in line now. Whatever
+    // comes later waits for the next one.
+    if (!self.done) group.assign(queue_.begin(), queue_.end());
+  }
+  if (!group.empty()) {
+    {
+      absl::MutexLock lock(&txn_mu_);
+      RunGroup(group);
+    }
+    absl::MutexLock lock(&queue_mu_);
+    for (size_t i = 0; i < group.size(); ++i) {
+      queue_.front()->done = true;
+      queue_.pop_front();
+    }
+  }
+  return self.status;
+}
+
+void KafkaLog::RunGroup(const std::vector<Writer*>& writers) {
+  if (commit_pending_) {
+    // The last transaction's outcome is still open; its writers were told
+    // so and will restore from the log whatever it turns out to be.
+    if (absl::Status s = Commit(nullptr); !s.ok()) {
+      for (Writer* writer : writers) writer->status = s;
+      return;
+    }
+  }
+  bool aborted = false;
+  absl::Status status = Transact(writers, &aborted);
+  // An unknown or fatal outcome is every writer's: the records may be in.
+  if (status.ok() || !aborted || writers.size() == 1) {
+    for (Writer* writer : writers) writer->status = status;
+    if (status.ok()) {
+      absl::MutexLock lock(&stats_mu_);
+      ++stats_.transactions;
+      stats_.appends += static_cast<int64_t>(writers.size());
+    }
+    return;
+  }
+  // One writer's records or input can abort them all (a record the broker
+  // refuses, a member fenced by a rebalance), and an error seldom says
+  // whose: redo each alone, so that only the one that cannot succeed fails.
+  {
+    absl::MutexLock lock(&stats_mu_);
+    ++stats_.retried_alone;
+  }
+  for (Writer* writer : writers) {
+    if (commit_pending_) {
+      if (absl::Status s = Commit(nullptr); !s.ok()) {
+        writer->status = s;
+        continue;
+      }
+    }
+    writer->status = Transact({writer}, &aborted);
+    if (writer->status.ok()) {
+      absl::MutexLock lock(&stats_mu_);
+      ++stats_.transactions;
+      ++stats_.appends;
+    }
+  }
+}
+
+absl::Status KafkaLog::Transact(const std::vector<Writer*>& writers, bool* aborted) {
+  *aborted = false;
+  if (absl::Status s = FromKafka(rd_kafka_begin_transaction(producer_), "beginning transaction");
+      !s.ok()) {
+    return s;
+  }
+  std::vector<std::vector<DeliverySlot>> slots(writers.size());
+  for (size_t w = 0; w < writers.size(); ++w) {
+    slots[w].resize(writers[w]->records->size());
+    // A writer redone alone completes its deferred records from scratch.
+    writers[w]->positions.assign(writers[w]->records->size(), Position());
+  }
+  // Every writer's records without a completer first; the deferred ones
+  // once the first ones' offsets are known (every record acknowledged).
+  for (int deferred = 0; deferred < 2; ++deferred) {
+    bool any = false;
+    for (size_t w = 0; w < writers.size(); ++w) {
+      std::vector<OutgoingRecord>& records = *writers[w]->records;
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
+        if (deferred == 1) records[i].complete(writers[w]->positions, &records[i]);
+        if (absl::Status s = Produce(records[i], &slots[w][i]); !s.ok()) {
+          return Abort(s, aborted);
+        }
+        any = true;
+      }
+    }
+    if (!any) continue;
+    rd_kafka_flush(producer_, Millis(options_.timeout));
+    for (size_t w = 0; w < writers.size(); ++w) {
+      const std::vector<OutgoingRecord>& records = *writers[w]->records;
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (static_cast<bool>(records[i].complete) != (deferred == 1)) continue;
+        const DeliverySlot& slot = slots[w][i];
+        if (slot.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          return Abort(FromKafka(slot.err, absl::StrCat("delivering to ", records[i].topic)),
+                       aborted);
+        }
+        writers[w]->positions[i] = {records[i].topic, slot.partition, slot.offset};
+      }
+    }
+  }
+  GroupOffsets offsets;
+  for (Writer* writer : writers) {
+    if (writer->input == nullptr) continue;
+    offsets.Add(writer->consumer, *writer->input->reader, writer->input->partition,
+                writer->input->next_offset);
+  }
+  for (const GroupOffsets::Member& member : offsets.members()) {
+    rd_kafka_consumer_group_metadata_t* metadata =
+        rd_kafka_consumer_group_metadata(member.consumer);
+    rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(
+        producer_, member.offsets, metadata, Millis(options_.timeout));
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+    // Any failure here (the group moved on: fenced) leaves the
+    // transaction to abort; the batch is redone by whoever holds it.
+    if (error != nullptr) {
+      return Abort(FromKafka(error, absl::StrCat("sending offsets of ", member.group,
+                                                 " to the transaction")),
+                   aborted);
+    }
+  }
+  for (Writer* writer : writers) {
+    if (*writer->before_write) (*writer->before_write)(writer->positions, writer->local_state);
+  }
+  return Commit(aborted);
 }
 
 absl::StatusOr<rd_kafka_t*> KafkaLog::NewConsumer(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,9 +16,19 @@ typedef struct rd_kafka_conf_s rd_kafka_conf_t;
 namespace leadflow::log {
 
 // The Kafka engine (librdkafka). Appends go through one idempotent,
-// transactional producer: the records of one Append / AppendWithState are
+// transactional producer, and each Append / AppendWithState lands whole in
 // one Kafka transaction, so readers (isolation.level=read_committed) see all
-// of them or none. Readers are consumers with a manual assignment.
+// of its records or none. Readers are consumers with a manual assignment.
+//
+// Group commit: a transaction costs several broker round trips, so appends
+// that arrive while one is running wait, and the next transaction carries
+// all of them (the first in line leads it). When such a shared transaction
+// aborts, each of its appends is redone alone, so one that cannot succeed
+// (a record too large, a member fenced by a rebalance) fails by itself. An
+// append redone so has its `complete` and `before_write` called again, with
+// the positions of the retry; the local batch then holds the writes of both
+// calls in order, so a hook must write the same keys whatever the positions
+// (the later value wins).
 //
 // Group readers are consumer-group members; AppendWithState sends their
 // input offsets to the transaction (consume-process-produce), so outputs
@@ -69,7 +80,18 @@ class KafkaLog final : public Log {
   // offsets, so it can be ahead of the last record by one per transaction.
   absl::StatusOr<int64_t> EndOffset(absl::string_view topic, int32_t partition) const override;
 
+  // Counts since Open, to see how well appends group.
+  struct TransactionStats {
+    int64_t transactions = 0;   // committed, shared or alone
+    int64_t appends = 0;        // appends those carried
+    int64_t retried_alone = 0;  // shared transactions that aborted and were redone append by append
+  };
+  TransactionStats Stats() const;
+
  private:
+  // One append waiting in line for a transaction.
+  struct Writer;
+
   KafkaLog(store::StateStore* db, Options options) : db_(db), options_(std::move(options)) {}
 
   absl::StatusOr<rd_kafka_t*> NewConsumer(
@@ -77,20 +99,41 @@ class KafkaLog final : public Log {
       void (*configure)(rd_kafka_conf_t*, void*), void* opaque) const;
   absl::StatusOr<std::unique_ptr<LogReader>> OpenManualReader(
       absl::string_view topic, std::vector<int64_t> next, std::vector<int32_t> partitions) const;
-  // With txn_mu_ held.
-  absl::Status Produce(OutgoingRecord& record, void* slot);
-  absl::Status Abort(absl::Status why);
+  // Waits in line with `self` (records or input to commit), leading the
+  // transaction when first in line; `self`'s outcome.
+  absl::Status JoinGroupCommit(Writer& self);
+  // Runs the transactions of the group `writers` (the queue's front, led by
+  // the caller) and sets each writer's outcome.
+  void RunGroup(const std::vector<Writer*>& writers) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  // One transaction carrying `writers` (each with records or input). Sets
+  // *aborted when it failed and was cleanly aborted: nothing of it visible,
+  // the producer ready for the next one.
+  absl::Status Transact(const std::vector<Writer*>& writers, bool* aborted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  absl::Status Produce(OutgoingRecord& record, void* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  // Returns `why` once the transaction is aborted (and sets *aborted, when
+  // given), else the error that kept it from aborting.
+  absl::Status Abort(absl::Status why, bool* aborted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
   // Commits the open transaction, retrying what may be retried. On an
   // unknown outcome the transaction stays open (commit_pending_) and the
-  // next append finishes it first, so the producer never stays stuck.
-  absl::Status Commit();
+  // next transaction finishes it first, so the producer never stays stuck.
+  // *aborted as for Abort, when the commit turned into an abort.
+  absl::Status Commit(bool* aborted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
 
   store::StateStore* const db_;
   const Options options_;
   std::map<std::string, int32_t, std::less<>> partitions_;
-  absl::Mutex txn_mu_;  // one transaction at a time on the producer
+  // Appends with records or input in line; the front one leads the
+  // transaction of all of them. Never held with txn_mu_, so that appends
+  // join the line while a transaction runs.
+  absl::Mutex queue_mu_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // The producer's transaction state: held by the leader of a group only.
+  absl::Mutex txn_mu_;
   rd_kafka_t* producer_ = nullptr;
   bool commit_pending_ ABSL_GUARDED_BY(txn_mu_) = false;
+  mutable absl::Mutex stats_mu_;
+  TransactionStats stats_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace leadflow::log
