@@ -49,8 +49,11 @@ rocksdb::ColumnFamilyOptions PointLookupFamily(const std::shared_ptr<rocksdb::Ca
   table.block_cache = cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.whole_key_filtering = true;
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Filters and indexes stay in the table readers' memory, outside the
+  // block cache: cached, they were evicted by data blocks at a million
+  // leads, and every point read fetched and checksummed a whole filter
+  // block again (GetLead p50 over 100 ms; docs/benchmarks.md). About 10 bits
+  // a key.
   table.format_version = 5;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   family.memtable_prefix_bloom_size_ratio = 0.05;
