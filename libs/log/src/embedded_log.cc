@@ -134,21 +134,32 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& e
       if (absl::Status s = place(i); !s.ok()) return s;
     }
   }
+  writer.appended.clear();
+  writer.appended.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     OutgoingRecord& record = records[i];
     if (record.complete) record.complete(positions, &record);
+    auto kept = std::make_shared<Record>();
+    kept->topic = positions[i].topic;
+    kept->partition = positions[i].partition;
+    kept->offset = positions[i].offset;
+    kept->timestamp_ms = record.timestamp_ms != 0 ? record.timestamp_ms : now_ms;
+    kept->key = std::move(record.key);
+    kept->value = std::move(record.value);
+    kept->headers = std::move(record.headers);
     storage::v1::StoredRecord stored;
-    stored.set_timestamp_ms(record.timestamp_ms != 0 ? record.timestamp_ms : now_ms);
-    stored.set_key(std::move(record.key));
-    stored.set_value(std::move(record.value));
-    for (auto& header : record.headers) {
+    stored.set_timestamp_ms(kept->timestamp_ms);
+    stored.set_key(kept->key);
+    stored.set_value(kept->value);
+    for (const auto& header : kept->headers) {
       auto* h = stored.add_headers();
-      h->set_key(std::move(header.key));
-      h->set_value(std::move(header.value));
+      h->set_key(header.key);
+      h->set_value(header.value);
     }
     writer.batch->Put(store::Keyspace::kLog,
                       RecordKey(positions[i].topic, positions[i].partition, positions[i].offset),
                       stored.SerializeAsString());
+    writer.appended.emplace_back(positions[i], std::move(kept));
   }
   if (*writer.before_write) (*writer.before_write)(positions, writer.batch);
   for (auto& [topic, advanced] : next) ends.find(topic)->second = std::move(advanced);
@@ -217,6 +228,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
   // (its records may not survive a power cut) and retries or recovers as
   // from any failed append.
   ends_ = std::move(ends);
+  KeepTails(group);
   if (!synced.ok()) {
     for (Writer* writer : group) {
       if (writer->result.ok()) writer->result = synced;
@@ -230,9 +242,34 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
   return std::move(self.result);
 }
 
+void EmbeddedLog::KeepTails(const std::vector<Writer*>& group) {
+  for (Writer* writer : group) {
+    if (!writer->result.ok()) continue;  // its offsets were handed on
+    for (auto& [position, record] : writer->appended) {
+      std::vector<Tail>& tails = tails_[position.topic];
+      if (tails.empty()) tails.resize(partitions_.find(position.topic)->second);
+      Tail& tail = tails[position.partition];
+      // Offsets of a partition come in order (a writer's deferred records
+      // after its others); anything else starts the tail afresh.
+      if (tail.first + static_cast<int64_t>(tail.records.size()) != position.offset) {
+        tail.records.clear();
+        tail.first = position.offset;
+      }
+      tail.records.push_back(std::move(record));
+      if (tail.records.size() > kTailRecords) {
+        tail.records.pop_front();
+        ++tail.first;
+      }
+    }
+    writer->appended.clear();
+  }
+}
+
 absl::StatusOr<std::vector<Record>> EmbeddedLog::Read(absl::string_view topic, int32_t partition,
                                                       int64_t from, size_t max_records) const {
   int64_t end;
+  std::vector<std::shared_ptr<const Record>> kept;
+  if (from < 0) from = 0;
   {
     absl::MutexLock lock(&mu_);
     auto ends = ends_.find(topic);
@@ -241,9 +278,23 @@ absl::StatusOr<std::vector<Record>> EmbeddedLog::Read(absl::string_view topic, i
       return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
     }
     end = ends->second[partition];
+    auto tails = tails_.find(topic);
+    if (tails != tails_.end() && !tails->second.empty() && from < end) {
+      const Tail& tail = tails->second[partition];
+      const int64_t tail_end = tail.first + static_cast<int64_t>(tail.records.size());
+      if (from >= tail.first && tail_end == end) {
+        for (int64_t offset = from; offset < end && kept.size() < max_records; ++offset) {
+          kept.push_back(tail.records[static_cast<size_t>(offset - tail.first)]);
+        }
+      }
+    }
   }
   std::vector<Record> records;
-  if (from < 0) from = 0;
+  if (!kept.empty()) {
+    records.reserve(kept.size());
+    for (const auto& record : kept) records.push_back(*record);
+    return records;
+  }
   if (from >= end || max_records == 0) return records;
   const std::string prefix = PartitionPrefix(topic, partition);
   absl::Status parsed;

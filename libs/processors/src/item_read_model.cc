@@ -217,7 +217,19 @@ absl::StatusOr<v1::ClientMatch> ItemReadModel::FindClient(const v1::Lead& lead) 
   return match;
 }
 
+void ItemReadModel::PipelinesChanged() const {
+  absl::MutexLock lock(&pipelines_mu_);
+  ++pipelines_generation_;
+  pipelines_.reset();
+}
+
 absl::StatusOr<domain::PipelineSet> ItemReadModel::Pipelines() const {
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&pipelines_mu_);
+    if (pipelines_.has_value()) return *pipelines_;
+    generation = pipelines_generation_;
+  }
   domain::PipelineSet set;
   const std::string prefix = TypePrefix("pipeline");
   absl::Status status;
@@ -230,6 +242,8 @@ absl::StatusOr<domain::PipelineSet> ItemReadModel::Pipelines() const {
                                        return true;
                                      }));
   LEADFLOW_RETURN_IF_ERROR(status);
+  absl::MutexLock lock(&pipelines_mu_);
+  if (generation == pipelines_generation_) pipelines_ = set;
   return set;
 }
 

@@ -59,15 +59,28 @@ class EmbeddedLog final : public Log {
   EmbeddedLog(store::StateStore* db, bool keep_changelogs)
       : db_(db), keep_changelogs_(keep_changelogs) {}
 
+  // A record as readers get it, kept from its append (see Tail).
+  using Appended = std::pair<Position, std::shared_ptr<const Record>>;
   // One append waiting in line for group commit.
   struct Writer {
     std::vector<OutgoingRecord>* records = nullptr;
     store::StateBatch* batch = nullptr;
     const BeforeWrite* before_write = nullptr;
     absl::StatusOr<std::vector<Position>> result;
+    std::vector<Appended> appended;  // once its batch is written
     bool done = false;
   };
   using Ends = std::map<std::string, std::vector<int64_t>, std::less<>>;
+  // The last records of a partition, as appended: consumers read at the
+  // tail almost always, and taking records from here spares them a store
+  // scan and a parse per record. Offsets first .. first + records.size().
+  struct Tail {
+    int64_t first = 0;
+    std::deque<std::shared_ptr<const Record>> records;
+  };
+  static constexpr size_t kTailRecords = 2048;
+  // Adds what a written group appended to the tails (under mu_).
+  void KeepTails(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns the writer's records their offsets (advancing `ends`), stores
   // them in its batch and runs its hook. Leaves `ends` as it was on error.
   absl::StatusOr<std::vector<Position>> Place(Writer& writer, Ends& ends, int64_t now_ms) const;
@@ -80,6 +93,8 @@ class EmbeddedLog final : public Log {
   Ends ends_ ABSL_GUARDED_BY(mu_);
   // Appends in line; the front one writes the group.
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
+  // Per topic, per partition.
+  std::map<std::string, std::vector<Tail>, std::less<>> tails_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int32_t, std::less<>> partitions_;
 };
 

@@ -57,6 +57,7 @@ class CrmProjection final : public Processor {
   mutable absl::Mutex mu_;
   std::vector<int64_t> applied_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> skipped_{0};
+  bool pipelines_changed_ = false;  // by the batch in flight (the runner's thread)
 };
 
 }  // namespace leadflow::processors

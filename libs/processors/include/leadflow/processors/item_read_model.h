@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "leadflow/domain/pipelines.h"
 #include "leadflow/processors/processor.h"
 #include "leadflow/store/state_store.h"
@@ -59,7 +60,13 @@ class ItemReadModel {
   absl::StatusOr<v1::ClientMatch> FindClient(const v1::Lead& lead) const;
 
   // The pipelines in force: the built-in ones overlaid with the configured.
+  // The command, intake and robot processors ask once per batch, so the set
+  // is kept in memory until the projection commits a pipeline change
+  // (PipelinesChanged).
   absl::StatusOr<domain::PipelineSet> Pipelines() const;
+  // Called by the projection once a batch that changed a pipeline is
+  // committed: the next Pipelines() reads them again.
+  void PipelinesChanged() const;
 
   // Stages the writes that replace `before` (nullptr if new) with `after`.
   void Stage(ProcessorTransaction& txn, const v1::AggregateState* before,
@@ -72,6 +79,10 @@ class ItemReadModel {
 
  private:
   const store::StateStore* db_;
+  mutable absl::Mutex pipelines_mu_;
+  mutable std::optional<domain::PipelineSet> pipelines_ ABSL_GUARDED_BY(pipelines_mu_);
+  // Moves on every change, so a read that raced one is not kept.
+  mutable uint64_t pipelines_generation_ ABSL_GUARDED_BY(pipelines_mu_) = 0;
 };
 
 }  // namespace leadflow::processors
