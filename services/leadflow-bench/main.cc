@@ -51,6 +51,7 @@ struct Options {
   int read_qps = 0;
   int read_seconds = 10;
   int read_clients = 8;
+  int read_after_seconds = 0;
   uint64_t seed = 42;
   std::string run_id;
 };
@@ -470,6 +471,9 @@ int RunReads(const Options& options, const std::shared_ptr<grpc::Channel>& chann
     std::fprintf(stderr, "leadflow-bench: no leads to read\n");
     return 1;
   }
+  // After a bulk load the store compacts for a while on the same cores:
+  // --read-after-seconds measures reads once that has settled.
+  if (options.read_after_seconds > 0) absl::SleepFor(absl::Seconds(options.read_after_seconds));
   const int clients = options.read_clients;
   const absl::Duration interval = absl::Seconds(1) * clients / options.read_qps;
   const int per_client = options.read_qps * options.read_seconds / clients;
@@ -594,6 +598,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--read-seconds", options.read_seconds, "How long step 4 runs")
       ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--read-after-seconds", options.read_after_seconds,
+                 "Wait this long before step 4 (let compaction after a load settle)")
+      ->check(CLI::Range(0, 3600))
       ->capture_default_str();
   app.add_option("--read-clients", options.read_clients, "Concurrent clients of step 4")
       ->check(CLI::Range(1, 64))
