@@ -14,6 +14,12 @@ absl::StatusOr<std::unique_ptr<KafkaMockCluster>> KafkaMockCluster::Start(int br
   // The handle only owns the mock cluster; it never connects anywhere.
   rd_kafka_conf_set(conf, "bootstrap.servers", "", error, sizeof(error));
   rd_kafka_conf_set(conf, "log_level", "3", error, sizeof(error));
+  // The brokers' sockets take their options from this handle. With Nagle's
+  // algorithm on (Kafka's own brokers have it off), a response sent while
+  // the client has yet to acknowledge the previous one waits for the
+  // client's delayed ACK (40 ms on Linux): transactions of several requests
+  // took ~45 ms instead of ~3 ms whenever a few ran back to back.
+  rd_kafka_conf_set(conf, "socket.nagle.disable", "true", error, sizeof(error));
   rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   if (handle == nullptr) return absl::InternalError(absl::StrCat("mock cluster handle: ", error));
   std::unique_ptr<KafkaMockCluster> cluster(new KafkaMockCluster());

@@ -123,6 +123,9 @@ class KafkaLog final : public Log {
   store::StateStore* const db_;
   const Options options_;
   std::map<std::string, int32_t, std::less<>> partitions_;
+  // Connected to librdkafka's mock cluster (leadflow-dev-broker), whose
+  // fetches wait differently (see kMockFetchWait).
+  bool mock_cluster_ = false;
   // Appends with records or input in line; the front one leads the
   // transaction of all of them. Never held with txn_mu_, so that appends
   // join the line while a transaction runs.
