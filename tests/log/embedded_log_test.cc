@@ -173,6 +173,35 @@ TEST_CASE("on a power cut, appended records survive and a state-only group goes"
   CHECK(records->at(1).HeaderValue("h") == "v-2");
 }
 
+TEST_CASE("records answered by their processing are readable at once and durable with its unit") {
+  store::MemoryStateStore db;
+  {
+    auto log = OpenLog(&db, 1);
+    // A command from the API: readable before any fsync...
+    REQUIRE(log->AppendAnsweredByProcessing({Rec("a", "1")}).ok());
+    auto read = log->Read("t", 0, 0, 10);
+    REQUIRE(read.ok());
+    CHECK(read->size() == 1);
+  }
+  // ...so a power cut before its processing takes it back (its writer,
+  // never answered, retries).
+  db.DropUnsyncedWrites();
+  {
+    auto log = OpenLog(&db, 1);
+    CHECK(*log->EndOffset("t", 0) == 0);
+    REQUIRE(log->AppendAnsweredByProcessing({Rec("a", "1")}).ok());
+    // The processing unit appends records after it and fsyncs: both stay.
+    REQUIRE(log->Append({Rec("a", "2")}).ok());
+  }
+  db.DropUnsyncedWrites();
+  auto log = OpenLog(&db, 1);
+  CHECK(*log->EndOffset("t", 0) == 2);
+  auto records = log->Read("t", 0, 0, 10);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 2);
+  CHECK(records->at(0).value == "1");
+}
+
 TEST_CASE("a failed group fsync fails every append of the group, and offsets stay taken") {
   store::MemoryStateStore memory;
   store::FaultInjectingStateStore db(&memory);

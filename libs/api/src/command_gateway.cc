@@ -106,7 +106,8 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   auto ticket = context_->outcomes->Register(command_id);
   std::vector<log::OutgoingRecord> records;
   records.push_back(processors::CommandRecord(command, "leadflow/api"));
-  auto appended = context_->log->Append(std::move(records));
+  // Answered by the command processor's unit, which makes it durable.
+  auto appended = context_->log->AppendAnsweredByProcessing(std::move(records));
   if (!appended.ok()) {
     context_->outcomes->Forget(command_id);
     return appended.status();

@@ -178,10 +178,23 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
     LEADFLOW_RETURN_IF_ERROR(db_->WriteUnsynced(local_state));
     return std::vector<Position>();
   }
+  return AppendInLine(records, local_state, before_write, /*needs_sync=*/true);
+}
+
+absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendAnsweredByProcessing(
+    std::vector<OutgoingRecord> records) {
+  std::unique_ptr<store::StateBatch> batch = db_->NewBatch();
+  return AppendInLine(records, batch.get(), nullptr, /*needs_sync=*/false);
+}
+
+absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendInLine(
+    std::vector<OutgoingRecord>& records, store::StateBatch* local_state,
+    const BeforeWrite& before_write, bool needs_sync) {
   Writer self;
   self.records = &records;
   self.batch = local_state;
   self.before_write = &before_write;
+  self.needs_sync = needs_sync;
   mu_.Lock();
   queue_.push_back(&self);
   auto leads_or_done = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -203,7 +216,11 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
   // batch, an offset past input that caused nothing) holds state derived
   // from records already durable: a power cut that takes it back makes its
   // processor read that input again, which is idempotent. A process crash
-  // takes back nothing that was written.
+  // takes back nothing that was written. Records answered by their
+  // processing (commands from the API) need none either: the unit that
+  // answers them writes after them in the same write-ahead log and fsyncs,
+  // which makes them durable too; a power cut before that takes back both,
+  // and their writer, never answered, retries.
   bool wrote_records = false;
   for (Writer* writer : group) {
     Ends before = ends;
@@ -216,7 +233,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
       ends = std::move(before);
       continue;
     }
-    wrote_records = wrote_records || !writer->records->empty();
+    wrote_records = wrote_records || (writer->needs_sync && !writer->records->empty());
   }
   absl::Status synced = wrote_records ? db_->Sync() : absl::OkStatus();
 

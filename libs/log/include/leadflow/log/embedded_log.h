@@ -34,6 +34,10 @@ class EmbeddedLog final : public Log {
   bool KeepsChangelogs() const override { return keep_changelogs_; }
   int32_t PartitionCount(absl::string_view topic) const override;
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
+  // Readable once written, before the group's fsync (if it has one): the
+  // processing unit that answers the writer fsyncs after them.
+  absl::StatusOr<std::vector<Position>> AppendAnsweredByProcessing(
+      std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
                                                         store::StateBatch* local_state,
                                                         const BeforeWrite& before_write,
@@ -68,6 +72,7 @@ class EmbeddedLog final : public Log {
     const BeforeWrite* before_write = nullptr;
     absl::StatusOr<std::vector<Position>> result;
     std::vector<Appended> appended;  // once its batch is written
+    bool needs_sync = true;          // false: AppendAnsweredByProcessing
     bool done = false;
   };
   using Ends = std::map<std::string, std::vector<int64_t>, std::less<>>;
@@ -81,6 +86,10 @@ class EmbeddedLog final : public Log {
   static constexpr size_t kTailRecords = 2048;
   // Adds what a written group appended to the tails (under mu_).
   void KeepTails(const std::vector<Writer*>& group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<Position>> AppendInLine(std::vector<OutgoingRecord>& records,
+                                                     store::StateBatch* local_state,
+                                                     const BeforeWrite& before_write,
+                                                     bool needs_sync);
   // Assigns the writer's records their offsets (advancing `ends`), stores
   // them in its batch and runs its hook. Leaves `ends` as it was on error.
   absl::StatusOr<std::vector<Position>> Place(Writer& writer, Ends& ends, int64_t now_ms) const;

@@ -205,6 +205,16 @@ class Log {
 
   // Appends all records or none; returns their positions in input order.
   virtual absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) = 0;
+  // Appends records whose writer is answered by their processing, not by
+  // the append (a command, answered once its processor's unit commits): an
+  // engine may make them readable before they are durable when the
+  // processing unit's commit makes them durable too. The embedded engine
+  // does (one write-ahead log: a synced write syncs every write before it),
+  // which saves the append's own fsync; the others append as Append does.
+  virtual absl::StatusOr<std::vector<Position>> AppendAnsweredByProcessing(
+      std::vector<OutgoingRecord> records) {
+    return Append(std::move(records));
+  }
 
   // Appends `records`, commits `input` (may be null) and applies
   // `local_state` (writes to this instance's state store: processor state;
