@@ -89,14 +89,6 @@ class LogSequencePrefix final : public rocksdb::SliceTransform {
 rocksdb::ColumnFamilyOptions LogFamily(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions family;
   family.memtable_insert_with_hint_prefix_extractor = std::make_shared<LogSequencePrefix>();
-  // Records are written once and read back mostly from the log's tail in
-  // memory: compacting them again and again only costs CPU. Fewer, larger
-  // compactions: more files wait in level 0 and the levels start larger.
-  family.level0_file_num_compaction_trigger = 8;
-  family.level0_slowdown_writes_trigger = 40;
-  family.level0_stop_writes_trigger = 56;
-  family.max_bytes_for_level_base = 1ull << 30;
-  family.target_file_size_base = 128ull << 20;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.format_version = 5;
