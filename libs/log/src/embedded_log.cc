@@ -36,6 +36,22 @@ std::string RecordKey(absl::string_view topic, int32_t partition, int64_t offset
   return key;
 }
 
+// The record stored at `at`, its bytes moved out of `stored`.
+Record TakeRecord(storage::v1::StoredRecord& stored, const Position& at) {
+  Record record;
+  record.topic = at.topic;
+  record.partition = at.partition;
+  record.offset = at.offset;
+  record.timestamp_ms = stored.timestamp_ms();
+  record.key = std::move(*stored.mutable_key());
+  record.value = std::move(*stored.mutable_value());
+  record.headers.reserve(stored.headers_size());
+  for (auto& h : *stored.mutable_headers()) {
+    record.headers.push_back({std::move(*h.mutable_key()), std::move(*h.mutable_value())});
+  }
+  return record;
+}
+
 // Metadata keys start with \x01, which no topic name does.
 std::string TopicMetaKey(absl::string_view topic) { return absl::StrCat("\x01topic/", topic); }
 
@@ -139,27 +155,21 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::Place(Writer& writer, Ends& e
   for (size_t i = 0; i < records.size(); ++i) {
     OutgoingRecord& record = records[i];
     if (record.complete) record.complete(positions, &record);
-    auto kept = std::make_shared<Record>();
-    kept->topic = positions[i].topic;
-    kept->partition = positions[i].partition;
-    kept->offset = positions[i].offset;
-    kept->timestamp_ms = record.timestamp_ms != 0 ? record.timestamp_ms : now_ms;
-    kept->key = std::move(record.key);
-    kept->value = std::move(record.value);
-    kept->headers = std::move(record.headers);
     storage::v1::StoredRecord stored;
-    stored.set_timestamp_ms(kept->timestamp_ms);
-    stored.set_key(kept->key);
-    stored.set_value(kept->value);
-    for (const auto& header : kept->headers) {
+    stored.set_timestamp_ms(record.timestamp_ms != 0 ? record.timestamp_ms : now_ms);
+    stored.set_key(std::move(record.key));
+    stored.set_value(std::move(record.value));
+    for (auto& header : record.headers) {
       auto* h = stored.add_headers();
-      h->set_key(header.key);
-      h->set_value(header.value);
+      h->set_key(std::move(header.key));
+      h->set_value(std::move(header.value));
     }
     writer.batch->Put(store::Keyspace::kLog,
                       RecordKey(positions[i].topic, positions[i].partition, positions[i].offset),
                       stored.SerializeAsString());
-    writer.appended.emplace_back(positions[i], std::move(kept));
+    // The bytes move on to the log's tail, as readers will get them.
+    writer.appended.emplace_back(positions[i],
+                                 std::make_shared<Record>(TakeRecord(stored, positions[i])));
   }
   if (*writer.before_write) (*writer.before_write)(positions, writer.batch);
   for (auto& [topic, advanced] : next) ends.find(topic)->second = std::move(advanced);
@@ -326,16 +336,7 @@ absl::StatusOr<std::vector<Record>> EmbeddedLog::Read(absl::string_view topic, i
               absl::StrCat("log record ", topic, "/", partition, "@", offset, " is corrupt"));
           return false;
         }
-        Record& record = records.emplace_back();
-        record.topic = std::string(topic);
-        record.partition = partition;
-        record.offset = offset;
-        record.timestamp_ms = stored.timestamp_ms();
-        record.key = std::move(*stored.mutable_key());
-        record.value = std::move(*stored.mutable_value());
-        for (auto& h : *stored.mutable_headers()) {
-          record.headers.push_back({std::move(*h.mutable_key()), std::move(*h.mutable_value())});
-        }
+        records.push_back(TakeRecord(stored, {std::string(topic), partition, offset}));
         return records.size() < max_records;
       }));
   if (!parsed.ok()) return parsed;

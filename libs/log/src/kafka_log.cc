@@ -747,11 +747,7 @@ void KafkaLog::RunGroup(const std::vector<Writer*>& writers) {
   // An unknown or fatal outcome is every writer's: the records may be in.
   if (status.ok() || !aborted || writers.size() == 1) {
     for (Writer* writer : writers) writer->status = status;
-    if (status.ok()) {
-      absl::MutexLock lock(&stats_mu_);
-      ++stats_.transactions;
-      stats_.appends += static_cast<int64_t>(writers.size());
-    }
+    if (status.ok()) CountCommitted(static_cast<int64_t>(writers.size()));
     return;
   }
   // One writer's records or input can abort them all (a record the broker
@@ -769,12 +765,14 @@ void KafkaLog::RunGroup(const std::vector<Writer*>& writers) {
       }
     }
     writer->status = Transact({writer}, &aborted);
-    if (writer->status.ok()) {
-      absl::MutexLock lock(&stats_mu_);
-      ++stats_.transactions;
-      ++stats_.appends;
-    }
+    if (writer->status.ok()) CountCommitted(1);
   }
+}
+
+void KafkaLog::CountCommitted(int64_t appends) {
+  absl::MutexLock lock(&stats_mu_);
+  ++stats_.transactions;
+  stats_.appends += appends;
 }
 
 absl::Status KafkaLog::Transact(const std::vector<Writer*>& writers, bool* aborted) {

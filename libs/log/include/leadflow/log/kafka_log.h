@@ -111,6 +111,8 @@ class KafkaLog final : public Log {
   absl::Status Transact(const std::vector<Writer*>& writers, bool* aborted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
   absl::Status Produce(OutgoingRecord& record, void* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  // Stats: one transaction committed, carrying `appends` appends.
+  void CountCommitted(int64_t appends);
   // Returns `why` once the transaction is aborted (and sets *aborted, when
   // given), else the error that kept it from aborting.
   absl::Status Abort(absl::Status why, bool* aborted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
