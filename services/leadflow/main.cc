@@ -23,10 +23,12 @@
 #include <sstream>
 #include <type_traits>
 
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -110,15 +112,62 @@ std::unique_ptr<typename Service::Stub> StubOf(const Common& common) {
 template <typename Stub, typename Request, typename Response>
 using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
 
+// Gives a request that has a `request_id` field one when it has none, and
+// returns it ("" for requests without the field): every change the CLI
+// sends is idempotent, so its own retries and a person re-running the
+// command with --request-id apply it once.
+// --request-id given before or after the subcommand.
+std::string& RequestIdFlag() {
+  static auto* id = new std::string();
+  return *id;
+}
+
+std::string EnsureRequestId(google::protobuf::Message* request) {
+  const google::protobuf::FieldDescriptor* field =
+      request->GetDescriptor()->FindFieldByName("request_id");
+  if (field == nullptr || field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+    return "";
+  }
+  const google::protobuf::Reflection* reflection = request->GetReflection();
+  std::string id = reflection->GetString(*request, field);
+  if (id.empty()) id = RequestIdFlag();
+  if (id.empty()) {
+    thread_local absl::BitGen gen;
+    id = absl::StrFormat("cli-%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
+  }
+  reflection->SetString(request, field, id);
+  return id;
+}
+
 // One unary call: hands the response to `handle` (which returns the exit
-// status), or reports the error.
+// status), or reports the error. UNAVAILABLE (the server restarting, a
+// command not applied in time) is retried a few times with the same
+// request; a change that still fails says its request id.
 template <typename Stub, typename Request, typename Response, typename Handle>
 int Call(Stub& stub, Method<Stub, Request, Response> method, const Request& request,
          int timeout_seconds, Handle handle) {
-  Response response;
-  auto ctx = Context(timeout_seconds);
-  grpc::Status status = (stub.*method)(ctx.get(), request, &response);
-  return status.ok() ? handle(response) : Report(status);
+  Request sent = request;
+  const std::string request_id = EnsureRequestId(&sent);
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    Response response;
+    auto ctx = Context(timeout_seconds);
+    grpc::Status status = (stub.*method)(ctx.get(), sent, &response);
+    if (status.ok()) return handle(response);
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE && attempt < kAttempts) {
+      absl::SleepFor(absl::Milliseconds(250) * attempt);
+      continue;
+    }
+    if (!request_id.empty() && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
+      std::fprintf(stderr,
+                   "leadflow: the change may or may not be applied: run it again with "
+                   "--request-id %s to apply it once\n",
+                   request_id.c_str());
+    }
+    return Report(status);
+  }
 }
 
 // One unary call: prints the response, or reports the error. Returns the
@@ -1066,6 +1115,11 @@ int main(int argc, char** argv) {
       ->envname("LEADFLOW_TARGET")
       ->capture_default_str();
   app.add_option("--timeout", common.timeout, "Seconds per call")->capture_default_str();
+  app.add_option("--request-id", RequestIdFlag(),
+                 "Idempotency key of a change (default: a fresh one per run; the CLI's retries "
+                 "reuse it)");
+  // Options of the whole CLI are accepted after the subcommand too.
+  app.fallthrough();
   int rc = 0;
 
   // publish

@@ -24,6 +24,7 @@
 #include "leadflow/api/pipeline_service.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/domain/contact_points.h"
+#include "leadflow/domain/input_limits.h"
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/log/kafka_log.h"
 #include "leadflow/processors/command_processor.h"
@@ -221,6 +222,7 @@ int Run(const Options& options) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(domain::InputLimits::kRequestBytes);
   builder.RegisterService(&intake_service);
   builder.RegisterService(&lead_service);
   builder.RegisterService(&crm_service);

@@ -10,6 +10,7 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/input_limits.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
 
@@ -100,6 +101,11 @@ absl::Status CommandGateway::AwaitPosition(const grpc::ServerContext* ctx,
 absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,
                                                           v1::Command command,
                                                           absl::string_view name_field) const {
+  // Refused before it reaches the log: an oversized command would
+  // otherwise be stored to be refused by the decision.
+  if (absl::Status limits = domain::CheckCommandLimits(command); !limits.ok()) {
+    return limits;
+  }
   *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
   if (command.actor().empty()) command.set_actor("api");
   const std::string command_id = command.command_id();
@@ -121,7 +127,13 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
                                     processors::CommandProcessor::OutcomeKey(command_id));
     if (stored.ok() && stored->has_value()) {
       outcome.emplace();
-      if (!outcome->ParseFromString(**stored)) outcome.reset();
+      if (!outcome->ParseFromString(**stored)) {
+        outcome.reset();
+      } else if (!outcome->request_fingerprint().empty() &&
+                 outcome->request_fingerprint() != processors::CommandFingerprint(command)) {
+        // The stored outcome is another request's (a reused request_id).
+        outcome = processors::ReusedRequestIdOutcome(command);
+      }
     }
   }
   if (!outcome.has_value()) {

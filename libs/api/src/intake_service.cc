@@ -5,12 +5,13 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/input_limits.h"
 #include "leadflow/processors/intake_processor.h"
 
 namespace leadflow::api {
 namespace {
 
-constexpr size_t kMaxBatch = 10000;
+constexpr int kMaxBatch = domain::InputLimits::kBatchItems;
 
 absl::StatusOr<log::OutgoingRecord> ToIntakeRecord(const v1::ChannelEvent& event,
                                                    absl::string_view field,
@@ -56,7 +57,7 @@ grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext*,
                                                      const v1::PublishChannelEventsRequest* request,
                                                      v1::PublishChannelEventsResponse* response) {
   if (request->events_size() == 0) return ToGrpcStatus(domain::InvalidField("events", "empty"));
-  if (static_cast<size_t>(request->events_size()) > kMaxBatch) {
+  if (request->events_size() > kMaxBatch) {
     return ToGrpcStatus(
         domain::InvalidField("events", absl::StrCat("more than ", kMaxBatch, " events")));
   }

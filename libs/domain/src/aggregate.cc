@@ -9,6 +9,7 @@
 #include "event_sink.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/input_limits.h"
 #include "leadflow/domain/lead_aggregate.h"
 
 namespace leadflow::domain {
@@ -178,6 +179,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
                                                       const v1::Command& command,
                                                       const DomainConfig& config) {
   if (command.command_id().empty()) return InvalidField("command_id", "required");
+  if (absl::Status limits = CheckCommandLimits(command); !limits.ok()) return limits;
   const absl::string_view type = AggregateTypeOf(command);
   if (type.empty()) return InvalidField("command", "required");
   absl::Status id_ok = type == "lead" ? CheckLeadId(command.aggregate_id(), "aggregate_id")

@@ -6,18 +6,12 @@
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/domain/input_limits.h"
 
 namespace leadflow::domain {
 namespace {
 
 constexpr size_t kMaxIdLength = 200;
-
-bool HasControlChars(absl::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
 
 absl::Status CheckId(absl::string_view value, absl::string_view field, bool required) {
   if (value.empty()) {
@@ -26,7 +20,7 @@ absl::Status CheckId(absl::string_view value, absl::string_view field, bool requ
   if (value.size() > kMaxIdLength) {
     return InvalidField(field, absl::StrCat("longer than ", kMaxIdLength, " characters"));
   }
-  if (HasControlChars(value)) return InvalidField(field, "contains control characters");
+  if (HasControlCharacters(value)) return InvalidField(field, "contains control characters");
   return absl::OkStatus();
 }
 
@@ -90,6 +84,7 @@ std::string FieldOrEmpty(const google::protobuf::Map<std::string, std::string>& 
 
 absl::StatusOr<v1::ChannelEvent> NormalizeChannelEvent(const v1::ChannelEvent& event,
                                                        const DomainConfig& config) {
+  LEADFLOW_RETURN_IF_ERROR(CheckInputLimits(event, ""));
   v1::ChannelEvent out = event;
   LEADFLOW_RETURN_IF_ERROR(CheckId(out.id(), "id", true));
   LEADFLOW_RETURN_IF_ERROR(CheckId(out.source(), "source", true));

@@ -1,6 +1,7 @@
 #include "leadflow/domain/identity.h"
 
 #include <unicode/locid.h>
+#include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
 #include <algorithm>
@@ -17,9 +18,28 @@ std::string PhoneIdentityKey(absl::string_view e164) { return absl::StrCat("phon
 
 std::string EmailIdentityKey(absl::string_view address) { return absl::StrCat("email:", address); }
 
+namespace {
+
+// Handles compare as people read them: "ＡＮＮＡ", "Anna" and "anna" are one
+// handle (NFKC with case folding, as identifier comparisons do).
+std::string FoldHandle(absl::string_view handle) {
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* fold = icu::Normalizer2::getNFKCCasefoldInstance(error);
+  if (U_FAILURE(error)) return absl::AsciiStrToLower(handle);
+  icu::UnicodeString folded =
+      fold->normalize(icu::UnicodeString::fromUTF8(
+                          icu::StringPiece(handle.data(), static_cast<int32_t>(handle.size()))),
+                      error);
+  if (U_FAILURE(error)) return absl::AsciiStrToLower(handle);
+  std::string out;
+  folded.toUTF8String(out);
+  return out;
+}
+
+}  // namespace
+
 std::string MessengerIdentityKey(absl::string_view channel, absl::string_view handle) {
-  return absl::StrCat("messenger:", absl::AsciiStrToLower(channel), ":",
-                      absl::AsciiStrToLower(handle));
+  return absl::StrCat("messenger:", absl::AsciiStrToLower(channel), ":", FoldHandle(handle));
 }
 
 std::vector<std::string> IdentityKeys(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "aggregates.h"
@@ -16,14 +17,13 @@ absl::Status NormalizeContactPoints(
     google::protobuf::RepeatedPtrField<v1::EmailAddress>* emails,
     const google::protobuf::RepeatedPtrField<v1::MessengerHandle>& messengers,
     absl::string_view prefix, const DomainConfig& config) {
-  std::vector<std::string> seen;
+  absl::flat_hash_set<std::string> seen;
   google::protobuf::RepeatedPtrField<v1::PhoneNumber> normal_phones;
   for (int i = 0; i < phones->size(); ++i) {
     LEADFLOW_ASSIGN_OR_RETURN(std::string e164,
                               NormalizePhone(phones->Get(i).number(), config.default_region,
                                              absl::StrCat(prefix, "phones[", i, "].number")));
-    if (std::find(seen.begin(), seen.end(), e164) != seen.end()) continue;
-    seen.push_back(e164);
+    if (!seen.insert(e164).second) continue;
     auto* phone = normal_phones.Add();
     phone->set_number(e164);
     phone->set_type(phones->Get(i).type());
@@ -34,8 +34,7 @@ absl::Status NormalizeContactPoints(
     LEADFLOW_ASSIGN_OR_RETURN(
         std::string address,
         NormalizeEmail(emails->Get(i).address(), absl::StrCat(prefix, "emails[", i, "].address")));
-    if (std::find(seen.begin(), seen.end(), address) != seen.end()) continue;
-    seen.push_back(address);
+    if (!seen.insert(address).second) continue;
     auto* email = normal_emails.Add();
     email->set_address(address);
     email->set_type(emails->Get(i).type());

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
@@ -17,6 +18,28 @@ std::string CommandProcessor::OutcomeKey(absl::string_view command_id) {
 std::string CommandProcessor::StateKey(absl::string_view aggregate_type,
                                        absl::string_view aggregate_id) {
   return absl::StrCat(aggregate_type, "/", aggregate_id);
+}
+
+std::string CommandFingerprint(const v1::Command& command) {
+  v1::Command asked = command;
+  asked.clear_command_id();
+  asked.clear_issue_time();
+  asked.clear_causation_id();
+  asked.clear_correlation_id();
+  if (asked.has_create_lead()) asked.mutable_create_lead()->clear_client();
+  return DeriveId("fp", SerializeDeterministic(asked));
+}
+
+v1::CommandOutcome ReusedRequestIdOutcome(const v1::Command& command) {
+  v1::CommandOutcome outcome;
+  outcome.set_command_id(command.command_id());
+  outcome.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+  outcome.set_field("request_id");
+  outcome.set_message(
+      "request_id: was used before for a different request; a new request needs a new "
+      "request_id (a retry sends the same request)");
+  outcome.set_request_fingerprint(CommandFingerprint(command));
+  return outcome;
 }
 
 CommandProcessor::CommandProcessor(CommandOutcomes* outcomes, const ItemReadModel* items,
@@ -56,6 +79,9 @@ absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTrans
   if (record.topic == log::kOutcomesTopic) {
     v1::CommandOutcome outcome;
     LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &outcome, "outcome record"));
+    // Replies that are not the command's own outcome (a reused request_id
+    // refused) are keyed apart from it and not kept.
+    if (record.key != outcome.command_id()) return absl::OkStatus();
     txn.Put(state, OutcomeKey(outcome.command_id()), record.value);
     return absl::OkStatus();
   }
@@ -143,14 +169,26 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
     const absl::Time now = absl::FromUnixMillis(record.timestamp_ms);
     const std::string outcome_key = OutcomeKey(command.command_id());
     LEADFLOW_ASSIGN_OR_RETURN(auto previous, txn.Get(state, outcome_key));
+    const std::string fingerprint = CommandFingerprint(command);
     if (previous.has_value()) {
       // Asked again (a retry): the same answer, to whoever asks now.
       v1::CommandOutcome& outcome = pending_.emplace_back();
       LEADFLOW_RETURN_IF_ERROR(ParseProto(*previous, &outcome, "stored outcome"));
+      // Outcomes kept before fingerprints have none: taken as the same ask.
+      if (!outcome.request_fingerprint().empty() && outcome.request_fingerprint() != fingerprint) {
+        outcome = ReusedRequestIdOutcome(command);
+        if (txn.keeps_changelogs()) {
+          log::OutgoingRecord refusal = OutcomeRecord(outcome, now);
+          refusal.key = absl::StrCat(command.command_id(), "#", fingerprint);
+          txn.Emit(std::move(refusal));
+        }
+        continue;
+      }
       if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
       continue;
     }
     LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, DecideAndApply(command, config_, txn));
+    outcome.set_request_fingerprint(fingerprint);
     txn.Put(state, outcome_key, SerializeDeterministic(outcome));
     const size_t slot = pending_.size();
     const bool emitted_events = outcome.event_ids_size() > 0;

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "index_key.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
@@ -17,9 +18,7 @@ namespace {
 constexpr absl::string_view kPageTokenPrefix = "v1:";
 
 std::string IndexPrefix(absl::string_view type, absl::string_view index, absl::string_view value) {
-  std::string key = absl::StrCat("ix/", type, "/", index, "/", value);
-  key.push_back('\0');
-  return key;
+  return IndexKeyPrefix(absl::StrCat("ix/", type, "/", index, "/"), value);
 }
 
 std::string TypePrefix(absl::string_view type) { return absl::StrCat("item/", type, "/"); }

@@ -3,6 +3,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "index_key.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/field_error.h"
@@ -15,9 +16,7 @@ constexpr absl::string_view kLeadPrefix = "lead/";
 constexpr absl::string_view kPageTokenPrefix = "v1:";
 
 std::string IndexPrefix(absl::string_view index, absl::string_view value) {
-  std::string key = absl::StrCat("idx/", index, "/", value);
-  key.push_back('\0');
-  return key;
+  return IndexKeyPrefix(absl::StrCat("idx/", index, "/"), value);
 }
 
 std::vector<std::string> IndexKeys(const v1::Lead& lead) {

@@ -17,7 +17,9 @@ namespace leadflow::processors {
 // an outcome already, hand that out again; otherwise load the aggregate,
 // decide (domain::Decide), append the events (keyed by aggregate id) to the
 // events topic, and keep the new state and the outcome (with the events'
-// position) in the same batch. State (keyspace `state`):
+// position) in the same batch; a command whose id was used before by a
+// different request (CommandFingerprint) is refused and the first outcome
+// kept. State (keyspace `state`):
 // <type>/<id> → AggregateState, cmd/<id> → CommandOutcome. Every command's
 // outcome also goes to the outcomes topic: the reply to whichever instance
 // took the call, and with the events the changelog this state is rebuilt
@@ -38,6 +40,17 @@ namespace leadflow::processors {
 absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
                                                   const domain::DomainConfig& config,
                                                   ProcessorTransaction& txn);
+
+// What a command asks, independent of when and how often it was sent: the
+// command without its id, issue time, causation and correlation, and
+// without what the server looked up for it (a repeat lead's client match).
+// Two sends of one request (a retry) have the same fingerprint; a request_id
+// reused for another request has another.
+std::string CommandFingerprint(const v1::Command& command);
+
+// The refusal of a command whose id (from a request_id) was used before for
+// a different request, as payment APIs refuse a reused idempotency key.
+v1::CommandOutcome ReusedRequestIdOutcome(const v1::Command& command);
 
 class CommandProcessor final : public Processor {
  public:

@@ -1,0 +1,216 @@
+#include "leadflow/domain/input_limits.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/reflection.h>
+
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "leadflow/domain/field_error.h"
+
+namespace leadflow::domain {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+enum class StringKind { kId, kText, kUrl, kShort };
+
+// Field names are the schema's vocabulary: an `*_id` is an id everywhere,
+// a `body` free text everywhere. New fields fall under the short limit
+// until they are named here.
+StringKind KindOf(const FieldDescriptor& field) {
+  const absl::string_view name = field.name();
+  if (name == "id" || absl::EndsWith(name, "_id") || absl::EndsWith(name, "_ids") ||
+      name == "actor" || name == "owner" || name == "source" || name == "channel" ||
+      name == "handle" || name == "topic" || name == "identity_keys" || name == "members" ||
+      name == "merged" || name == "item" || name == "field" || name == "required_fields" ||
+      name == "conversion_required_fields" || name == "type" || name == "currency_code" ||
+      name == "processor" || name == "engine") {
+    return StringKind::kId;
+  }
+  if (name == "body" || name == "text" || name == "comment" || name == "comments" ||
+      name == "description" || name == "content" || name == "summary" || name == "details" ||
+      name == "message" || name == "junk_text" || name == "reason" || name == "result" ||
+      name == "source_description") {
+    return StringKind::kText;
+  }
+  if (absl::EndsWith(name, "_url")) return StringKind::kUrl;
+  return StringKind::kShort;
+}
+
+size_t LimitOf(StringKind kind) {
+  switch (kind) {
+    case StringKind::kId:
+      return InputLimits::kIdBytes;
+    case StringKind::kText:
+      return InputLimits::kTextBytes;
+    case StringKind::kUrl:
+      return InputLimits::kUrlBytes;
+    case StringKind::kShort:
+      return InputLimits::kShortBytes;
+  }
+  return InputLimits::kShortBytes;
+}
+
+int ItemLimitOf(const FieldDescriptor& field) {
+  const absl::string_view name = field.name();
+  if (name == "phones" || name == "emails" || name == "messengers") {
+    return InputLimits::kContactPoints;
+  }
+  if (name == "events") return InputLimits::kBatchItems;
+  return InputLimits::kListItems;
+}
+
+bool HasFormattingControls(absl::string_view value) {
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+absl::Status CheckString(absl::string_view value, StringKind kind, size_t limit,
+                         const std::string& path) {
+  if (value.size() > limit) {
+    return InvalidField(path, absl::StrCat("longer than ", limit, " bytes (", value.size(), ")"));
+  }
+  if (kind == StringKind::kId || kind == StringKind::kUrl) {
+    if (HasControlCharacters(value)) return InvalidField(path, "contains control characters");
+  } else if (HasFormattingControls(value)) {
+    return InvalidField(path, "contains control characters other than tab and line breaks");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMessage(const Message& message, const std::string& prefix, int depth);
+
+// A map entry: the key is named in the path ("fields[phone]") and held to
+// the id rules; the value to the map-value limit, or checked as a message.
+absl::Status CheckMapEntry(const Message& entry, const std::string& path, int depth) {
+  const Reflection* reflection = entry.GetReflection();
+  const FieldDescriptor* key_field = entry.GetDescriptor()->map_key();
+  const FieldDescriptor* value_field = entry.GetDescriptor()->map_value();
+  std::string key;
+  if (key_field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+    key = reflection->GetString(entry, key_field);
+    if (absl::Status s =
+            CheckString(key, StringKind::kId, InputLimits::kIdBytes, absl::StrCat(path, " key"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  const std::string value_path = absl::StrCat(path, "[", key, "]");
+  switch (value_field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      return CheckString(reflection->GetString(entry, value_field), StringKind::kText,
+                         InputLimits::kMapValueBytes, value_path);
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return CheckMessage(reflection->GetMessage(entry, value_field), value_path, depth + 1);
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::Status CheckField(const Message& message, const FieldDescriptor& field,
+                        const std::string& path, int depth) {
+  const Reflection* reflection = message.GetReflection();
+  if (!field.is_repeated()) {
+    if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      if (field.type() == FieldDescriptor::TYPE_BYTES) return absl::OkStatus();
+      const StringKind kind = KindOf(field);
+      return CheckString(reflection->GetString(message, &field), kind, LimitOf(kind), path);
+    }
+    if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      return CheckMessage(reflection->GetMessage(message, &field), path, depth + 1);
+    }
+    return absl::OkStatus();
+  }
+  const int size = reflection->FieldSize(message, &field);
+  const int limit = ItemLimitOf(field);
+  if (size > limit) {
+    return InvalidField(path, absl::StrCat("more than ", limit, " ",
+                                           field.is_map() ? "entries" : "items", " (", size, ")"));
+  }
+  for (int i = 0; i < size; ++i) {
+    if (field.is_map()) {
+      if (absl::Status s =
+              CheckMapEntry(reflection->GetRepeatedMessage(message, &field, i), path, depth + 1);
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
+    const std::string item_path = absl::StrCat(path, "[", i, "]");
+    if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+        field.type() != FieldDescriptor::TYPE_BYTES) {
+      const StringKind kind = KindOf(field);
+      if (absl::Status s = CheckString(reflection->GetRepeatedString(message, &field, i), kind,
+                                       LimitOf(kind), item_path);
+          !s.ok()) {
+        return s;
+      }
+    } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (absl::Status s = CheckMessage(reflection->GetRepeatedMessage(message, &field, i),
+                                        item_path, depth + 1);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMessage(const Message& message, const std::string& prefix, int depth) {
+  if (depth > InputLimits::kDepth) {
+    return InvalidField(prefix, absl::StrCat("nested deeper than ", InputLimits::kDepth));
+  }
+  std::vector<const FieldDescriptor*> fields;
+  message.GetReflection()->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string path =
+        prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
+    if (absl::Status s = CheckField(message, *field, path, depth); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool HasControlCharacters(absl::string_view value) {
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+absl::Status CheckInputLimits(const Message& message, absl::string_view prefix) {
+  return CheckMessage(message, std::string(prefix), 0);
+}
+
+absl::Status CheckCommandLimits(const v1::Command& command) {
+  const Reflection* reflection = command.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(command, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const bool payload = field->containing_oneof() != nullptr &&
+                         field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    absl::Status s;
+    if (payload) {
+      // The payload's fields are the request's own; the envelope's keep
+      // their names.
+      s = CheckMessage(reflection->GetMessage(command, field), "", 1);
+    } else if (field->name() == "command_id") {
+      // Made of the aggregate id and the request id, each an id.
+      s = CheckString(command.command_id(), StringKind::kId, 3 * InputLimits::kIdBytes,
+                      "command_id");
+    } else {
+      s = CheckField(command, *field, field->name(), 0);
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace leadflow::domain
