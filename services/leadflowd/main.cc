@@ -13,10 +13,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "leadflow/api/crm_service.h"
 #include "leadflow/api/event_service.h"
 #include "leadflow/api/intake_service.h"
@@ -34,6 +36,7 @@
 #include "leadflow/processors/outcome_relay.h"
 #include "leadflow/processors/robot_processor.h"
 #include "leadflow/store/database.h"
+#include "leadflow/store/fault_injecting_state_store.h"
 
 namespace {
 
@@ -55,6 +58,8 @@ struct Options {
   int kafka_replication = 3;
   int kafka_session_timeout_ms = 10000;
   int kafka_transaction_timeout_ms = 10000;
+  // Storage faults to inject (tests of failure handling).
+  std::vector<std::string> inject_faults;
 };
 
 int Fail(const absl::Status& status) {
@@ -119,11 +124,22 @@ int Run(const Options& options) {
   auto opened_store = store::Database::Open({options.data_dir, options.sync_writes});
   if (!opened_store.ok()) return Fail(opened_store.status());
   // The data dir's RocksDB; everything else sees the port only.
-  std::unique_ptr<store::StateStore> db = *std::move(opened_store);
+  std::unique_ptr<store::StateStore> rocks = *std::move(opened_store);
+  std::unique_ptr<store::FaultInjectingStateStore> faulty;
+  if (!options.inject_faults.empty()) {
+    faulty = std::make_unique<store::FaultInjectingStateStore>(rocks.get());
+    for (const auto& spec : options.inject_faults) {
+      if (auto s = faulty->FailFromSpec(spec); !s.ok()) return Fail(s);
+    }
+    std::printf("leadflowd: injecting storage faults %s\n",
+                absl::StrJoin(options.inject_faults, ", ").c_str());
+  }
+  store::StateStore* const db =
+      faulty != nullptr ? static_cast<store::StateStore*>(faulty.get()) : rocks.get();
   std::unique_ptr<log::Log> log;
   const std::string data_dir = std::filesystem::absolute(options.data_dir).string();
   if (options.kafka_brokers.empty()) {
-    auto embedded = log::EmbeddedLog::Open(db.get(), log::StandardTopics(options.partitions));
+    auto embedded = log::EmbeddedLog::Open(db, log::StandardTopics(options.partitions));
     if (!embedded.ok()) return Fail(embedded.status());
     log = *std::move(embedded);
   } else {
@@ -140,7 +156,7 @@ int Run(const Options& options) {
     kafka.transactional_id = options.kafka_transactional_id.empty()
                                  ? DeriveId("leadflowd", absl::StrCat(host, ":", data_dir))
                                  : options.kafka_transactional_id;
-    auto opened = log::KafkaLog::Open(db.get(), kafka);
+    auto opened = log::KafkaLog::Open(db, kafka);
     if (!opened.ok()) return Fail(opened.status());
     log = *std::move(opened);
   }
@@ -154,16 +170,16 @@ int Run(const Options& options) {
   domain::DomainConfig config;
   config.default_region = options.default_region;
   config.supervisors = options.supervisors;
-  processors::LeadReadModel leads(db.get());
-  processors::ItemReadModel items(db.get());
-  processors::TimelineReadModel timeline(db.get());
-  processors::ActivityCounters counters(db.get());
+  processors::LeadReadModel leads(db);
+  processors::ItemReadModel items(db);
+  processors::TimelineReadModel timeline(db);
+  processors::ActivityCounters counters(db);
   processors::CommandOutcomes outcomes;
   processors::IntakeProcessor intake(&leads, &items, config);
   processors::CommandProcessor commands(&outcomes, &items, config,
                                         log->PartitionCount(log::kCommandsTopic));
   processors::FollowUpProcessor follow_ups;
-  processors::RobotProcessor robots(db.get(), &items, &counters, clock.get());
+  processors::RobotProcessor robots(db, &items, &counters, clock.get());
   processors::OutcomeRelay relay(log.get(), &outcomes);
   processors::CrmProjection projection({&leads, &items, &timeline, &counters});
 
@@ -177,17 +193,16 @@ int Run(const Options& options) {
   // smaller batches so that a command waits at most one of them.
   const bool single_instance = !log->KeepsChangelogs();
   if (single_instance) intake.DecideInline();
-  processors::ProcessorRunner intake_runner(log.get(), db.get(), &intake,
-                                            single_instance ? 250 : 1000);
-  processors::ProcessorRunner command_runner(log.get(), db.get(), &commands);
+  processors::ProcessorRunner intake_runner(log.get(), db, &intake, single_instance ? 250 : 1000);
+  processors::ProcessorRunner command_runner(log.get(), db, &commands);
   absl::Mutex aggregate_writer;
   if (single_instance) {
     intake_runner.ShareWriterLock(&aggregate_writer);
     command_runner.ShareWriterLock(&aggregate_writer);
   }
-  processors::ProcessorRunner projection_runner(log.get(), db.get(), &projection);
-  processors::ProcessorRunner follow_up_runner(log.get(), db.get(), &follow_ups);
-  processors::ProcessorRunner robot_runner(log.get(), db.get(), &robots);
+  processors::ProcessorRunner projection_runner(log.get(), db, &projection);
+  processors::ProcessorRunner follow_up_runner(log.get(), db, &follow_ups);
+  processors::ProcessorRunner robot_runner(log.get(), db, &robots);
   std::vector<processors::ProcessorRunner*> runners = {
       &intake_runner, &command_runner, &projection_runner, &follow_up_runner, &robot_runner};
   for (auto* runner : runners) {
@@ -198,7 +213,7 @@ int Run(const Options& options) {
 
   api::ServiceContext context;
   context.log = log.get();
-  context.db = db.get();
+  context.db = db;
   context.leads = &leads;
   context.items = &items;
   context.counters = &counters;
@@ -276,6 +291,13 @@ int Run(const Options& options) {
       break;
     }
     health = log->Health();
+    if (absl::IsDataLoss(health)) {
+      // What is in memory may not be on the disk: a clean stop would flush
+      // it there. Leave at once; the restart recovers what is durable.
+      std::printf("leadflowd: %s; stopping at once\n", health.ToString().c_str());
+      std::fflush(stdout);
+      std::_Exit(75);  // EX_TEMPFAIL: restart me
+    }
     if (!health.ok()) {
       // Its partitions stay stuck while it lives: leave, so the group hands
       // them to other instances and a supervisor restarts this one.
@@ -337,6 +359,10 @@ int main(int argc, char** argv) {
                  "The broker aborts a transaction of a dead instance after this long")
       ->check(CLI::Range(1000, 900000))
       ->capture_default_str();
+  app.add_option("--inject-faults", options.inject_faults,
+                 "Fail storage calls, for tests of failure handling: OP:SKIP:TIMES:CODE, e.g. "
+                 "sync:200:1:unavailable (repeatable)")
+      ->group("Testing");
   CLI11_PARSE(app, argc, argv);
   return Run(options);
 }

@@ -202,21 +202,46 @@ TEST_CASE("records answered by their processing are readable at once and durable
   CHECK(records->at(0).value == "1");
 }
 
-TEST_CASE("a failed group fsync fails every append of the group, and offsets stay taken") {
+TEST_CASE("a failed group fsync publishes nothing and stops the log until a restart") {
   store::MemoryStateStore memory;
-  store::FaultInjectingStateStore db(&memory);
-  auto log = OpenLog(&db, 1);
-  db.FailSyncs(absl::UnavailableError("disk gone"));
-  auto failed = log->Append({Rec("a", "1")});
-  REQUIRE_FALSE(failed.ok());
-  CHECK(failed.status().code() == absl::StatusCode::kUnavailable);
-  CHECK(failed.status().message() == "disk gone");
-  // The batch was applied before the fsync failed: its offset is not
-  // handed out again.
+  {
+    store::FaultInjectingStateStore db(&memory);
+    auto log = OpenLog(&db, 1);
+    REQUIRE(log->Append({Rec("a", "1")}).ok());
+    db.FailSyncs(absl::UnavailableError("disk gone"));
+    auto failed = log->Append({Rec("a", "2")});
+    REQUIRE_FALSE(failed.ok());
+    CHECK(failed.status().code() == absl::StatusCode::kUnavailable);
+    CHECK(failed.status().message().find("disk gone") != absl::string_view::npos);
+    // Readers never see the record whose fsync failed...
+    CHECK(*log->EndOffset("t", 0) == 1);
+    auto read = log->Read("t", 0, 0, 10);
+    REQUIRE(read.ok());
+    CHECK(read->size() == 1);
+    // ...and the log takes nothing more, even once the disk answers again:
+    // what it holds in memory may not be on the disk.
+    db.Heal();
+    CHECK(absl::IsDataLoss(log->Health()));
+    CHECK(log->Append({Rec("a", "3")}).status().code() == absl::StatusCode::kUnavailable);
+    auto state = db.NewBatch();
+    state->Put(store::Keyspace::kViews, "offset/t/0", "1");
+    CHECK_FALSE(log->AppendWithState({}, state.get(), nullptr, nullptr).ok());
+    CHECK(db.Calls(store::FaultInjectingStateStore::Op::kSync) == 2);
+  }
+  // The restart recovers what is durable: the first record, and offsets
+  // going on from it.
+  memory.DropUnsyncedWrites();
+  auto log = OpenLog(&memory, 1);
+  CHECK(log->Health().ok());
+  CHECK(*log->EndOffset("t", 0) == 1);
   auto next = log->Append({Rec("a", "2")});
   REQUIRE(next.ok());
   CHECK(next->front().offset == 1);
-  CHECK(db.Calls(store::FaultInjectingStateStore::Op::kSync) == 2);
+  auto records = log->Read("t", 0, 0, 10);
+  REQUIRE(records.ok());
+  REQUIRE(records->size() == 2);
+  CHECK(records->at(0).value == "1");
+  CHECK(records->at(1).value == "2");
 }
 
 TEST_CASE("a failed write appends nothing and frees its offsets") {

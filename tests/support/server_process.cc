@@ -106,6 +106,24 @@ void ChildProcess::Reap(int signal_number) {
   close(stdout_fd_);
 }
 
+std::optional<int> ChildProcess::WaitExit(absl::Duration timeout) {
+  if (!running()) return exit_status_;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      pid_ = -1;
+      if (drain_.joinable()) drain_.join();
+      close(stdout_fd_);
+      return exit_status_;
+    }
+    if (absl::Now() >= deadline) return std::nullopt;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
 int ChildProcess::Stop() {
   if (!running()) return -1;
   Reap(SIGTERM);

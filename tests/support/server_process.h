@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +44,9 @@ class ChildProcess {
   int Stop();
   // SIGKILL: no chance to flush or shut down.
   void Kill();
+  // Waits for it to exit by itself; its exit status, or nullopt when it
+  // still runs after `timeout`.
+  std::optional<int> WaitExit(absl::Duration timeout);
   bool running() const { return pid_ > 0; }
   // Everything it printed on stdout so far.
   std::string Output() const;
@@ -67,6 +71,9 @@ class ServerProcess {
   void Start();
   int Stop() { return process_.Stop(); }
   void Kill() { process_.Kill(); }
+  std::optional<int> WaitExit(absl::Duration timeout) { return process_.WaitExit(timeout); }
+  // The arguments after --data-dir and --listen, from the next Start on.
+  void SetExtraArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
   bool running() const { return process_.running(); }
   const std::string& target() const { return target_; }
   std::shared_ptr<grpc::Channel> Channel() const;

@@ -111,6 +111,13 @@ absl::StatusOr<std::unique_ptr<EmbeddedLog>> EmbeddedLog::Open(store::StateStore
   return log;
 }
 
+absl::Status EmbeddedLog::Health() const {
+  absl::MutexLock lock(&mu_);
+  if (failure_.ok()) return absl::OkStatus();
+  return absl::DataLossError(
+      absl::StrCat("the embedded log stopped after a failed fsync: ", failure_.message()));
+}
+
 int32_t EmbeddedLog::PartitionCount(absl::string_view topic) const {
   auto it = partitions_.find(topic);
   return it == partitions_.end() ? 0 : it->second;
@@ -183,6 +190,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
     // Nothing to place and nothing to make durable (see below): such a unit
     // (a read model's batch, an offset past input that caused nothing)
     // neither waits in line behind a group's fsync nor makes one wait.
+    LEADFLOW_RETURN_IF_ERROR(Health());
     if (before_write) before_write({}, local_state);
     if (local_state == nullptr || local_state->Count() == 0) return std::vector<Position>();
     LEADFLOW_RETURN_IF_ERROR(db_->WriteUnsynced(local_state));
@@ -214,6 +222,11 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendInLine(
   if (self.done) {
     mu_.Unlock();
     return std::move(self.result);
+  }
+  if (!failure_.ok()) {
+    queue_.pop_front();
+    mu_.Unlock();
+    return failure_;
   }
   // This append leads the group of everything in line now. Only the leader
   // assigns offsets, so a copy of the ends is safe to work on unlocked.
@@ -248,18 +261,25 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendInLine(
   absl::Status synced = wrote_records ? db_->Sync() : absl::OkStatus();
 
   mu_.Lock();
-  // The batches are applied (readable) even when the fsync failed: their
-  // offsets must not be handed out again, or the next append would
-  // overwrite records whose state effects are already in place. So they
-  // are published either way; with a failed fsync each writer is told
-  // (its records may not survive a power cut) and retries or recovers as
-  // from any failed append.
-  ends_ = std::move(ends);
-  KeepTails(group);
-  if (!synced.ok()) {
-    for (Writer* writer : group) {
-      if (writer->result.ok()) writer->result = synced;
-    }
+  if (synced.ok()) {
+    ends_ = std::move(ends);
+    KeepTails(group);
+  } else {
+    // After a failed fsync nobody knows what of the group is on the disk
+    // (the kernel may have dropped the dirty pages and will not say so
+    // again), while its state effects are in place in memory. Publishing
+    // its records would let readers act on what a restart may not have;
+    // reusing its offsets would let the next append overwrite records whose
+    // effects stay. So nothing is published and the log takes nothing more:
+    // the process must restart and recover what is durable (as PostgreSQL
+    // does since "fsyncgate"). Each writer is told that its append may or
+    // may not have survived: a retry with the same event or request id is
+    // answered once.
+    failure_ = absl::UnavailableError(absl::StrCat(
+        "the disk refused an fsync (", synced.message(),
+        "): the write may or may not be durable; retry it with the same id once the server "
+        "has restarted"));
+    for (Writer* writer : group) writer->result = failure_;
   }
   for (Writer* writer : group) {
     queue_.pop_front();

@@ -1,14 +1,53 @@
 #include "leadflow/store/fault_injecting_state_store.h"
 
+#include <map>
+#include <optional>
 #include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace leadflow::store {
 
-void FaultInjectingStateStore::Fail(Op op, absl::Status status, int times) {
+void FaultInjectingStateStore::Fail(Op op, absl::Status status, int times, int64_t skip) {
   absl::MutexLock lock(&mu_);
   Fault& fault = faults_[static_cast<size_t>(op)];
   fault.status = std::move(status);
   fault.remaining = fault.status.ok() ? 0 : times;
+  fault.skip = skip;
+}
+
+absl::Status FaultInjectingStateStore::FailFromSpec(absl::string_view spec) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
+  auto bad = [spec](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "fault '", spec, "': ", why, " (OP:SKIP:TIMES:CODE, e.g. sync:200:1:unavailable)"));
+  };
+  if (parts.size() != 4) return bad("needs four parts");
+  static const std::map<absl::string_view, Op> kOpNames = {
+      {"get", Op::kGet}, {"write", Op::kWrite}, {"sync", Op::kSync}, {"scan", Op::kScan}};
+  auto op = kOpNames.find(parts[0]);
+  if (op == kOpNames.end()) return bad("OP is one of get, write, sync, scan");
+  int64_t skip = 0;
+  if (!absl::SimpleAtoi(parts[1], &skip) || skip < 0) return bad("SKIP is a count");
+  int times = 0;
+  if (parts[2] == "always") {
+    times = kAlways;
+  } else if (!absl::SimpleAtoi(parts[2], &times) || times <= 0) {
+    return bad("TIMES is a positive count or \"always\"");
+  }
+  std::optional<absl::StatusCode> code;
+  for (int c = 1; c <= 16; ++c) {
+    const auto candidate = static_cast<absl::StatusCode>(c);
+    if (absl::AsciiStrToLower(absl::StatusCodeToString(candidate)) == parts[3]) code = candidate;
+  }
+  if (!code.has_value()) return bad("CODE is a status code name such as unavailable");
+  Fail(op->second, absl::Status(*code, absl::StrCat("injected fault: ", parts[0], " ", parts[3])),
+       times, skip);
+  return absl::OkStatus();
 }
 
 void FaultInjectingStateStore::Heal() {
@@ -31,6 +70,10 @@ absl::Status FaultInjectingStateStore::Next(Op op) const {
   Fault& fault = faults_[static_cast<size_t>(op)];
   ++fault.calls;
   if (fault.remaining == 0) return absl::OkStatus();
+  if (fault.skip > 0) {
+    --fault.skip;
+    return absl::OkStatus();
+  }
   if (fault.remaining > 0) --fault.remaining;
   ++fault.failures;
   return fault.status;

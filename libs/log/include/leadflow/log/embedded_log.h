@@ -18,7 +18,8 @@ namespace leadflow::log {
 // Each append is one StateBatch, offsets assigned in order. Appends
 // that arrive while another is being written are group-committed: the
 // first in line writes them all, one after the other, and fsyncs once for
-// all of them; their records become readable together after that.
+// all of them; their records become readable together after that. A failed
+// fsync publishes nothing of its group and stops the log (Health).
 class EmbeddedLog final : public Log {
  public:
   // Opens the log on `db` (which must outlive it). Topics are created on
@@ -50,6 +51,10 @@ class EmbeddedLog final : public Log {
   absl::StatusOr<std::unique_ptr<GroupReader>> OpenGroupReader(
       absl::string_view topic, absl::string_view group, RebalanceListener* listener) override;
   absl::StatusOr<int64_t> EndOffset(absl::string_view topic, int32_t partition) const override;
+  // DATA_LOSS once a group fsync has failed: nothing of that group was
+  // published, every append since is refused (UNAVAILABLE), and only a
+  // restart, recovering what is durable, goes on.
+  absl::Status Health() const override;
 
   // Up to `max_records` records of one partition from offset `from` on.
   absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition, int64_t from,
@@ -105,6 +110,8 @@ class EmbeddedLog final : public Log {
   // Per topic, per partition.
   std::map<std::string, std::vector<Tail>, std::less<>> tails_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int32_t, std::less<>> partitions_;
+  // Set by a failed group fsync; the log takes nothing after it.
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace leadflow::log

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "leadflow/store/state_store.h"
 
@@ -30,9 +31,16 @@ class FaultInjectingStateStore final : public StateStore {
   // `inner` outlives this.
   explicit FaultInjectingStateStore(StateStore* inner) : inner_(inner) {}
 
-  // The next `times` calls of `op` (every one: kAlways) return `status`
-  // (not OK) instead of reaching the store.
-  void Fail(Op op, absl::Status status, int times = 1);
+  // The next `times` calls of `op` (every one: kAlways) after the next
+  // `skip` return `status` (not OK) instead of reaching the store.
+  void Fail(Op op, absl::Status status, int times = 1, int64_t skip = 0);
+  // The same from text, for a server started to be tested (leadflowd
+  // --inject-faults): "OP:SKIP:TIMES:CODE", OP one of get, write, sync,
+  // scan; TIMES a count or "always"; CODE a canonical code name in lower
+  // case (unavailable, resource_exhausted, data_loss...). E.g.
+  // "sync:200:1:unavailable" fails the 201st fsync. INVALID_ARGUMENT
+  // naming what is wrong in `spec`.
+  absl::Status FailFromSpec(absl::string_view spec);
   void FailGets(absl::Status status, int times = 1) { Fail(Op::kGet, std::move(status), times); }
   void FailWrites(absl::Status status, int times = 1) {
     Fail(Op::kWrite, std::move(status), times);
@@ -66,6 +74,7 @@ class FaultInjectingStateStore final : public StateStore {
   struct Fault {
     absl::Status status;
     int remaining = 0;  // kAlways: every call
+    int64_t skip = 0;   // calls to let through before failing
     int64_t calls = 0;
     int64_t failures = 0;
   };
