@@ -632,6 +632,54 @@ TEST_CASE("a runner whose commit fails commits nothing, and the batch succeeds w
   for (const auto& lead : leads) CHECK(lead.version() >= 1);
 }
 
+// Records when it was punctuated and as of which input time.
+class TimedProcessor final : public Processor {
+ public:
+  std::string Name() const override { return "timed"; }
+  std::string InputTopic() const override { return "in"; }
+  store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
+  absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction&) override {
+    processed += static_cast<int>(batch.size());
+    return absl::OkStatus();
+  }
+  bool Punctuates() const override { return true; }
+  absl::Status Punctuate(int32_t, absl::Time input_time, ProcessorTransaction&) override {
+    punctuated.emplace_back(processed, input_time);
+    return absl::OkStatus();
+  }
+  int processed = 0;
+  // (records processed by then, input_time)
+  std::vector<std::pair<int, absl::Time>> punctuated;
+};
+
+TEST_CASE("timers keep firing under a backlog, as far as the input has been read") {
+  store::MemoryStateStore db;
+  auto log = log::EmbeddedLog::Open(&db, {{"in", 1}});
+  REQUIRE(log.ok());
+  std::vector<log::OutgoingRecord> records;
+  for (int i = 0; i < 35; ++i) {
+    log::OutgoingRecord record = log::MakeRecord("in", "k", absl::StrCat(i), {});
+    record.timestamp_ms = 1000 + i;
+    records.push_back(std::move(record));
+  }
+  REQUIRE((*log)->Append(std::move(records)).ok());
+  TimedProcessor timed;
+  ProcessorRunner runner(log->get(), &db, &timed, /*max_batch=*/10);
+  REQUIRE(runner.Init().ok());
+  for (int poll = 0; poll < 4; ++poll) {
+    // Punctuation runs at most every 100 ms.
+    absl::SleepFor(absl::Milliseconds(110));
+    REQUIRE(runner.RunOnce().ok());
+  }
+  // Every poll punctuated: the three full ones as of the last record read,
+  // the one that drained the input with no bound.
+  REQUIRE(timed.punctuated.size() == 4);
+  CHECK(timed.punctuated[0] == std::make_pair(10, absl::FromUnixMillis(1009)));
+  CHECK(timed.punctuated[1] == std::make_pair(20, absl::FromUnixMillis(1019)));
+  CHECK(timed.punctuated[2] == std::make_pair(30, absl::FromUnixMillis(1029)));
+  CHECK(timed.punctuated[3] == std::make_pair(35, absl::InfiniteFuture()));
+}
+
 TEST_CASE("the processors keep the same keys on the memory store as on RocksDB") {
   TempDir dir;
   Pipeline on_disk(dir.path());

@@ -8,7 +8,8 @@
 
 namespace leadflow::testing {
 
-EventLogAudit AuditEventLog(const std::shared_ptr<grpc::Channel>& channel, int timeout_seconds) {
+EventLogAudit AuditEventLog(const std::shared_ptr<grpc::Channel>& channel, int timeout_seconds,
+                            bool identical_repeats_allowed) {
   // The ends of the events topic, as the projection sees them.
   std::map<int32_t, int64_t> ends;
   {
@@ -39,14 +40,21 @@ EventLogAudit AuditEventLog(const std::shared_ptr<grpc::Channel>& channel, int t
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_seconds));
     auto reader = events->SubscribeEvents(&ctx, v1::SubscribeEventsRequest());
     v1::SubscribedEvent item;
-    std::map<std::string, int> seen;
+    std::map<std::string, std::string> seen;  // event id → its bytes
     while (!reached() && reader->Read(&item)) {
       next[item.position().partition()] = item.position().offset() + 1;
       const v1::EventEnvelope& event = item.event();
       ++audit.events;
-      if (!audit.event_ids.insert(event.event_id()).second) {
+      const std::string bytes = event.SerializeAsString();
+      auto [first, fresh] = seen.emplace(event.event_id(), bytes);
+      if (!fresh) {
+        if (identical_repeats_allowed && first->second == bytes) {
+          ++audit.identical_repeats;
+          continue;
+        }
         audit.duplicate_event_ids.push_back(event.event_id());
       }
+      audit.event_ids.insert(event.event_id());
       if (!event.causation_id().empty()) audit.causation_ids.insert(event.causation_id());
       ++audit.types[event.type()];
       int64_t& version = audit.versions[event.aggregate_id()];

@@ -283,7 +283,7 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   return CommitUnit(partition, batch.back().offset + 1, txn, committed);
 }
 
-absl::Status ProcessorRunner::Punctuate() {
+absl::Status ProcessorRunner::Punctuate(bool drained) {
   if (!processor_->Punctuates()) return absl::OkStatus();
   const absl::Time now = absl::Now();
   if (now - last_punctuation_ < absl::Milliseconds(100)) return absl::OkStatus();
@@ -291,9 +291,16 @@ absl::Status ProcessorRunner::Punctuate() {
   std::vector<int64_t> committed = CommittedOffsets();
   for (int32_t p = 0; p < static_cast<int32_t>(committed.size()); ++p) {
     if (!Holds(p)) continue;
+    absl::Time input_time = absl::InfiniteFuture();
+    if (!drained) {
+      // Behind: as far as the input has been read.
+      const int64_t last = static_cast<size_t>(p) < last_input_ms_.size() ? last_input_ms_[p] : -1;
+      if (last < 0) continue;
+      input_time = absl::FromUnixMillis(last);
+    }
     ProcessorTransaction txn(db_);
     txn.keeps_changelogs_ = log_->KeepsChangelogs();
-    LEADFLOW_RETURN_IF_ERROR(processor_->Punctuate(p, txn));
+    LEADFLOW_RETURN_IF_ERROR(processor_->Punctuate(p, input_time, txn));
     if (txn.records_.empty() && txn.empty()) continue;
     LEADFLOW_RETURN_IF_ERROR(CommitUnit(p, committed[p], txn, committed));
   }
@@ -397,7 +404,7 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
         consumed_[p] = std::max(offsets_[p], position);
       }
     }
-    LEADFLOW_RETURN_IF_ERROR(PunctuateOrRecover());
+    LEADFLOW_RETURN_IF_ERROR(PunctuateOrRecover(/*drained=*/true));
     return 0;
   }
   std::vector<int64_t> committed = CommittedOffsets();
@@ -407,6 +414,10 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
   for (int32_t p = 0; p < static_cast<int32_t>(batches.size()); ++p) {
     if (batches[p].empty()) continue;
     absl::Status status = CommitPartition(p, batches[p], committed);
+    if (status.ok()) {
+      if (last_input_ms_.size() < batches.size()) last_input_ms_.resize(batches.size(), -1);
+      last_input_ms_[p] = batches[p].back().timestamp_ms;
+    }
     if (!status.ok()) {
       // Re-read everything not committed, this partition's batch included,
       // before anything else is polled.
@@ -415,15 +426,14 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
       return status;
     }
   }
-  // Timers fire on an up-to-date view: not while a backlog is being worked
-  // off (a task done a second before its deadline, not yet read, would be
-  // reminded of).
-  if (polled.size() < max_batch_) LEADFLOW_RETURN_IF_ERROR(PunctuateOrRecover());
+  // A full poll means a backlog: timers then fire only as far as the
+  // input has been read (see Processor::Punctuate).
+  LEADFLOW_RETURN_IF_ERROR(PunctuateOrRecover(/*drained=*/polled.size() < max_batch_));
   return polled.size();
 }
 
-absl::Status ProcessorRunner::PunctuateOrRecover() {
-  absl::Status status = Punctuate();
+absl::Status ProcessorRunner::PunctuateOrRecover(bool drained) {
+  absl::Status status = Punctuate(drained);
   if (!status.ok()) {
     needs_recovery_ = true;
     if (Recover().ok()) needs_recovery_ = false;

@@ -187,10 +187,12 @@ absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
   return absl::OkStatus();
 }
 
-absl::Status RobotProcessor::Punctuate(int32_t partition, ProcessorTransaction& txn) {
+absl::Status RobotProcessor::Punctuate(int32_t partition, absl::Time input_time,
+                                       ProcessorTransaction& txn) {
   const std::string prefix = DuePrefix(partition);
+  const absl::Time due_by = std::min(clock_->Now(), input_time);
   const std::string until =
-      absl::StrCat(prefix, absl::StrFormat("%016d", absl::ToUnixMillis(clock_->Now())), "/\xff");
+      absl::StrCat(prefix, absl::StrFormat("%016d", absl::ToUnixMillis(due_by)), "/\xff");
   struct Due {
     std::string key;
     std::string item_key;

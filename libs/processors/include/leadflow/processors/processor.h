@@ -100,12 +100,19 @@ class Processor {
   virtual absl::Status Process(const std::vector<log::Record>& batch,
                                ProcessorTransaction& txn) = 0;
   // Work that comes due by time rather than by input (timers): when
-  // Punctuates(), called for each partition this instance holds after a
-  // poll that drained what was there to read (not while a backlog is
-  // worked off), at most every 100 ms. What it writes and emits is
-  // committed as a unit of its own (the input offset unchanged).
+  // Punctuates(), called for each partition this instance holds after each
+  // poll, at most every 100 ms. `input_time`: what was appended to the
+  // partition up to that time has been processed — infinite future after a
+  // poll that drained the input, else the append time of the last record
+  // processed (a backlog is being worked off). Work due after `input_time`
+  // must wait: input not read yet may cancel it (a task done a second
+  // before its deadline). So timers keep firing under sustained load, on
+  // the input's time, as Kafka Streams punctuates on stream time. What it
+  // writes and emits is committed as a unit of its own (the input offset
+  // unchanged).
   virtual bool Punctuates() const { return false; }
-  virtual absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) {
+  virtual absl::Status Punctuate(int32_t partition, absl::Time input_time,
+                                 ProcessorTransaction& txn) {
     return absl::OkStatus();
   }
   // After the batch is durable: `next_offset` of `partition` is committed.
@@ -175,8 +182,9 @@ class ProcessorRunner : private log::RebalanceListener {
   absl::Status CommitUnit(int32_t partition, int64_t next, ProcessorTransaction& txn,
                           std::vector<int64_t>& committed);
   // Processor::Punctuate for every partition held; commits what it did.
-  absl::Status Punctuate();
-  absl::Status PunctuateOrRecover();
+  // `drained`: the last poll returned less than a full batch.
+  absl::Status Punctuate(bool drained);
+  absl::Status PunctuateOrRecover(bool drained);
   absl::StatusOr<std::vector<int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
   absl::StatusOr<int64_t> StoredOffset(int32_t partition) const;
   void OnRevoked(const std::vector<int32_t>& partitions) override;
@@ -202,6 +210,9 @@ class ProcessorRunner : private log::RebalanceListener {
   absl::Mutex* writer_lock_ = nullptr;
   bool needs_recovery_ = false;                         // the polling thread's
   absl::Time last_punctuation_ = absl::InfinitePast();  // the polling thread's
+  // Per partition, the append time of the last record processed (ms; -1
+  // none yet); the polling thread's.
+  std::vector<int64_t> last_input_ms_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -40,7 +40,8 @@ class RobotProcessor final : public Processor {
   store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
   bool Punctuates() const override { return true; }
-  absl::Status Punctuate(int32_t partition, ProcessorTransaction& txn) override;
+  absl::Status Punctuate(int32_t partition, absl::Time input_time,
+                         ProcessorTransaction& txn) override;
   std::vector<std::string> ChangelogTopics() const override {
     return {std::string(log::kRobotStateTopic)};
   }
