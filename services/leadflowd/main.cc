@@ -175,7 +175,8 @@ int Run(const Options& options) {
   processors::TimelineReadModel timeline(db);
   processors::ActivityCounters counters(db);
   processors::CommandOutcomes outcomes;
-  processors::IntakeProcessor intake(&leads, &items, config);
+  processors::IntakeProcessor intake(&leads, &items, config,
+                                     log->PartitionCount(log::kIntakeTopic));
   processors::CommandProcessor commands(&outcomes, &items, config,
                                         log->PartitionCount(log::kCommandsTopic));
   processors::FollowUpProcessor follow_ups;

@@ -47,7 +47,7 @@ struct Pipeline {
     leads = std::make_unique<LeadReadModel>(db);
     items = std::make_unique<ItemReadModel>(db);
     counters = std::make_unique<ActivityCounters>(db);
-    intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig());
+    intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig(), 3);
     commands =
         std::make_unique<CommandProcessor>(&outcomes, items.get(), domain::DomainConfig(), 3);
     timeline = std::make_unique<TimelineReadModel>(db);
@@ -299,6 +299,38 @@ TEST_CASE("undecodable and invalid intake records go to the dead-letter topic wi
   auto leads = pipeline.AllLeads();
   REQUIRE(leads.size() == 1);
   CHECK(leads[0].phones(0).number() == "+79161112233");
+}
+
+TEST_CASE("a person's events on other partitions than leadflow's are forwarded to one resolver") {
+  TempDir dir;
+  Pipeline pipeline(dir.path());
+  // As a producer with another partitioner (kcat's consistent_random)
+  // would place them: each call of one person on a different partition.
+  const std::string phone = "+79161112244";
+  const int32_t home = log::PartitionForKey(absl::StrCat("phone:", phone), 3);
+  for (int i = 0; i < 3; ++i) {
+    log::OutgoingRecord record =
+        log::MakeRecord(std::string(log::kIntakeTopic), "whatever",
+                        leadflow::testing::CallEvent(absl::StrCat("elsewhere-", i), phone, "op")
+                            .SerializeAsString(),
+                        {});
+    record.partition = (home + 1 + i) % 3;
+    REQUIRE(pipeline.log->Append({std::move(record)}).ok());
+  }
+  // The same three calls of another person, where leadflow puts them.
+  const std::string other = "+79161112255";
+  for (int i = 0; i < 3; ++i) {
+    pipeline.Publish(leadflow::testing::CallEvent(absl::StrCat("home-", i), other, "op"));
+  }
+  pipeline.Drain();
+  auto leads = pipeline.AllLeads();
+  REQUIRE(leads.size() == 2);
+  // One lead each, with the same history.
+  CHECK(leads[0].version() == leads[1].version());
+  CHECK(pipeline.intake->forwarded() == 2);
+  auto dead = pipeline.log->Read(log::kDeadLetterTopic, 0, 0, 10);
+  REQUIRE(dead.ok());
+  CHECK(dead->empty());
 }
 
 TEST_CASE("processors resume from their stored offsets after a reopen, applying nothing twice") {

@@ -50,8 +50,8 @@ absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
 }
 
 IntakeProcessor::IntakeProcessor(const LeadReadModel* leads, const ItemReadModel* clients,
-                                 domain::DomainConfig config)
-    : leads_(leads), clients_(clients), config_(std::move(config)) {}
+                                 domain::DomainConfig config, int32_t partitions)
+    : leads_(leads), clients_(clients), config_(std::move(config)), partitions_(partitions) {}
 
 absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
     ProcessorTransaction& txn, const std::vector<std::string>& keys) {
@@ -91,6 +91,19 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     if (!event.ok()) {
       txn.Emit(DeadLetter(record, Name(), event.status().message()));
       ++dead_letters_;
+      continue;
+    }
+    const std::string routing_key = domain::IntakeRoutingKey(*event);
+    if (log::PartitionForKey(routing_key, partitions_) != record.partition) {
+      // Kept as it came (the same bytes and headers), keyed as leadflow
+      // keys it: its person's resolver decides it.
+      log::OutgoingRecord forward;
+      forward.topic = record.topic;
+      forward.key = routing_key;
+      forward.value = record.value;
+      for (const auto& header : record.headers) forward.headers.push_back(header);
+      txn.Emit(std::move(forward));
+      ++forwarded_;
       continue;
     }
     LEADFLOW_ASSIGN_OR_RETURN(auto seen, txn.Get(state, SeenKey(event->id())));

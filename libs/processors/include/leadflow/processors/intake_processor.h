@@ -20,6 +20,9 @@ namespace leadflow::processors {
 // Turns channel events into lead commands. Intake is keyed by the person's
 // identity, so one person's events meet this resolver in order. For each:
 //  - undecodable or invalid → dead-letter topic with the reason;
+//  - on another partition than its person's (a producer whose partitioner
+//    is not murmur2, such as kcat's and librdkafka's default) → forwarded
+//    there, so one person's events never meet two resolvers;
 //  - an id seen before → nothing (idempotent);
 //  - a phone/email/handle of an open lead → RecordCommunication on it;
 //  - otherwise → CreateLead with an id derived from the event id.
@@ -32,8 +35,10 @@ class IntakeProcessor final : public Processor {
  public:
   // `clients`: where contacts and companies are found, to mark a new lead
   // from a known client as a repeat lead.
+  // `partitions`: of the intake topic, to check each event is on its
+  // person's partition.
   IntakeProcessor(const LeadReadModel* leads, const ItemReadModel* clients,
-                  domain::DomainConfig config);
+                  domain::DomainConfig config, int32_t partitions);
 
   std::string Name() const override { return "intake"; }
   std::string InputTopic() const override { return std::string(log::kIntakeTopic); }
@@ -46,6 +51,8 @@ class IntakeProcessor final : public Processor {
 
   // Dead letters written since start.
   int64_t dead_letters() const { return dead_letters_.load(); }
+  // Events forwarded to their person's partition since start.
+  int64_t forwarded() const { return forwarded_.load(); }
 
   // On a single instance (the embedded engine, which holds every partition)
   // intake decides the command it makes for a channel event at once, in its
@@ -69,6 +76,8 @@ class IntakeProcessor final : public Processor {
   // config_ with the pipelines of the batch in flight (inline decisions).
   domain::DomainConfig decide_config_;
   std::atomic<int64_t> dead_letters_{0};
+  std::atomic<int64_t> forwarded_{0};
+  const int32_t partitions_;
 };
 
 // Decodes a channel event record: protobuf by default, protobuf's JSON
