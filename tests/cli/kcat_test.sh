@@ -41,6 +41,14 @@ wait_idle() {
   return 1
 }
 
+# Polls a command until it succeeds, for up to 30 s.
+wait_until() { # description, then the command
+  local what=$1; shift
+  for _ in $(seq 600); do "$@" && return 0; sleep 0.05; done
+  echo "FAIL: never: $what"
+  return 1
+}
+
 pass=0 fail=0
 check() {
   local name=$1; shift
@@ -57,7 +65,13 @@ echo '{"id":"kcat-2","source":"kcat","call":{"kind":"CALL_KIND_MISSED","customer
   kcat -P -b "$brokers" -t leadflow.intake.v1 -k junk -H content-type=application/json
 # And one through gRPC, for good measure.
 lf publish email --id kcat-3 --from someone@example.com >/dev/null
-sleep 0.5
+# Each of the four handled (two leads, two dead letters), then nothing left
+# in flight.
+handled() {
+  [ "$(lf leads list | wc -l)" -ge 2 ] &&
+    [ "$(lf status | json "int(d.get('deadLetters', 0))")" -ge 2 ]
+}
+wait_until "two leads and two dead letters" handled
 wait_idle
 
 check "the kcat event became a lead of its operator" \

@@ -393,9 +393,10 @@ TEST_CASE("the event subscription streams every domain event from a position") {
     REQUIRE(f.leads->ChangeLeadStatus(ctx.get(), move, &moved).ok());
   }
   auto events = v1::EventService::NewStub(f.channel);
-  grpc::ClientContext ctx;
+  // The stream follows the log until cancelled: cancelled is how it ends.
+  auto ctx = Deadline();
   v1::SubscribeEventsRequest request;
-  auto reader = events->SubscribeEvents(&ctx, request);
+  auto reader = events->SubscribeEvents(ctx.get(), request);
   v1::SubscribedEvent event;
   REQUIRE(reader->Read(&event));
   CHECK(event.event().type() == "leadflow.v1.LeadCreated");
@@ -403,24 +404,28 @@ TEST_CASE("the event subscription streams every domain event from a position") {
   REQUIRE(reader->Read(&event));
   CHECK(event.event().type() == "leadflow.v1.LeadStatusChanged");
   CHECK(event.position().offset() == moved.position().offset());
-  ctx.TryCancel();
-  reader->Finish();
+  ctx->TryCancel();
+  while (reader->Read(&event)) {
+  }
+  CHECK(reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
 
   // From a later position only the later events come.
-  grpc::ClientContext later_ctx;
+  auto later_ctx = Deadline();
   v1::SubscribeEventsRequest later;
   *later.add_start() = moved.position();
-  auto later_reader = events->SubscribeEvents(&later_ctx, later);
+  auto later_reader = events->SubscribeEvents(later_ctx.get(), later);
   REQUIRE(later_reader->Read(&event));
   CHECK(event.event().type() == "leadflow.v1.LeadStatusChanged");
-  later_ctx.TryCancel();
-  later_reader->Finish();
+  later_ctx->TryCancel();
+  while (later_reader->Read(&event)) {
+  }
+  CHECK(later_reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
 
   // A bad start is refused with the field.
-  grpc::ClientContext bad_ctx;
+  auto bad_ctx = Deadline();
   v1::SubscribeEventsRequest bad;
   bad.add_start()->set_partition(99);
-  auto bad_reader = events->SubscribeEvents(&bad_ctx, bad);
+  auto bad_reader = events->SubscribeEvents(bad_ctx.get(), bad);
   CHECK_FALSE(bad_reader->Read(&event));
   grpc::Status status = bad_reader->Finish();
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);

@@ -104,9 +104,12 @@ TEST_CASE("two instances split the partitions and survive one being SIGKILLed mi
       published = from + 50;
     }
   });
-  while (published < 200) absl::SleepFor(absl::Milliseconds(1));
+  const absl::Time limit = absl::Now() + absl::Seconds(60);
+  while (published < 200 && absl::Now() < limit) absl::SleepFor(absl::Milliseconds(1));
+  const size_t published_before_kill = published;
   b.Kill();
   publisher.join();
+  REQUIRE(published_before_kill >= 200);
   // A takes B's partitions once the group drops B, restoring their state
   // from the changelogs first.
   REQUIRE(testing::WaitUntilIdle(a.Channel(), absl::Seconds(90)));

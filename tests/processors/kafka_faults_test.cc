@@ -54,7 +54,8 @@ struct KafkaPipeline {
     leads = std::make_unique<LeadReadModel>(db.get());
     items = std::make_unique<ItemReadModel>(db.get());
     counters = std::make_unique<ActivityCounters>(db.get());
-    intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig());
+    intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig(),
+                                               kPartitions);
     commands = std::make_unique<CommandProcessor>(&outcomes, items.get(), domain::DomainConfig(),
                                                   kPartitions);
     timeline = std::make_unique<TimelineReadModel>(db.get());
@@ -109,6 +110,17 @@ struct KafkaPipeline {
     return false;
   }
 
+  // How far the runner of `processor` has consumed its input, over all
+  // partitions (on Kafka, transaction markers take offsets too).
+  int64_t Consumed(const std::string& processor) const {
+    int64_t total = 0;
+    for (const auto& runner : runners) {
+      if (runner->processor().Name() != processor) continue;
+      for (int64_t offset : runner->ConsumedOffsets()) total += offset;
+    }
+    return total;
+  }
+
   std::vector<v1::Lead> AllLeads() {
     LeadReadModel::Query query;
     query.page_size = 1000;
@@ -153,9 +165,17 @@ TEST_CASE("kafka: 3,000 intake events under broker faults give exactly the expec
   leadflow::testing::BrokerFaults faults(mock, 3, log::StandardTopics(kPartitions));
   int retries = 0;
   pipeline.Publish(events, &retries);
-  // Faults go on while the processors work through the load.
-  absl::SleepFor(absl::Seconds(3));
+  // Faults go on while the processors work through the load: until the
+  // last of them, the projection, is 1,000 offsets into the events (the
+  // load makes about 3,000), so every step has worked under them.
+  const absl::Time limit = absl::Now() + absl::Seconds(120);
+  while (pipeline.Consumed("projection") < 1000 && absl::Now() < limit) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const int64_t consumed_under_faults = pipeline.Consumed("projection");
   faults.Stop();
+  INFO("events consumed under faults: " << consumed_under_faults);
+  REQUIRE(consumed_under_faults >= 1000);
   // Resumes on its own: nothing is restarted by hand.
   REQUIRE(pipeline.WaitUntilIdle(absl::Seconds(120)));
   INFO("publish retries: " << retries);
