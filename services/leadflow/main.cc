@@ -10,7 +10,6 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
-#include <yaml-cpp/yaml.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -35,6 +34,8 @@
 #include "absl/time/time.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/config/enum_names.h"
+#include "leadflow/config/pipelines_yaml.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace {
@@ -201,27 +202,6 @@ std::string NameIn(absl::string_view collection, const std::string& id_or_name) 
   return id_or_name.rfind(prefix, 0) == 0 ? id_or_name : prefix + id_or_name;
 }
 
-// Reads a flag or YAML value ("web-form", "in_progress") as the value
-// PREFIX_WEB_FORM of an enum whose zero is PREFIX_UNSPECIFIED; the zero is
-// not accepted. The error lists the values that are.
-template <typename Enum>
-absl::StatusOr<Enum> ParseEnum(absl::string_view text) {
-  const google::protobuf::EnumDescriptor* type = google::protobuf::GetEnumDescriptor<Enum>();
-  const std::string zero = type->FindValueByNumber(0)->name();
-  const std::string prefix(absl::StripSuffix(zero, "UNSPECIFIED"));
-  std::string wanted = absl::StrCat(prefix, text);
-  for (char& c : wanted) c = c == '-' ? '_' : absl::ascii_toupper(c);
-  std::vector<std::string> accepted;
-  for (int i = 0; i < type->value_count(); ++i) {
-    const google::protobuf::EnumValueDescriptor* value = type->value(i);
-    if (value->number() == 0) continue;
-    if (value->name() == wanted) return static_cast<Enum>(value->number());
-    accepted.push_back(absl::AsciiStrToLower(absl::StripPrefix(value->name(), prefix)));
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", text, "' is not ", absl::StrJoin(accepted, "|")));
-}
-
 // An RFC 3339 time, e.g. 2025-03-01T15:00:00+03:00.
 absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(const std::string& text) {
   absl::Time time;
@@ -277,406 +257,14 @@ v1::FindDuplicateLeadsRequest DuplicateRequest(const DuplicateArgs& args) {
   return request;
 }
 
-// --- pipelines from YAML -------------------------------------------------
-//
-// The format is in examples/pipelines/default.yaml. Errors name the line and
-// the key at fault as a path: "line 7: pipelines[0].stages[1].semantic: …".
-// Each Read* reads one node into its value or message; ReadMap hands each
-// key of a mapping to its YamlField (mostly made by Into or Set).
-
-absl::Status YamlError(const YAML::Node& node, absl::string_view path, absl::string_view message) {
-  const int line = std::max(node.Mark().line, 0) + 1;
-  return absl::InvalidArgumentError(
-      absl::StrCat("line ", line, ": ", path, path.empty() ? "" : ": ", message));
-}
-
-std::string KeyPath(const std::string& path, const std::string& key) {
-  return path.empty() ? key : absl::StrCat(path, ".", key);
-}
-
-// Reads one value of a mapping; `path` names it.
-using YamlField = std::function<absl::Status(const YAML::Node& value, const std::string& path)>;
-using YamlFields = std::map<std::string, YamlField>;
-
-// A mapping whose keys must be among `fields`, each at most once.
-absl::Status ReadMap(const YAML::Node& node, const std::string& path, const YamlFields& fields) {
-  const auto known = absl::StrJoin(
-      fields, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
-  if (!node.IsMap()) return YamlError(node, path, absl::StrCat("expected keys (", known, ")"));
-  std::set<std::string> seen;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.Scalar();
-    const std::string at = KeyPath(path, key);
-    const auto field = fields.find(key);
-    if (field == fields.end()) {
-      return YamlError(entry.first, at, absl::StrCat("unknown key (known: ", known, ")"));
-    }
-    if (!seen.insert(key).second) return YamlError(entry.first, at, "given twice");
-    // An empty value has no place of its own: it is at its key.
-    if (entry.second.IsNull()) return YamlError(entry.first, at, "needs a value");
-    LEADFLOW_RETURN_IF_ERROR(field->second(entry.second, at));
-  }
-  return absl::OkStatus();
-}
-
-// After ReadMap: at most one of the keys of `group` is in the mapping `node`
-// (a oneof would keep the last silently); with `required`, exactly one.
-absl::Status OneOf(const YAML::Node& node, const std::string& path, const YamlFields& group,
-                   bool required) {
-  const auto names = absl::StrJoin(
-      group, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
-  std::string given;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.Scalar();
-    if (group.count(key) == 0) continue;
-    if (!given.empty()) {
-      return YamlError(entry.first, KeyPath(path, key),
-                       absl::StrCat("not with ", given, " (one of ", names, ")"));
-    }
-    given = key;
-  }
-  if (required && given.empty()) {
-    return YamlError(node, path, absl::StrCat("needs one of ", names));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ReadString(const YAML::Node& node, const std::string& path, std::string* out) {
-  if (!node.IsScalar()) {
-    return YamlError(node, path, node.IsNull() ? "needs a value" : "expected a string");
-  }
-  *out = node.Scalar();
-  return absl::OkStatus();
-}
-
-absl::Status ReadBool(const YAML::Node& node, const std::string& path, bool* out) {
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  if (text != "true" && text != "false") {
-    return YamlError(node, path, absl::StrCat("'", text, "' is not true|false"));
-  }
-  *out = text == "true";
-  return absl::OkStatus();
-}
-
-// An enum value by its short name (see ParseEnum).
-template <typename Enum>
-absl::Status ReadEnum(const YAML::Node& node, const std::string& path, Enum* out) {
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  absl::StatusOr<Enum> value = ParseEnum<Enum>(text);
-  if (!value.ok()) return YamlError(node, path, value.status().message());
-  *out = *value;
-  return absl::OkStatus();
-}
-
-// Condition operators go by short names (eq, gte…), not by their enum's.
-absl::Status ReadEnum(const YAML::Node& node, const std::string& path, v1::ConditionOperator* out) {
-  static const std::pair<const char*, v1::ConditionOperator> kOperators[] = {
-      {"eq", v1::CONDITION_OPERATOR_EQUALS},
-      {"ne", v1::CONDITION_OPERATOR_NOT_EQUALS},
-      {"gt", v1::CONDITION_OPERATOR_GREATER},
-      {"gte", v1::CONDITION_OPERATOR_GREATER_OR_EQUAL},
-      {"lt", v1::CONDITION_OPERATOR_LESS},
-      {"lte", v1::CONDITION_OPERATOR_LESS_OR_EQUAL},
-      {"in", v1::CONDITION_OPERATOR_IN},
-      {"not_in", v1::CONDITION_OPERATOR_NOT_IN},
-      {"empty", v1::CONDITION_OPERATOR_EMPTY},
-      {"not_empty", v1::CONDITION_OPERATOR_NOT_EMPTY},
-      {"contains", v1::CONDITION_OPERATOR_CONTAINS}};
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  for (const auto& [name, op] : kOperators) {
-    if (text == name) {
-      *out = op;
-      return absl::OkStatus();
-    }
-  }
-  return YamlError(
-      node, path,
-      absl::StrCat("'", text, "' is not ",
-                   absl::StrJoin(kOperators, "|", [](std::string* names, const auto& op) {
-                     names->append(op.first);
-                   })));
-}
-
-// Whole days, hours, minutes and seconds, largest first: 90s, 5m, 1h30m, 1d.
-absl::Status ReadDuration(const YAML::Node& node, const std::string& path,
-                          google::protobuf::Duration* out) {
-  static const std::pair<char, int64_t> kUnits[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
-  const int64_t max = google::protobuf::util::TimeUtil::kDurationMaxSeconds;
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  const auto bad = [&] {
-    return YamlError(node, path,
-                     absl::StrCat("'", text, "' is not a duration (30s, 5m, 2h, 1d, 1h30m)"));
-  };
-  if (text.empty()) return bad();
-  absl::string_view rest = text;
-  int64_t seconds = 0;
-  size_t unit = 0;  // the largest unit that may come next
-  while (!rest.empty()) {
-    const size_t digits = rest.find_first_not_of("0123456789");
-    int64_t n = 0;
-    if (digits == 0 || digits == absl::string_view::npos ||
-        !absl::SimpleAtoi(rest.substr(0, digits), &n)) {
-      return bad();
-    }
-    while (unit < std::size(kUnits) && kUnits[unit].first != rest[digits]) ++unit;
-    if (unit == std::size(kUnits) || n > (max - seconds) / kUnits[unit].second) return bad();
-    seconds += n * kUnits[unit++].second;
-    rest.remove_prefix(digits + 1);
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(0);
-  return absl::OkStatus();
-}
-
-// A sequence into a repeated field, each item read by `read`.
-template <typename Item, typename Read>
-absl::Status ReadList(const YAML::Node& node, const std::string& path,
-                      google::protobuf::RepeatedPtrField<Item>* out, Read read) {
-  if (!node.IsSequence()) return YamlError(node, path, "expected a list");
-  int i = 0;
-  for (const auto& item : node) {
-    LEADFLOW_RETURN_IF_ERROR(read(item, absl::StrCat(path, "[", i++, "]"), out->Add()));
-  }
-  return absl::OkStatus();
-}
-
-// The reader of a list whose items `read` reads, for Into.
-template <typename Read>
-auto ListOf(Read read) {
-  return [read](const YAML::Node& node, const std::string& path, auto* out) {
-    return ReadList(node, path, out, read);
-  };
-}
-
-// Reads a field of `message` with `read`, e.g. Into(stage,
-// &v1::PipelineStage::mutable_title, ReadString). The field is touched only
-// when its key is there, so a message field stays unset and a oneof is not
-// chosen without it.
-template <typename Message, typename Field, typename Read>
-YamlField Into(Message* message, Field* (Message::*mutable_field)(), Read read) {
-  return [message, mutable_field, read](const YAML::Node& value, const std::string& at) {
-    return read(value, at, (message->*mutable_field)());
-  };
-}
-
-// Reads a bool (true|false) or enum field through its setter, e.g.
-// Set(stage, &v1::PipelineStage::set_semantic).
-template <typename Message, typename Value>
-YamlField Set(Message* message, void (Message::*set)(Value)) {
-  return [message, set](const YAML::Node& value, const std::string& at) -> absl::Status {
-    Value parsed{};
-    if constexpr (std::is_same_v<Value, bool>) {
-      LEADFLOW_RETURN_IF_ERROR(ReadBool(value, at, &parsed));
-    } else {
-      LEADFLOW_RETURN_IF_ERROR(ReadEnum(value, at, &parsed));
-    }
-    (message->*set)(parsed);
-    return absl::OkStatus();
-  };
-}
-
-absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::PipelineStage* stage) {
-  using S = v1::PipelineStage;
-  return ReadMap(
-      node, path,
-      {{"id", Into(stage, &S::mutable_stage_id, ReadString)},
-       {"title", Into(stage, &S::mutable_title, ReadString)},
-       {"semantic", Set(stage, &S::set_semantic)},
-       {"required_fields", Into(stage, &S::mutable_required_fields, ListOf(ReadString))}});
-}
-
-// Robots and triggers (Pipeline.robots, Pipeline.triggers).
-
-absl::Status ReadTeam(const YAML::Node& node, const std::string& path, v1::TeamPick* team) {
-  return ReadMap(node, path,
-                 {{"members", Into(team, &v1::TeamPick::mutable_members, ListOf(ReadString))},
-                  {"rule", Set(team, &v1::TeamPick::set_rule)}});
-}
-
-// A team per value of a field: "VALUE: {members: […], rule: …}".
-absl::Status ReadTeams(const YAML::Node& node, const std::string& path,
-                       google::protobuf::Map<std::string, v1::TeamPick>* teams) {
-  if (!node.IsMap()) {
-    return YamlError(node, path, "expected a team per value (VALUE: {members: [...]})");
-  }
-  YamlFields fields;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.Scalar();
-    fields[key] = [teams, key](const YAML::Node& value, const std::string& at) {
-      return ReadTeam(value, at, &(*teams)[key]);
-    };
-  }
-  return ReadMap(node, path, fields);
-}
-
-absl::Status ReadFieldTeams(const YAML::Node& node, const std::string& path,
-                            v1::FieldTeamMap* map) {
-  using M = v1::FieldTeamMap;
-  return ReadMap(node, path,
-                 {{"field", Into(map, &M::mutable_field, ReadString)},
-                  {"teams", Into(map, &M::mutable_teams, ReadTeams)},
-                  {"otherwise", Into(map, &M::mutable_otherwise, ReadTeam)}});
-}
-
-absl::Status ReadAssign(const YAML::Node& node, const std::string& path, v1::AssignAction* assign) {
-  using A = v1::AssignAction;
-  // "call_operator: false" would choose that way of assigning and assign nobody.
-  const YamlField call_operator = [assign](const YAML::Node& value, const std::string& at) {
-    LEADFLOW_RETURN_IF_ERROR(Set(assign, &A::set_call_operator)(value, at));
-    return assign->call_operator() ? absl::OkStatus() : YamlError(value, at, "only true");
-  };
-  const YamlFields to = {{"call_operator", call_operator},
-                         {"user", Into(assign, &A::mutable_user_id, ReadString)},
-                         {"team", Into(assign, &A::mutable_team, ReadTeam)},
-                         {"by_field", Into(assign, &A::mutable_by_field, ReadFieldTeams)}};
-  LEADFLOW_RETURN_IF_ERROR(ReadMap(node, path, to));
-  return OneOf(node, path, to, /*required=*/true);
-}
-
-absl::Status ReadCreateActivity(const YAML::Node& node, const std::string& path,
-                                v1::CreateActivityAction* create) {
-  using C = v1::CreateActivityAction;
-  return ReadMap(node, path,
-                 {{"type", Set(create, &C::set_type)},
-                  {"subject", Into(create, &C::mutable_subject, ReadString)},
-                  {"description", Into(create, &C::mutable_description, ReadString)},
-                  {"deadline_in", Into(create, &C::mutable_deadline_in, ReadDuration)},
-                  {"responsible", Into(create, &C::mutable_responsible_id, ReadString)}});
-}
-
-absl::Status ReadNotify(const YAML::Node& node, const std::string& path, v1::NotifyAction* notify) {
-  using N = v1::NotifyAction;
-  return ReadMap(node, path,
-                 {{"user", Into(notify, &N::mutable_user_id, ReadString)},
-                  {"text", Into(notify, &N::mutable_text, ReadString)},
-                  {"priority", Set(notify, &N::set_priority)}});
-}
-
-absl::Status ReadChangeStage(const YAML::Node& node, const std::string& path,
-                             v1::ChangeStageAction* change) {
-  return ReadMap(node, path,
-                 {{"stage", Into(change, &v1::ChangeStageAction::mutable_stage_id, ReadString)}});
-}
-
-absl::Status ReadConvert(const YAML::Node& node, const std::string& path,
-                         v1::ConvertAction* convert) {
-  using C = v1::ConvertAction;
-  return ReadMap(node, path,
-                 {{"deal_pipeline", Into(convert, &C::mutable_deal_pipeline_id, ReadString)},
-                  {"responsible", Into(convert, &C::mutable_responsible, ReadTeam)},
-                  {"create_company", Set(convert, &C::set_create_company)}});
-}
-
-absl::Status ReadSendMessage(const YAML::Node& node, const std::string& path,
-                             v1::SendMessageAction* send) {
-  using S = v1::SendMessageAction;
-  return ReadMap(node, path,
-                 {{"channel", Set(send, &S::set_channel)},
-                  {"template", Into(send, &S::mutable_template_id, ReadString)},
-                  {"subject", Into(send, &S::mutable_subject, ReadString)},
-                  {"body", Into(send, &S::mutable_body, ReadString)}});
-}
-
-absl::Status ReadRemind(const YAML::Node& node, const std::string& path, v1::RemindAction* remind) {
-  using R = v1::RemindAction;
-  return ReadMap(node, path,
-                 {{"text", Into(remind, &R::mutable_text, ReadString)},
-                  {"priority", Set(remind, &R::set_priority)},
-                  {"also_user", Into(remind, &R::mutable_also_user_id, ReadString)}});
-}
-
-absl::Status ReadDeadlineTiming(const YAML::Node& node, const std::string& path,
-                                v1::DeadlineTiming* timing) {
-  using D = v1::DeadlineTiming;
-  return ReadMap(node, path,
-                 {{"robot", Into(timing, &D::mutable_activity_robot_id, ReadString)},
-                  {"offset", Into(timing, &D::mutable_offset, ReadDuration)}});
-}
-
-absl::Status ReadCondition(const YAML::Node& node, const std::string& path,
-                           v1::RobotCondition* condition) {
-  using C = v1::RobotCondition;
-  const YamlFields values = {{"value",
-                              [condition](const YAML::Node& value, const std::string& at) {
-                                return ReadString(value, at, condition->add_values());
-                              }},
-                             {"values", Into(condition, &C::mutable_values, ListOf(ReadString))}};
-  YamlFields fields = {{"field", Into(condition, &C::mutable_field, ReadString)},
-                       {"op", Set(condition, &C::set_op)}};
-  fields.insert(values.begin(), values.end());
-  LEADFLOW_RETURN_IF_ERROR(ReadMap(node, path, fields));
-  return OneOf(node, path, values, /*required=*/false);
-}
-
-// A robot: when, on which condition, and exactly one action.
-absl::Status ReadRobot(const YAML::Node& node, const std::string& path, v1::Robot* robot) {
-  using R = v1::Robot;
-  using A = v1::RobotAction;
-  A* action = robot->mutable_action();
-  const YamlFields actions = {
-      {"assign", Into(action, &A::mutable_assign, ReadAssign)},
-      {"create_activity", Into(action, &A::mutable_create_activity, ReadCreateActivity)},
-      {"notify", Into(action, &A::mutable_notify, ReadNotify)},
-      {"change_stage", Into(action, &A::mutable_change_stage, ReadChangeStage)},
-      {"convert", Into(action, &A::mutable_convert, ReadConvert)},
-      {"send_message", Into(action, &A::mutable_send_message, ReadSendMessage)},
-      {"remind", Into(action, &A::mutable_remind, ReadRemind)}};
-  YamlFields fields = {
-      {"id", Into(robot, &R::mutable_robot_id, ReadString)},
-      {"title", Into(robot, &R::mutable_title, ReadString)},
-      {"stage", Into(robot, &R::mutable_stage_id, ReadString)},
-      {"delay", Into(robot, &R::mutable_delay, ReadDuration)},
-      {"after_deadline", Into(robot, &R::mutable_after_deadline, ReadDeadlineTiming)},
-      {"if", Into(robot, &R::mutable_conditions, ListOf(ReadCondition))}};
-  fields.insert(actions.begin(), actions.end());
-  LEADFLOW_RETURN_IF_ERROR(ReadMap(node, path, fields));
-  return OneOf(node, path, actions, /*required=*/true);
-}
-
-absl::Status ReadTrigger(const YAML::Node& node, const std::string& path, v1::Trigger* trigger) {
-  using T = v1::Trigger;
-  return ReadMap(node, path,
-                 {{"id", Into(trigger, &T::mutable_trigger_id, ReadString)},
-                  {"on", Set(trigger, &T::set_on)},
-                  {"stage", Into(trigger, &T::mutable_stage_id, ReadString)},
-                  {"form_id", Into(trigger, &T::mutable_form_id, ReadString)},
-                  {"allow_backwards", Set(trigger, &T::set_allow_backwards)}});
-}
-
-absl::Status ReadPipeline(const YAML::Node& node, const std::string& path, v1::Pipeline* pipeline) {
-  using P = v1::Pipeline;
-  return ReadMap(node, path,
-                 {{"id", Into(pipeline, &P::mutable_pipeline_id, ReadString)},
-                  {"kind", Set(pipeline, &P::set_kind)},
-                  {"title", Into(pipeline, &P::mutable_title, ReadString)},
-                  {"conversion_required_fields",
-                   Into(pipeline, &P::mutable_conversion_required_fields, ListOf(ReadString))},
-                  {"stages", Into(pipeline, &P::mutable_stages, ListOf(ReadStage))},
-                  {"robots", Into(pipeline, &P::mutable_robots, ListOf(ReadRobot))},
-                  {"triggers", Into(pipeline, &P::mutable_triggers, ListOf(ReadTrigger))}});
-}
-
 // The pipelines of a YAML file ("pipelines: [...]").
 absl::Status ReadPipelinesFile(const std::string& file,
                                google::protobuf::RepeatedPtrField<v1::Pipeline>* pipelines) {
   std::ifstream in(file);
   if (!in) return absl::NotFoundError("cannot read the file");
-  try {
-    const YAML::Node root = YAML::Load(in);
-    LEADFLOW_RETURN_IF_ERROR(ReadMap(
-        root, "", {{"pipelines", [pipelines](const YAML::Node& value, const std::string& at) {
-                      return ReadList(value, at, pipelines, ReadPipeline);
-                    }}}));
-    if (pipelines->empty()) return YamlError(root, "pipelines", "needs at least one pipeline");
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("line ", std::max(e.mark.line, 0) + 1, ": ", e.msg));
-  }
-  return absl::OkStatus();
+  std::stringstream text;
+  text << in.rdbuf();
+  return config::ReadPipelinesYaml(text.str(), pipelines);
 }
 
 // "<id>: <action>" per pipeline with what differs indented below it; "no
@@ -835,7 +423,8 @@ absl::StatusOr<v1::ListItemsRequest> ListItemsRequestOf(const CrmArgs& args) {
   request.set_source_lead_id(args.source_lead);
   request.set_owner(args.owner);
   if (!args.state.empty()) {
-    LEADFLOW_ASSIGN_OR_RETURN(v1::ActivityState state, ParseEnum<v1::ActivityState>(args.state));
+    LEADFLOW_ASSIGN_OR_RETURN(v1::ActivityState state,
+                              config::ParseEnum<v1::ActivityState>(args.state));
     request.set_activity_state(state);
   }
   return request;
@@ -995,7 +584,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
   plan->callback([&args, &rc, submit] {
     v1::PlanActivityRequest request;
     v1::Activity* activity = request.mutable_activity();
-    absl::StatusOr<v1::ActivityType> type = ParseEnum<v1::ActivityType>(args.type);
+    absl::StatusOr<v1::ActivityType> type = config::ParseEnum<v1::ActivityType>(args.type);
     if (!type.ok()) {
       rc = Invalid("--type", type.status());
       return;
@@ -1144,7 +733,7 @@ int main(int argc, char** argv) {
     event.set_id(call.id);
     event.set_source(call.source);
     auto* c = event.mutable_call();
-    absl::StatusOr<v1::CallKind> kind = ParseEnum<v1::CallKind>(call.kind);
+    absl::StatusOr<v1::CallKind> kind = config::ParseEnum<v1::CallKind>(call.kind);
     if (!kind.ok()) {
       rc = Invalid("--kind", kind.status());
       return;
@@ -1258,7 +847,7 @@ int main(int argc, char** argv) {
     request.set_responsible_id(responsible_filter);
     request.set_page_size(page_size);
     if (!source_filter.empty()) {
-      absl::StatusOr<v1::LeadSource> source = ParseEnum<v1::LeadSource>(source_filter);
+      absl::StatusOr<v1::LeadSource> source = config::ParseEnum<v1::LeadSource>(source_filter);
       if (!source.ok()) {
         rc = Invalid("--source", source.status());
         return;
@@ -1359,7 +948,7 @@ int main(int argc, char** argv) {
   junk->callback([&] {
     v1::MarkLeadJunkRequest request;
     request.set_name(NameIn("leads", lead_id));
-    absl::StatusOr<v1::JunkReason> reason = ParseEnum<v1::JunkReason>(junk_reason);
+    absl::StatusOr<v1::JunkReason> reason = config::ParseEnum<v1::JunkReason>(junk_reason);
     if (!reason.ok()) {
       rc = Invalid("--reason", reason.status());
       return;
