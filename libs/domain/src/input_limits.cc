@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "leadflow/domain/field_error.h"
@@ -71,37 +72,69 @@ bool HasFormattingControls(absl::string_view value) {
   return false;
 }
 
+// Where a value sits ("lead.phones[2].number"), spelled out only when it
+// is refused: most inputs pass, and building every path cost more than the
+// checks themselves.
+struct Path {
+  const Path* parent = nullptr;
+  absl::string_view name;     // a field's name (or the caller's prefix)
+  int index = -1;             // a repeated field's item
+  const std::string* key = nullptr;  // a map entry's key
+  bool key_itself = false;    // the map key, not its value
+
+  std::string Render() const {
+    std::string out = parent == nullptr ? std::string() : parent->Render();
+    if (!name.empty()) {
+      if (!out.empty()) out += '.';
+      absl::StrAppend(&out, name);
+    }
+    if (index >= 0) absl::StrAppend(&out, "[", index, "]");
+    if (key != nullptr) absl::StrAppend(&out, key_itself ? " key" : absl::StrCat("[", *key, "]"));
+    return out;
+  }
+};
+
+// The kind of a string field, computed once per field: its name is looked
+// up in the lists above.
+StringKind CachedKindOf(const FieldDescriptor& field) {
+  thread_local absl::flat_hash_map<const FieldDescriptor*, StringKind> kinds;
+  auto [it, inserted] = kinds.try_emplace(&field, StringKind::kShort);
+  if (inserted) it->second = KindOf(field);
+  return it->second;
+}
+
 absl::Status CheckString(absl::string_view value, StringKind kind, size_t limit,
-                         const std::string& path) {
+                         const Path& path) {
   if (value.size() > limit) {
-    return InvalidField(path, absl::StrCat("longer than ", limit, " bytes (", value.size(), ")"));
+    return InvalidField(path.Render(),
+                        absl::StrCat("longer than ", limit, " bytes (", value.size(), ")"));
   }
   if (kind == StringKind::kId || kind == StringKind::kUrl) {
-    if (HasControlCharacters(value)) return InvalidField(path, "contains control characters");
+    if (HasControlCharacters(value)) return InvalidField(path.Render(), "contains control characters");
   } else if (HasFormattingControls(value)) {
-    return InvalidField(path, "contains control characters other than tab and line breaks");
+    return InvalidField(path.Render(), "contains control characters other than tab and line breaks");
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& message, const std::string& prefix, int depth);
+absl::Status CheckMessage(const Message& message, const Path& at, int depth);
 
 // A map entry: the key is named in the path ("fields[phone]") and held to
 // the id rules; the value to the map-value limit, or checked as a message.
-absl::Status CheckMapEntry(const Message& entry, const std::string& path, int depth) {
+absl::Status CheckMapEntry(const Message& entry, const Path& at, int depth) {
   const Reflection* reflection = entry.GetReflection();
   const FieldDescriptor* key_field = entry.GetDescriptor()->map_key();
   const FieldDescriptor* value_field = entry.GetDescriptor()->map_value();
   std::string key;
   if (key_field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
     key = reflection->GetString(entry, key_field);
-    if (absl::Status s =
-            CheckString(key, StringKind::kId, InputLimits::kIdBytes, absl::StrCat(path, " key"));
+    const Path key_path{&at, "", -1, &key, true};
+    if (absl::Status s = CheckString(key, StringKind::kId, InputLimits::kIdBytes, key_path);
         !s.ok()) {
       return s;
     }
   }
-  const std::string value_path = absl::StrCat(path, "[", key, "]");
+  const Path value_path{&at, "", -1, &key, false};
   switch (value_field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
       return CheckString(reflection->GetString(entry, value_field), StringKind::kText,
@@ -113,47 +146,52 @@ absl::Status CheckMapEntry(const Message& entry, const std::string& path, int de
   }
 }
 
-absl::Status CheckField(const Message& message, const FieldDescriptor& field,
-                        const std::string& path, int depth) {
+absl::Status CheckField(const Message& message, const FieldDescriptor& field, const Path& at,
+                        int depth) {
   const Reflection* reflection = message.GetReflection();
+  const bool is_string = field.cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+                         field.type() != FieldDescriptor::TYPE_BYTES;
   if (!field.is_repeated()) {
-    if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      if (field.type() == FieldDescriptor::TYPE_BYTES) return absl::OkStatus();
-      const StringKind kind = KindOf(field);
-      return CheckString(reflection->GetString(message, &field), kind, LimitOf(kind), path);
+    if (is_string) {
+      const StringKind kind = CachedKindOf(field);
+      std::string scratch;
+      return CheckString(reflection->GetStringReference(message, &field, &scratch), kind,
+                         LimitOf(kind), at);
     }
     if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      return CheckMessage(reflection->GetMessage(message, &field), path, depth + 1);
+      return CheckMessage(reflection->GetMessage(message, &field), at, depth + 1);
     }
     return absl::OkStatus();
   }
   const int size = reflection->FieldSize(message, &field);
   const int limit = ItemLimitOf(field);
   if (size > limit) {
-    return InvalidField(path, absl::StrCat("more than ", limit, " ",
-                                           field.is_map() ? "entries" : "items", " (", size, ")"));
+    return InvalidField(at.Render(), absl::StrCat("more than ", limit, " ",
+                                                  field.is_map() ? "entries" : "items", " (",
+                                                  size, ")"));
   }
   for (int i = 0; i < size; ++i) {
     if (field.is_map()) {
       if (absl::Status s =
-              CheckMapEntry(reflection->GetRepeatedMessage(message, &field, i), path, depth + 1);
+              CheckMapEntry(reflection->GetRepeatedMessage(message, &field, i), at, depth + 1);
           !s.ok()) {
         return s;
       }
       continue;
     }
-    const std::string item_path = absl::StrCat(path, "[", i, "]");
-    if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
-        field.type() != FieldDescriptor::TYPE_BYTES) {
-      const StringKind kind = KindOf(field);
-      if (absl::Status s = CheckString(reflection->GetRepeatedString(message, &field, i), kind,
-                                       LimitOf(kind), item_path);
+    const Path item{&at, "", i};
+    if (is_string) {
+      const StringKind kind = CachedKindOf(field);
+      std::string scratch;
+      if (absl::Status s =
+              CheckString(reflection->GetRepeatedStringReference(message, &field, i, &scratch),
+                          kind, LimitOf(kind), item);
           !s.ok()) {
         return s;
       }
     } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (absl::Status s = CheckMessage(reflection->GetRepeatedMessage(message, &field, i),
-                                        item_path, depth + 1);
+      if (absl::Status s =
+              CheckMessage(reflection->GetRepeatedMessage(message, &field, i), item, depth + 1);
           !s.ok()) {
         return s;
       }
@@ -162,18 +200,25 @@ absl::Status CheckField(const Message& message, const FieldDescriptor& field,
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& message, const std::string& prefix, int depth) {
+absl::Status CheckMessage(const Message& message, const Path& at, int depth) {
   if (depth > InputLimits::kDepth) {
-    return InvalidField(prefix, absl::StrCat("nested deeper than ", InputLimits::kDepth));
+    return InvalidField(at.Render(), absl::StrCat("nested deeper than ", InputLimits::kDepth));
   }
+  // ListFields allocates; a small reused buffer per nesting level does not.
+  thread_local std::vector<std::vector<const FieldDescriptor*>> buffers;
+  if (buffers.size() <= static_cast<size_t>(depth)) buffers.resize(depth + 1);
   std::vector<const FieldDescriptor*> fields;
+  fields.swap(buffers[depth]);
+  fields.clear();
   message.GetReflection()->ListFields(message, &fields);
+  absl::Status status;
   for (const FieldDescriptor* field : fields) {
-    const std::string path =
-        prefix.empty() ? field->name() : absl::StrCat(prefix, ".", field->name());
-    if (absl::Status s = CheckField(message, *field, path, depth); !s.ok()) return s;
+    const Path path{&at, field->name()};
+    status = CheckField(message, *field, path, depth);
+    if (!status.ok()) break;
   }
-  return absl::OkStatus();
+  fields.swap(buffers[depth]);
+  return status;
 }
 
 }  // namespace
@@ -186,13 +231,15 @@ bool HasControlCharacters(absl::string_view value) {
 }
 
 absl::Status CheckInputLimits(const Message& message, absl::string_view prefix) {
-  return CheckMessage(message, std::string(prefix), 0);
+  const Path root{nullptr, prefix};
+  return CheckMessage(message, root, 0);
 }
 
 absl::Status CheckCommandLimits(const v1::Command& command) {
   const Reflection* reflection = command.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(command, &fields);
+  const Path root;
   for (const FieldDescriptor* field : fields) {
     const bool payload = field->containing_oneof() != nullptr &&
                          field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
@@ -200,13 +247,13 @@ absl::Status CheckCommandLimits(const v1::Command& command) {
     if (payload) {
       // The payload's fields are the request's own; the envelope's keep
       // their names.
-      s = CheckMessage(reflection->GetMessage(command, field), "", 1);
+      s = CheckMessage(reflection->GetMessage(command, field), root, 1);
     } else if (field->name() == "command_id") {
       // Made of the aggregate id and the request id, each an id.
       s = CheckString(command.command_id(), StringKind::kId, 3 * InputLimits::kIdBytes,
-                      "command_id");
+                      Path{&root, "command_id"});
     } else {
-      s = CheckField(command, *field, field->name(), 0);
+      s = CheckField(command, *field, Path{&root, field->name()}, 0);
     }
     if (!s.ok()) return s;
   }

@@ -46,6 +46,53 @@ int32_t PartitionForKey(absl::string_view key, int32_t partitions) {
                                           nullptr);
 }
 
+namespace {
+
+// absl::FormatTime(absl::RFC3339_full, time, UTC) spelled out: the same
+// bytes ("2026-12-03T13:16:18.25+00:00", fraction trimmed, none when
+// whole), at a tenth of the cost — every record appended carries one, and
+// the general formatter was 2% of the server's profile.
+std::string Rfc3339Utc(absl::Time time) {
+  const absl::CivilSecond civil = absl::ToCivilSecond(time, absl::UTCTimeZone());
+  if (civil.year() < 0 || civil.year() > 9999) {
+    return absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone());
+  }
+  int64_t nanos = absl::ToInt64Nanoseconds(time - absl::FromCivil(civil, absl::UTCTimeZone()));
+  char buffer[48];
+  char* out = buffer;
+  auto digits = [&out](int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      out[i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+    out += width;
+  };
+  digits(civil.year(), 4);
+  *out++ = '-';
+  digits(civil.month(), 2);
+  *out++ = '-';
+  digits(civil.day(), 2);
+  *out++ = 'T';
+  digits(civil.hour(), 2);
+  *out++ = ':';
+  digits(civil.minute(), 2);
+  *out++ = ':';
+  digits(civil.second(), 2);
+  if (nanos > 0) {
+    int width = 9;
+    while (nanos % 10 == 0) {
+      nanos /= 10;
+      --width;
+    }
+    *out++ = '.';
+    digits(nanos, width);
+  }
+  for (char c : absl::string_view("+00:00")) *out++ = c;
+  return std::string(buffer, out);
+}
+
+}  // namespace
+
 std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view type,
                                       absl::string_view source, absl::Time time,
                                       absl::string_view content_type) {
@@ -53,7 +100,7 @@ std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view ty
           {"ce_id", std::string(id)},
           {"ce_type", std::string(type)},
           {"ce_source", std::string(source)},
-          {"ce_time", absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone())},
+          {"ce_time", Rfc3339Utc(time)},
           {"content-type", std::string(content_type)}};
 }
 

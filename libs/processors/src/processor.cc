@@ -70,13 +70,25 @@ bool ProcessorTransaction::empty() const {
 
 std::unique_ptr<store::StateBatch> ProcessorTransaction::TakeBatch() {
   std::unique_ptr<store::StateBatch> batch = store_->NewBatch();
+  // In key order: RocksDB inserts each key into its memtable's skiplist
+  // starting from where the previous insert ended, so keys in order find
+  // their place in a few steps instead of a search from the top (random
+  // order made the skiplist search the largest cost of intake).
+  std::vector<const Writes::value_type*> ordered;
   for (size_t i = 0; i < writes_.size(); ++i) {
     const auto keyspace = static_cast<store::Keyspace>(i);
-    for (const auto& [key, value] : writes_[i]) {
-      if (value.has_value()) {
-        batch->Put(keyspace, key, *value);
+    ordered.clear();
+    ordered.reserve(writes_[i].size());
+    for (const auto& write : writes_[i]) ordered.push_back(&write);
+    std::sort(ordered.begin(), ordered.end(),
+              [](const Writes::value_type* a, const Writes::value_type* b) {
+                return a->first < b->first;
+              });
+    for (const Writes::value_type* write : ordered) {
+      if (write->second.has_value()) {
+        batch->Put(keyspace, write->first, *write->second);
       } else {
-        batch->Delete(keyspace, key);
+        batch->Delete(keyspace, write->first);
       }
     }
     writes_[i].clear();
