@@ -67,6 +67,21 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// Why the server should not take traffic now (NOT_SERVING), or OK: writes
+// failing in the log (a full disk, brokers away) or a processor retrying a
+// batch that fails.
+absl::Status Readiness(const log::Log& log,
+                       const std::vector<processors::ProcessorRunner*>& runners) {
+  if (absl::Status s = log.Readiness(); !s.ok()) return s;
+  for (const auto* runner : runners) {
+    if (absl::Status s = runner->Trouble(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("processor ", runner->processor().Name(), ": ",
+                                                 s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 v1::ServerStatus CollectStatus(const log::Log& log,
                                const std::vector<processors::ProcessorRunner*>& runners) {
   v1::ServerStatus status;
@@ -249,6 +264,8 @@ int Run(const Options& options) {
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen)));
   }
+  // Health checks say NOT_SERVING until the read models have caught up.
+  server->GetHealthCheckService()->SetServingStatus(false);
   // Commands are decided with the pipelines the read model holds: let it
   // catch up with the event log first (a rebuilt or new replica starts
   // empty), so no command is decided with pipelines it has not seen yet.
@@ -282,14 +299,27 @@ int Run(const Options& options) {
   std::printf("leadflowd: listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
-  // Waits for a stop signal, checking once a second that the log can go on.
+  // Waits for a stop signal, checking four times a second that the log can
+  // go on and whether writes go through (health checks follow).
   absl::Status health = absl::OkStatus();
-  const timespec tick{1, 0};
+  bool serving = true;
+  const timespec tick{0, 250'000'000};
   while (true) {
     const int signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
     if (signal_number > 0) {
       std::printf("leadflowd: signal %d, shutting down\n", signal_number);
       break;
+    }
+    const absl::Status ready = Readiness(*log, runners);
+    if (ready.ok() != serving) {
+      serving = ready.ok();
+      server->GetHealthCheckService()->SetServingStatus(serving);
+      if (serving) {
+        std::printf("leadflowd: writes go through again; serving\n");
+      } else {
+        std::printf("leadflowd: not serving: %s\n", ready.ToString().c_str());
+      }
+      std::fflush(stdout);
     }
     health = log->Health();
     if (absl::IsDataLoss(health)) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
 #include "support/event_log_audit.h"
@@ -143,6 +144,60 @@ TEST_CASE(
   CHECK(server.running());
   PublishAllAgain(server.Channel(), kCalls);
   CheckOneLeadPerCall(server.Channel(), kCalls, published.acknowledged);
+}
+
+// grpc.health.v1.Health/Check for the whole server: SERVING (1) or
+// NOT_SERVING (2); 0 when the call fails.
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
+  std::string bytes;
+  grpc::Status status = testing::RawUnaryCall(channel, "/grpc.health.v1.Health/Check", "", &bytes);
+  if (!status.ok() || bytes.size() != 2 || bytes[0] != '\x08') return 0;
+  return bytes[1];
+}
+
+TEST_CASE("health checks say NOT_SERVING while the disk refuses writes, SERVING once it takes "
+          "them again") {
+  TempDir dir;
+  // From the 300th write on, every write fails for four seconds.
+  ServerProcess server(dir.Sub("data"), {"--inject-faults", "write:300:4s:resource_exhausted"});
+  server.Start();
+  REQUIRE(HealthStatus(server.Channel()) == 1);
+  constexpr int kCalls = 100000;
+  std::atomic<bool> stop{false};
+  Publishing published;
+  std::thread publisher([&] { PublishCalls(server.Channel(), kCalls, 2, stop, &published); });
+  auto refused_yet = [&] {
+    std::lock_guard<std::mutex> lock(published.mu);
+    return !published.refused.empty();
+  };
+  bool not_serving_seen = false;
+  bool serving_again = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline && !serving_again) {
+    const int health = HealthStatus(server.Channel());
+    if (health == 2) not_serving_seen = true;
+    if (not_serving_seen && health == 1) serving_again = true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  stop = true;
+  publisher.join();
+  CHECK(refused_yet());
+  CHECK(not_serving_seen);
+  CHECK(serving_again);
+  {
+    std::lock_guard<std::mutex> lock(published.mu);
+    for (const auto& [i, code] : published.refused) {
+      INFO("call " << i);
+      CHECK(code == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    }
+  }
+  // Every call up to the last one sent (one claimed by a publisher as it
+  // stopped may not have been) is sent again.
+  int sent = 0;
+  if (!published.acknowledged.empty()) sent = *published.acknowledged.rbegin() + 1;
+  if (!published.refused.empty()) sent = std::max(sent, published.refused.rbegin()->first + 1);
+  PublishAllAgain(server.Channel(), sent);
+  CheckOneLeadPerCall(server.Channel(), sent, published.acknowledged);
 }
 
 }  // namespace

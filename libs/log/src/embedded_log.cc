@@ -118,6 +118,12 @@ absl::Status EmbeddedLog::Health() const {
       absl::StrCat("the embedded log stopped after a failed fsync: ", failure_.message()));
 }
 
+absl::Status EmbeddedLog::Readiness() const {
+  absl::MutexLock lock(&mu_);
+  if (!failure_.ok()) return failure_;
+  return last_write_;
+}
+
 int32_t EmbeddedLog::PartitionCount(absl::string_view topic) const {
   auto it = partitions_.find(topic);
   return it == partitions_.end() ? 0 : it->second;
@@ -193,7 +199,12 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
     LEADFLOW_RETURN_IF_ERROR(Health());
     if (before_write) before_write({}, local_state);
     if (local_state == nullptr || local_state->Count() == 0) return std::vector<Position>();
-    LEADFLOW_RETURN_IF_ERROR(db_->WriteUnsynced(local_state));
+    absl::Status written = db_->WriteUnsynced(local_state);
+    {
+      absl::MutexLock lock(&mu_);
+      last_write_ = written;
+    }
+    LEADFLOW_RETURN_IF_ERROR(written);
     return std::vector<Position>();
   }
   return AppendInLine(records, local_state, before_write, /*needs_sync=*/true);
@@ -245,14 +256,16 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendInLine(
   // which makes them durable too; a power cut before that takes back both,
   // and their writer, never answered, retries.
   bool wrote_records = false;
+  absl::Status last_write;
   for (Writer* writer : group) {
     Ends before = ends;
     writer->result = Place(*writer, ends, now_ms);
     if (!writer->result.ok()) continue;
-    if (absl::Status s = db_->WriteUnsynced(writer->batch); !s.ok()) {
+    last_write = db_->WriteUnsynced(writer->batch);
+    if (!last_write.ok()) {
       // Its offsets stay free: the next append takes them (and overwrites
       // whatever of this batch might have reached the disk).
-      writer->result = s;
+      writer->result = last_write;
       ends = std::move(before);
       continue;
     }
@@ -261,6 +274,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendInLine(
   absl::Status synced = wrote_records ? db_->Sync() : absl::OkStatus();
 
   mu_.Lock();
+  last_write_ = synced.ok() ? last_write : synced;
   if (synced.ok()) {
     ends_ = std::move(ends);
     KeepTails(group);

@@ -458,6 +458,11 @@ std::vector<int64_t> ProcessorRunner::CommittedOffsets() const {
   return offsets_;
 }
 
+absl::Status ProcessorRunner::Trouble() const {
+  absl::MutexLock lock(&mu_);
+  return trouble_;
+}
+
 std::vector<int64_t> ProcessorRunner::ConsumedOffsets() const {
   absl::MutexLock lock(&mu_);
   return consumed_;
@@ -477,6 +482,10 @@ void ProcessorRunner::Loop() {
   absl::Duration backoff = absl::Milliseconds(10);
   while (!stop_) {
     absl::StatusOr<size_t> handled = RunOnce(absl::Milliseconds(200));
+    {
+      absl::MutexLock lock(&mu_);
+      trouble_ = handled.status();
+    }
     if (!handled.ok()) {
       // Storage trouble: nothing was committed, so retrying the same batch
       // later is safe.

@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace leadflow::store {
 
@@ -18,13 +20,16 @@ void FaultInjectingStateStore::Fail(Op op, absl::Status status, int times, int64
   fault.status = std::move(status);
   fault.remaining = fault.status.ok() ? 0 : times;
   fault.skip = skip;
+  fault.window = absl::InfiniteDuration();
+  fault.until = absl::InfiniteFuture();
 }
 
 absl::Status FaultInjectingStateStore::FailFromSpec(absl::string_view spec) {
   const std::vector<absl::string_view> parts = absl::StrSplit(spec, ':');
   auto bad = [spec](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "fault '", spec, "': ", why, " (OP:SKIP:TIMES:CODE, e.g. sync:200:1:unavailable)"));
+        "fault '", spec, "': ", why,
+        " (OP:SKIP:TIMES:CODE, e.g. sync:200:1:unavailable or write:300:5s:resource_exhausted)"));
   };
   if (parts.size() != 4) return bad("needs four parts");
   static const std::map<absl::string_view, Op> kOpNames = {
@@ -34,10 +39,18 @@ absl::Status FaultInjectingStateStore::FailFromSpec(absl::string_view spec) {
   int64_t skip = 0;
   if (!absl::SimpleAtoi(parts[1], &skip) || skip < 0) return bad("SKIP is a count");
   int times = 0;
+  absl::Duration window = absl::InfiniteDuration();
   if (parts[2] == "always") {
     times = kAlways;
+  } else if (absl::EndsWith(parts[2], "s")) {
+    int seconds = 0;
+    if (!absl::SimpleAtoi(parts[2].substr(0, parts[2].size() - 1), &seconds) || seconds <= 0) {
+      return bad("TIMES is a positive count, \"always\" or seconds such as 5s");
+    }
+    times = kAlways;
+    window = absl::Seconds(seconds);
   } else if (!absl::SimpleAtoi(parts[2], &times) || times <= 0) {
-    return bad("TIMES is a positive count or \"always\"");
+    return bad("TIMES is a positive count, \"always\" or seconds such as 5s");
   }
   std::optional<absl::StatusCode> code;
   for (int c = 1; c <= 16; ++c) {
@@ -47,6 +60,8 @@ absl::Status FaultInjectingStateStore::FailFromSpec(absl::string_view spec) {
   if (!code.has_value()) return bad("CODE is a status code name such as unavailable");
   Fail(op->second, absl::Status(*code, absl::StrCat("injected fault: ", parts[0], " ", parts[3])),
        times, skip);
+  absl::MutexLock lock(&mu_);
+  faults_[static_cast<size_t>(op->second)].window = window;
   return absl::OkStatus();
 }
 
@@ -73,6 +88,14 @@ absl::Status FaultInjectingStateStore::Next(Op op) const {
   if (fault.skip > 0) {
     --fault.skip;
     return absl::OkStatus();
+  }
+  if (fault.window != absl::InfiniteDuration()) {
+    const absl::Time now = absl::Now();
+    if (fault.until == absl::InfiniteFuture()) fault.until = now + fault.window;
+    if (now >= fault.until) {
+      fault.remaining = 0;
+      return absl::OkStatus();
+    }
   }
   if (fault.remaining > 0) --fault.remaining;
   ++fault.failures;

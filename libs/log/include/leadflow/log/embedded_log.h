@@ -55,6 +55,7 @@ class EmbeddedLog final : public Log {
   // published, every append since is refused (UNAVAILABLE), and only a
   // restart, recovering what is durable, goes on.
   absl::Status Health() const override;
+  absl::Status Readiness() const override;
 
   // Up to `max_records` records of one partition from offset `from` on.
   absl::StatusOr<std::vector<Record>> Read(absl::string_view topic, int32_t partition, int64_t from,
@@ -112,6 +113,8 @@ class EmbeddedLog final : public Log {
   std::map<std::string, int32_t, std::less<>> partitions_;
   // Set by a failed group fsync; the log takes nothing after it.
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  // The latest write's outcome (Readiness).
+  absl::Status last_write_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace leadflow::log

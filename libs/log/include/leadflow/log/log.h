@@ -200,6 +200,12 @@ class Log {
   // id). Appends fail from then on; the process should exit so that its
   // partitions move to other instances and a supervisor restarts it.
   virtual absl::Status Health() const { return absl::OkStatus(); }
+  // Whether writes go through now: the error of the latest write that
+  // failed (an append or a processor's local write), until one succeeds.
+  // Unlike Health, trouble the engine may get over by itself (a full disk
+  // with space again, brokers back): health checks say NOT_SERVING
+  // meanwhile.
+  virtual absl::Status Readiness() const { return absl::OkStatus(); }
   // 0 for an unknown topic.
   virtual int32_t PartitionCount(absl::string_view topic) const = 0;
 

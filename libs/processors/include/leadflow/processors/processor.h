@@ -154,6 +154,9 @@ class ProcessorRunner : private log::RebalanceListener {
   // reader found nothing more. Lag is the end offset minus this.
   std::vector<int64_t> ConsumedOffsets() const;
   const Processor& processor() const { return *processor_; }
+  // The error of the latest poll that failed (storage or broker trouble:
+  // the batch is being retried), until one succeeds; OK otherwise.
+  absl::Status Trouble() const;
   // Runners that share `lock` never process and commit a batch at the same
   // time: they write the same aggregates (the command processor and intake
   // deciding inline), and each unit must read what the other committed.
@@ -201,6 +204,7 @@ class ProcessorRunner : private log::RebalanceListener {
   mutable absl::Mutex mu_;
   std::vector<int64_t> offsets_ ABSL_GUARDED_BY(mu_);
   std::vector<int64_t> consumed_ ABSL_GUARDED_BY(mu_);
+  absl::Status trouble_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<log::LogReader> reader_;
   log::GroupReader* group_reader_ = nullptr;  // reader_, for a partitioned processor
   std::vector<std::string> changelogs_;

@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "leadflow/store/state_store.h"
 
 namespace leadflow::store {
@@ -36,7 +37,8 @@ class FaultInjectingStateStore final : public StateStore {
   void Fail(Op op, absl::Status status, int times = 1, int64_t skip = 0);
   // The same from text, for a server started to be tested (leadflowd
   // --inject-faults): "OP:SKIP:TIMES:CODE", OP one of get, write, sync,
-  // scan; TIMES a count or "always"; CODE a canonical code name in lower
+  // scan; TIMES a count, "always", or seconds ("5s": every call for five
+  // seconds from the first one failed); CODE a canonical code name in lower
   // case (unavailable, resource_exhausted, data_loss...). E.g.
   // "sync:200:1:unavailable" fails the 201st fsync. INVALID_ARGUMENT
   // naming what is wrong in `spec`.
@@ -77,6 +79,10 @@ class FaultInjectingStateStore final : public StateStore {
     int64_t skip = 0;   // calls to let through before failing
     int64_t calls = 0;
     int64_t failures = 0;
+    // From FailFromSpec's "<N>s": fail for this long from the first
+    // failure (`until`, then), not a number of times.
+    absl::Duration window = absl::InfiniteDuration();
+    absl::Time until = absl::InfiniteFuture();
   };
   // Counts a call of `op`; the status to fail it with, or OK to forward it.
   absl::Status Next(Op op) const;
