@@ -58,6 +58,7 @@ struct Options {
   int kafka_replication = 3;
   int kafka_session_timeout_ms = 10000;
   int kafka_transaction_timeout_ms = 10000;
+  int kafka_max_record_bytes = 1000000;
   // Storage faults to inject (tests of failure handling).
   std::vector<std::string> inject_faults;
 };
@@ -75,8 +76,8 @@ absl::Status Readiness(const log::Log& log,
   if (absl::Status s = log.Readiness(); !s.ok()) return s;
   for (const auto* runner : runners) {
     if (absl::Status s = runner->Trouble(); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("processor ", runner->processor().Name(), ": ",
-                                                 s.message()));
+      return absl::Status(
+          s.code(), absl::StrCat("processor ", runner->processor().Name(), ": ", s.message()));
     }
   }
   return absl::OkStatus();
@@ -164,6 +165,7 @@ int Run(const Options& options) {
     kafka.replication_factor = options.kafka_replication;
     kafka.session_timeout = absl::Milliseconds(options.kafka_session_timeout_ms);
     kafka.transaction_timeout = absl::Milliseconds(options.kafka_transaction_timeout_ms);
+    kafka.max_record_bytes = static_cast<size_t>(options.kafka_max_record_bytes);
     // Stable per host and data dir: a restarted instance fences its
     // previous self, and instances on other hosts never fence each other.
     char host[256] = {};
@@ -389,6 +391,12 @@ int main(int argc, char** argv) {
   app.add_option("--kafka-transaction-timeout-ms", options.kafka_transaction_timeout_ms,
                  "The broker aborts a transaction of a dead instance after this long")
       ->check(CLI::Range(1000, 900000))
+      ->capture_default_str();
+  app.add_option("--kafka-max-record-bytes", options.kafka_max_record_bytes,
+                 "The largest record the brokers take (their message.max.bytes): a bigger "
+                 "channel event or command is refused with INVALID_ARGUMENT, and an input whose "
+                 "output would be bigger goes to the dead-letter topic")
+      ->check(CLI::Range(1024, 1 << 30))
       ->capture_default_str();
   app.add_option("--inject-faults", options.inject_faults,
                  "Fail storage calls, for tests of failure handling: OP:SKIP:TIMES:CODE, e.g. "

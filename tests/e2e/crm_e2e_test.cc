@@ -412,6 +412,46 @@ TEST_CASE("the three conversion forms create and link exactly their records") {
   }
 }
 
+TEST_CASE(
+    "a conversion or a deal naming a client that does not exist is refused, naming the "
+    "field") {
+  Crm f;
+  v1::Lead lead = f.CreateLead(Person("Gleb", "+79163000001"), "gleb");
+  v1::ConvertLead to_ghost;
+  to_ghost.set_contact_id("ghost-contact");
+  grpc::Status refused = f.Convert(lead.name(), to_ghost, nullptr);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(FieldsOf(refused) == std::vector<std::string>{"contact_id"});
+  CHECK(refused.error_message().find("ghost-contact") != std::string::npos);
+
+  v1::CreateDealRequest deal;
+  deal.mutable_deal()->set_title("Nobody's deal");
+  deal.mutable_deal()->set_company_id("ghost-company");
+  v1::ItemCommandResponse created;
+  refused = f.crm->CreateDeal(Deadline().get(), deal, &created);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(FieldsOf(refused) == std::vector<std::string>{"deal.company_id"});
+
+  // A contact made a moment ago is there to link to, at once.
+  v1::CreateContactRequest contact;
+  contact.mutable_contact()->set_first_name("Gleb");
+  contact.set_contact_id("gleb-client");
+  v1::ItemCommandResponse made;
+  REQUIRE(f.crm->CreateContact(Deadline().get(), contact, &made).ok());
+  deal.mutable_deal()->clear_company_id();
+  deal.mutable_deal()->set_contact_id("gleb-client");
+  grpc::Status linked = f.crm->CreateDeal(Deadline().get(), deal, &created);
+  INFO(linked.error_message());
+  CHECK(linked.ok());
+  v1::ConvertLead to_client;
+  to_client.set_contact_id("gleb-client");
+  v1::Lead converted;
+  grpc::Status converting = f.Convert(lead.name(), to_client, &converted);
+  INFO(converting.error_message());
+  REQUIRE(converting.ok());
+  CHECK(converted.contact_id() == "gleb-client");
+}
+
 TEST_CASE("a conversion cut by SIGKILL finishes after restart, creating nothing twice") {
   Crm f;
   constexpr int kLeads = 40;

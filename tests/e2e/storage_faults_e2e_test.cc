@@ -155,8 +155,9 @@ int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
   return bytes[1];
 }
 
-TEST_CASE("health checks say NOT_SERVING while the disk refuses writes, SERVING once it takes "
-          "them again") {
+TEST_CASE(
+    "health checks say NOT_SERVING while the disk refuses writes, SERVING once it takes "
+    "them again") {
   TempDir dir;
   // From the 300th write on, every write fails for four seconds.
   ServerProcess server(dir.Sub("data"), {"--inject-faults", "write:300:4s:resource_exhausted"});

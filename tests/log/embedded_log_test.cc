@@ -272,13 +272,14 @@ TEST_CASE("keys land where Kafka's default partitioner puts them") {
 
 TEST_CASE("CloudEvents time headers are RFC 3339 in UTC, as absl formats them", "[log]") {
   // Consumers parse ce_time; its bytes are those of the general formatter.
-  std::vector<absl::Time> times = {absl::UnixEpoch(), absl::FromUnixSeconds(1796303778),
-                                   absl::FromUnixMillis(1796303778250),
-                                   absl::FromUnixNanos(1796303778000000001),
-                                   absl::FromUnixMicros(951782400123456),  // 2000-02-29
-                                   absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
-                                                   absl::UTCTimeZone()) +
-                                       absl::Nanoseconds(999999999)};
+  std::vector<absl::Time> times = {
+      absl::UnixEpoch(),
+      absl::FromUnixSeconds(1796303778),
+      absl::FromUnixMillis(1796303778250),
+      absl::FromUnixNanos(1796303778000000001),
+      absl::FromUnixMicros(951782400123456),  // 2000-02-29
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59), absl::UTCTimeZone()) +
+          absl::Nanoseconds(999999999)};
   uint64_t x = 88172645463325252ull;
   for (int i = 0; i < 2000; ++i) {
     x ^= x << 13;

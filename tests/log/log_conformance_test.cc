@@ -553,6 +553,9 @@ TEST_CASE(
         {Rec("poison", "poison-first"), MakeRecord("t", "poison", std::string(2 << 20, 'x'))});
     INFO(appended.status().ToString());
     CHECK(appended.status().message().find("too large") != absl::string_view::npos);
+    // Refused for good: not something to retry.
+    CHECK(appended.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(IsUnwritable(appended.status()));
   }
   stop = true;
   for (auto& thread : threads) thread.join();

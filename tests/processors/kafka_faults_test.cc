@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/domain/channel_event_rules.h"
@@ -21,6 +22,7 @@
 #include "leadflow/processors/intake_processor.h"
 #include "leadflow/store/database.h"
 #include "support/broker_faults.h"
+#include "support/channel_events.h"
 #include "support/intake_scenario.h"
 #include "support/server_process.h"
 
@@ -32,7 +34,7 @@ constexpr int32_t kPartitions = 4;
 // Intake → commands → projection on the mock cluster, each processor on its
 // own thread as in leadflowd.
 struct KafkaPipeline {
-  KafkaPipeline() {
+  explicit KafkaPipeline(size_t max_record_bytes = 1000000) {
     auto started = log::KafkaMockCluster::Start(3);
     REQUIRE(started.ok());
     cluster = *std::move(started);
@@ -47,6 +49,7 @@ struct KafkaPipeline {
     options.topics = log::StandardTopics(kPartitions);
     options.transactional_id = "kafka-faults";
     options.timeout = absl::Seconds(20);
+    options.max_record_bytes = max_record_bytes;
     auto opened_log = log::KafkaLog::Open(db.get(), options);
     INFO(opened_log.status().ToString());
     REQUIRE(opened_log.ok());
@@ -180,6 +183,63 @@ TEST_CASE("kafka: 3,000 intake events under broker faults give exactly the expec
   REQUIRE(pipeline.WaitUntilIdle(absl::Seconds(120)));
   INFO("publish retries: " << retries);
   leadflow::testing::CheckLeadsMatch(expected, pipeline.AllLeads());
+}
+
+TEST_CASE(
+    "kafka: an input whose output is over the brokers' record limit is dead-lettered and "
+    "its partition goes on") {
+  // Records up to 6,000 bytes: an email with a 4,000-byte body fits as a
+  // channel event, but its CreateLead command (the lead with the body as
+  // comments, and the event it came from) does not.
+  KafkaPipeline pipeline(6000);
+  v1::ChannelEvent big = leadflow::testing::EmailEvent("big-email", "big@example.com");
+  big.mutable_email()->set_body(std::string(4000, 'x'));
+  auto normalized_big = domain::NormalizeChannelEvent(big, domain::DomainConfig());
+  REQUIRE(normalized_big.ok());
+  const int32_t partition =
+      log::PartitionForKey(domain::IntakeRoutingKey(*normalized_big), kPartitions);
+  // Calls of ten people whose intake partition is the big email's, after it.
+  std::vector<v1::ChannelEvent> events = {big};
+  for (int i = 0; events.size() < 11; ++i) {
+    v1::ChannelEvent call =
+        leadflow::testing::CallEvent(absl::StrCat("after-", i), absl::StrCat("+7916", 5500000 + i));
+    auto normalized = domain::NormalizeChannelEvent(call, domain::DomainConfig());
+    REQUIRE(normalized.ok());
+    if (log::PartitionForKey(domain::IntakeRoutingKey(*normalized), kPartitions) == partition) {
+      events.push_back(call);
+    }
+  }
+  int retries = 0;
+  pipeline.Publish(events, &retries);
+  REQUIRE(pipeline.WaitUntilIdle(absl::Seconds(60)));
+  CHECK(pipeline.AllLeads().size() == 10);
+
+  // The email is on the dead-letter topic, as it came, with the reason.
+  auto reader = pipeline.log->OpenReader(std::string(log::kDeadLetterTopic), {0});
+  REQUIRE(reader.ok());
+  std::vector<log::Record> dead;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (dead.empty() && absl::Now() < deadline) {
+    auto polled = (*reader)->Poll(10, absl::Milliseconds(200));
+    REQUIRE(polled.ok());
+    for (auto& record : *polled) dead.push_back(std::move(record));
+  }
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].value == normalized_big->SerializeAsString());
+  CHECK(dead[0].HeaderValue("leadflow_processor") == "intake");
+  INFO(dead[0].HeaderValue("leadflow_reason"));
+  CHECK(absl::StrContains(dead[0].HeaderValue("leadflow_reason"), "over the limit of 6000 bytes"));
+
+  // A record over the limit appended directly is refused for good, not as
+  // something to retry, and nothing of its append is written.
+  const int32_t k_partition = log::PartitionForKey("k", kPartitions);
+  const int64_t end_before = *pipeline.log->EndOffset(std::string(log::kIntakeTopic), k_partition);
+  absl::StatusOr<std::vector<log::Position>> appended = pipeline.log->Append(
+      {log::MakeRecord(std::string(log::kIntakeTopic), "k", std::string(7000, 'y')),
+       log::MakeRecord(std::string(log::kIntakeTopic), "k", "small")});
+  CHECK(appended.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(log::IsUnwritable(appended.status()));
+  CHECK(*pipeline.log->EndOffset(std::string(log::kIntakeTopic), k_partition) == end_before);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/input_limits.h"
@@ -98,6 +99,86 @@ absl::Status CommandGateway::AwaitPosition(const grpc::ServerContext* ctx,
   return absl::OkStatus();
 }
 
+namespace {
+
+// An item a command points at, and the request field that names it.
+struct Link {
+  absl::string_view type;  // "contact" or "company"
+  std::string id;
+  std::string field;
+};
+
+bool Masked(const google::protobuf::FieldMask& mask, absl::string_view path) {
+  if (mask.paths_size() == 0) return true;
+  return std::find(mask.paths().begin(), mask.paths().end(), path) != mask.paths().end();
+}
+
+// The existing clients a command links its aggregate to. Commands of the
+// follow-up step (a conversion's deal naming the contact made in the same
+// step) never pass here.
+std::vector<Link> LinksOf(const v1::Command& command) {
+  std::vector<Link> links;
+  auto add = [&links](absl::string_view type, const std::string& id, absl::string_view field) {
+    if (!id.empty()) links.push_back({type, id, std::string(field)});
+  };
+  switch (command.command_case()) {
+    case v1::Command::kConvertLead:
+      add("contact", command.convert_lead().contact_id(), "contact_id");
+      add("company", command.convert_lead().company_id(), "company_id");
+      break;
+    case v1::Command::kCreateDeal:
+      add("contact", command.create_deal().deal().contact_id(), "deal.contact_id");
+      add("company", command.create_deal().deal().company_id(), "deal.company_id");
+      break;
+    case v1::Command::kUpdateDeal: {
+      const auto& update = command.update_deal();
+      if (Masked(update.update_mask(), "contact_id")) {
+        add("contact", update.deal().contact_id(), "deal.contact_id");
+      }
+      if (Masked(update.update_mask(), "company_id")) {
+        add("company", update.deal().company_id(), "deal.company_id");
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return links;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> CommandGateway::ItemExists(absl::string_view type, const std::string& id,
+                                                absl::Time deadline) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto item, context_->items->Get(type, id));
+  if (item.has_value()) return true;
+  // Not in this instance's read model yet, perhaps: one created a moment
+  // ago is projected once the projection has read its partition of the
+  // event log as far as it is now (waited for a short while at most).
+  const int32_t partition =
+      log::PartitionForKey(id, context_->log->PartitionCount(log::kEventsTopic));
+  absl::StatusOr<int64_t> end = context_->log->EndOffset(log::kEventsTopic, partition);
+  if (!end.ok() || *end == 0) return false;
+  context_->projection->WaitForApplied(partition, *end - 1,
+                                       std::min(deadline, absl::Now() + absl::Seconds(2)));
+  LEADFLOW_ASSIGN_OR_RETURN(item, context_->items->Get(type, id));
+  return item.has_value();
+}
+
+absl::Status CommandGateway::CheckLinks(const grpc::ServerContext* ctx,
+                                        const v1::Command& command) const {
+  const absl::Time deadline = CallDeadline(ctx, context_->command_timeout);
+  for (const Link& link : LinksOf(command)) {
+    LEADFLOW_ASSIGN_OR_RETURN(bool exists, ItemExists(link.type, link.id, deadline));
+    if (!exists) {
+      return domain::FieldError(absl::StatusCode::kFailedPrecondition, link.field,
+                                absl::StrCat("no ", link.type, " ", link.id,
+                                             " exists: create it first, or leave the field empty"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,
                                                           v1::Command command,
                                                           absl::string_view name_field) const {
@@ -106,6 +187,9 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   if (absl::Status limits = domain::CheckCommandLimits(command); !limits.ok()) {
     return limits;
   }
+  // No link points at nothing: a deal or conversion naming a client that
+  // does not exist is refused here, naming the field.
+  if (absl::Status links = CheckLinks(ctx, command); !links.ok()) return links;
   *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
   if (command.actor().empty()) command.set_actor("api");
   const std::string command_id = command.command_id();

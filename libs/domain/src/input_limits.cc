@@ -77,10 +77,10 @@ bool HasFormattingControls(absl::string_view value) {
 // checks themselves.
 struct Path {
   const Path* parent = nullptr;
-  absl::string_view name;     // a field's name (or the caller's prefix)
-  int index = -1;             // a repeated field's item
+  absl::string_view name;            // a field's name (or the caller's prefix)
+  int index = -1;                    // a repeated field's item
   const std::string* key = nullptr;  // a map entry's key
-  bool key_itself = false;    // the map key, not its value
+  bool key_itself = false;           // the map key, not its value
 
   std::string Render() const {
     std::string out = parent == nullptr ? std::string() : parent->Render();
@@ -103,16 +103,17 @@ StringKind CachedKindOf(const FieldDescriptor& field) {
   return it->second;
 }
 
-absl::Status CheckString(absl::string_view value, StringKind kind, size_t limit,
-                         const Path& path) {
+absl::Status CheckString(absl::string_view value, StringKind kind, size_t limit, const Path& path) {
   if (value.size() > limit) {
     return InvalidField(path.Render(),
                         absl::StrCat("longer than ", limit, " bytes (", value.size(), ")"));
   }
   if (kind == StringKind::kId || kind == StringKind::kUrl) {
-    if (HasControlCharacters(value)) return InvalidField(path.Render(), "contains control characters");
+    if (HasControlCharacters(value))
+      return InvalidField(path.Render(), "contains control characters");
   } else if (HasFormattingControls(value)) {
-    return InvalidField(path.Render(), "contains control characters other than tab and line breaks");
+    return InvalidField(path.Render(),
+                        "contains control characters other than tab and line breaks");
   }
   return absl::OkStatus();
 }
@@ -166,9 +167,9 @@ absl::Status CheckField(const Message& message, const FieldDescriptor& field, co
   const int size = reflection->FieldSize(message, &field);
   const int limit = ItemLimitOf(field);
   if (size > limit) {
-    return InvalidField(at.Render(), absl::StrCat("more than ", limit, " ",
-                                                  field.is_map() ? "entries" : "items", " (",
-                                                  size, ")"));
+    return InvalidField(at.Render(),
+                        absl::StrCat("more than ", limit, " ", field.is_map() ? "entries" : "items",
+                                     " (", size, ")"));
   }
   for (int i = 0; i < size; ++i) {
     if (field.is_map()) {

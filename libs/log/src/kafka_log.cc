@@ -33,19 +33,64 @@ constexpr absl::string_view kMockClusterIdPrefix = "mockCluster";
 // How often a retriable transaction step is tried before giving up.
 constexpr int kTxnAttempts = 10;
 
-absl::Status FromKafka(rd_kafka_resp_err_t err, absl::string_view what) {
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(what, ": ", rd_kafka_err2str(err)));
+// The canonical code of a Kafka error: UNAVAILABLE only for what may pass
+// by retrying (brokers away, leaders moving, timeouts); what will fail the
+// same way again is not, so clients do not retry it.
+absl::StatusCode CodeOf(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+      return absl::StatusCode::kInvalidArgument;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return absl::StatusCode::kNotFound;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return absl::StatusCode::kPermissionDenied;
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+      return absl::StatusCode::kUnauthenticated;
+    default:
+      return absl::StatusCode::kUnavailable;
+  }
 }
 
-// Takes ownership of `error`. Retriable errors are UNAVAILABLE (try again);
-// fatal ones INTERNAL (the producer is unusable; restart).
+// A record the broker refuses as it is is unwritable: retrying it cannot
+// help, and a processor takes its input out of the way (IsUnwritable).
+absl::Status KafkaError(rd_kafka_resp_err_t err, std::string message) {
+  const absl::StatusCode code = CodeOf(err);
+  absl::Status status(code, std::move(message));
+  return code == absl::StatusCode::kInvalidArgument ? MarkUnwritable(std::move(status)) : status;
+}
+
+absl::Status FromKafka(rd_kafka_resp_err_t err, absl::string_view what) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  return KafkaError(err, absl::StrCat(what, ": ", rd_kafka_err2str(err)));
+}
+
+// Takes ownership of `error`. Fatal errors are INTERNAL (the producer is
+// unusable; restart); the others as their code says (CodeOf).
 absl::Status FromKafka(rd_kafka_error_t* error, absl::string_view what) {
   if (error == nullptr) return absl::OkStatus();
   const std::string message = absl::StrCat(what, ": ", rd_kafka_error_string(error));
   const bool fatal = rd_kafka_error_is_fatal(error);
+  const rd_kafka_resp_err_t err = rd_kafka_error_code(error);
   rd_kafka_error_destroy(error);
-  return fatal ? absl::InternalError(message) : absl::UnavailableError(message);
+  return fatal ? absl::InternalError(message) : KafkaError(err, message);
+}
+
+// What a record weighs against the producer's message.max.bytes, as
+// librdkafka counts it (key, value and headers).
+size_t RecordBytes(const OutgoingRecord& record) {
+  size_t bytes = record.key.size() + record.value.size();
+  for (const auto& header : record.headers) bytes += header.key.size() + header.value.size();
+  return bytes;
 }
 
 absl::Status SetAll(rd_kafka_conf_t* conf,
@@ -504,6 +549,7 @@ absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::StateStore* db, 
        // an unacknowledged one (up to the peer's 40 ms delayed ACK).
        {"socket.nagle.disable", "true"},
        {"log_level", "3"},
+       {"message.max.bytes", absl::StrCat(o.max_record_bytes)},
        {"transaction.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.transaction_timeout))}});
   if (!configured.ok()) {
     rd_kafka_conf_destroy(conf);
@@ -571,6 +617,11 @@ absl::Status KafkaLog::Health() const {
       absl::StrCat("kafka producer failed for good (", rd_kafka_err2name(err), "): ", reason));
 }
 
+absl::Status KafkaLog::Readiness() const {
+  absl::MutexLock lock(&stats_mu_);
+  return last_write_;
+}
+
 KafkaLog::TransactionStats KafkaLog::Stats() const {
   absl::MutexLock lock(&stats_mu_);
   return stats_;
@@ -622,18 +673,20 @@ absl::Status KafkaLog::Abort(absl::Status why, bool* aborted) {
   // serve every one before it returns and frees them.
   rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   const absl::Time deadline = absl::Now() + options_.timeout;
-  while (rd_kafka_outq_len(producer_) > 0) {
-    if (absl::Now() > deadline) {
-      // Returning would leave librdkafka writing into freed memory later.
-      std::fprintf(stderr, "leadflowd: kafka: records still in flight after an abort; exiting\n");
-      std::abort();
-    }
-    rd_kafka_poll(producer_, 50);
-  }
+  while (rd_kafka_outq_len(producer_) > 0 && absl::Now() < deadline) rd_kafka_poll(producer_, 50);
+  // Reports still due write into slots Transact keeps alive until they
+  // come (in_flight_slots_); the writers are told to retry.
   return status;
 }
 
 absl::Status KafkaLog::Produce(OutgoingRecord& record, void* slot) {
+  if (const size_t bytes = RecordBytes(record); bytes > options_.max_record_bytes) {
+    // What librdkafka would refuse (MSG_SIZE_TOO_LARGE), said plainly. The
+    // transaction aborts; RunGroup redoes its other appends without this.
+    return MarkUnwritable(absl::InvalidArgumentError(absl::StrCat(
+        "a record for ", record.topic, " of ", bytes, " bytes is too large: over the limit of ",
+        options_.max_record_bytes, " bytes (the brokers' message.max.bytes)")));
+  }
   rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
   for (const auto& h : record.headers) {
     rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
@@ -724,6 +777,14 @@ absl::Status KafkaLog::JoinGroupCommit(Writer& self) {
       absl::MutexLock lock(&txn_mu_);
       RunGroup(group);
     }
+    {
+      absl::Status trouble;
+      for (const Writer* writer : group) {
+        if (!writer->status.ok() && !IsUnwritable(writer->status)) trouble = writer->status;
+      }
+      absl::MutexLock lock(&stats_mu_);
+      last_write_ = trouble;
+    }
     absl::MutexLock lock(&queue_mu_);
     for (size_t i = 0; i < group.size(); ++i) {
       queue_.front()->done = true;
@@ -781,7 +842,20 @@ absl::Status KafkaLog::Transact(const std::vector<Writer*>& writers, bool* abort
       !s.ok()) {
     return s;
   }
-  std::vector<std::vector<DeliverySlot>> slots(writers.size());
+  // Delivery reports write into the slots; if any is still due when this
+  // returns (an abort that timed out with brokers away), the slots are kept
+  // until the producer has none in flight, never freed under it.
+  if (rd_kafka_outq_len(producer_) == 0) in_flight_slots_.clear();
+  auto owned_slots = std::make_shared<std::vector<std::vector<DeliverySlot>>>(writers.size());
+  std::vector<std::vector<DeliverySlot>>& slots = *owned_slots;
+  struct KeepWhileInFlight {
+    rd_kafka_t* producer;
+    std::vector<std::shared_ptr<void>>* kept;
+    std::shared_ptr<void> slots;
+    ~KeepWhileInFlight() {
+      if (rd_kafka_outq_len(producer) > 0) kept->push_back(std::move(slots));
+    }
+  } keep{producer_, &in_flight_slots_, owned_slots};
   for (size_t w = 0; w < writers.size(); ++w) {
     slots[w].resize(writers[w]->records->size());
     // A writer redone alone completes its deferred records from scratch.

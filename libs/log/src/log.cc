@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -34,6 +35,19 @@ absl::StatusOr<int32_t> CheckPartition(const Log& log, absl::string_view topic, 
     return absl::OutOfRangeError(absl::StrCat("topic ", topic, " has no partition ", partition));
   }
   return partitions;
+}
+
+namespace {
+constexpr absl::string_view kUnwritablePayload = "leadflow.log/unwritable";
+}  // namespace
+
+absl::Status MarkUnwritable(absl::Status status) {
+  status.SetPayload(kUnwritablePayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsUnwritable(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kUnwritablePayload).has_value();
 }
 
 std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic,
@@ -96,12 +110,9 @@ std::string Rfc3339Utc(absl::Time time) {
 std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view type,
                                       absl::string_view source, absl::Time time,
                                       absl::string_view content_type) {
-  return {{"ce_specversion", "1.0"},
-          {"ce_id", std::string(id)},
-          {"ce_type", std::string(type)},
-          {"ce_source", std::string(source)},
-          {"ce_time", Rfc3339Utc(time)},
-          {"content-type", std::string(content_type)}};
+  return {{"ce_specversion", "1.0"},      {"ce_id", std::string(id)},
+          {"ce_type", std::string(type)}, {"ce_source", std::string(source)},
+          {"ce_time", Rfc3339Utc(time)},  {"content-type", std::string(content_type)}};
 }
 
 }  // namespace leadflow::log

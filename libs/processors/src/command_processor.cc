@@ -220,6 +220,26 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
   return absl::OkStatus();
 }
 
+void CommandProcessor::Unwritable(const log::Record& record, const absl::Status& why,
+                                  ProcessorTransaction& txn) {
+  Processor::Unwritable(record, why, txn);
+  pending_.clear();
+  v1::Command command;
+  if (!ParseProto(record.value, &command, "record value").ok() || command.command_id().empty()) {
+    return;
+  }
+  v1::CommandOutcome& outcome = pending_.emplace_back();
+  outcome.set_command_id(command.command_id());
+  outcome.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+  outcome.set_message(absl::StrCat("the command's events cannot be written: ", why.message()));
+  outcome.set_request_fingerprint(CommandFingerprint(command));
+  txn.Put(store::Keyspace::kState, OutcomeKey(command.command_id()),
+          SerializeDeterministic(outcome));
+  if (txn.keeps_changelogs()) {
+    txn.Emit(OutcomeRecord(outcome, absl::FromUnixMillis(record.timestamp_ms)));
+  }
+}
+
 void CommandProcessor::AfterCommit(int32_t partition, int64_t next_offset,
                                    const std::vector<log::Position>& outputs) {
   for (const auto& outcome : pending_) outcomes_->Publish(outcome);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/processors/dead_letter.h"
 
 namespace leadflow::processors {
 
@@ -108,6 +109,12 @@ void ProcessorTransaction::ReplaceIndexKeys(store::Keyspace keyspace,
   for (const auto& key : after) {
     if (!has(before, key)) Put(keyspace, key, "");
   }
+}
+
+void Processor::Unwritable(const log::Record& record, const absl::Status& why,
+                           ProcessorTransaction& txn) {
+  txn.Emit(
+      DeadLetter(record, Name(), absl::StrCat("its output cannot be written: ", why.message())));
 }
 
 ProcessorRunner::ProcessorRunner(log::Log* log, store::StateStore* db, Processor* processor,
@@ -295,6 +302,28 @@ absl::Status ProcessorRunner::CommitPartition(int32_t partition,
   return CommitUnit(partition, batch.back().offset + 1, txn, committed);
 }
 
+absl::Status ProcessorRunner::CommitOneByOne(int32_t partition,
+                                             const std::vector<log::Record>& batch,
+                                             std::vector<int64_t>& committed) {
+  for (const log::Record& record : batch) {
+    absl::Status status = CommitPartition(partition, {record}, committed);
+    if (!log::IsUnwritable(status)) {
+      if (!status.ok()) return status;
+      continue;
+    }
+    fprintf(stderr, "leadflowd: processor %s: the output of %s/%d@%lld cannot be written (%s)\n",
+            processor_->Name().c_str(), record.topic.c_str(), record.partition,
+            static_cast<long long>(record.offset), std::string(status.message()).c_str());
+    std::optional<absl::MutexLock> exclusive;
+    if (writer_lock_ != nullptr) exclusive.emplace(writer_lock_);
+    ProcessorTransaction txn(db_);
+    txn.keeps_changelogs_ = log_->KeepsChangelogs();
+    processor_->Unwritable(record, status, txn);
+    LEADFLOW_RETURN_IF_ERROR(CommitUnit(partition, record.offset + 1, txn, committed));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ProcessorRunner::Punctuate(bool drained) {
   if (!processor_->Punctuates()) return absl::OkStatus();
   const absl::Time now = absl::Now();
@@ -426,6 +455,9 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
   for (int32_t p = 0; p < static_cast<int32_t>(batches.size()); ++p) {
     if (batches[p].empty()) continue;
     absl::Status status = CommitPartition(p, batches[p], committed);
+    // One record's output the log refuses for good must not stall the
+    // partition: find it, and only it is taken out of the way.
+    if (log::IsUnwritable(status)) status = CommitOneByOne(p, batches[p], committed);
     if (status.ok()) {
       if (last_input_ms_.size() < batches.size()) last_input_ms_.resize(batches.size(), -1);
       last_input_ms_[p] = batches[p].back().timestamp_ms;

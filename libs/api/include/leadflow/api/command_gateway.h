@@ -51,6 +51,14 @@ class CommandGateway {
   static absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap);
 
  private:
+  // FAILED_PRECONDITION naming the field when the command links to a
+  // contact or company that does not exist.
+  absl::Status CheckLinks(const grpc::ServerContext* ctx, const v1::Command& command) const;
+  // Whether the read model has the item, waiting briefly for the
+  // projection to read what the event log holds now when it has not.
+  absl::StatusOr<bool> ItemExists(absl::string_view type, const std::string& id,
+                                  absl::Time deadline) const;
+
   const ServiceContext* context_;
 };
 

@@ -52,6 +52,10 @@ class KafkaLog final : public Log {
     // The broker aborts a transaction left open this long (a producer that
     // died mid-transaction); read_committed readers wait on it until then.
     absl::Duration transaction_timeout = absl::Seconds(10);
+    // The largest record the brokers take (their message.max.bytes; the
+    // producer's too). A bigger one is refused before it is sent, as
+    // unwritable (IsUnwritable).
+    size_t max_record_bytes = 1000000;
   };
 
   // Connects, checks (or creates, through the admin API) the topics, and
@@ -63,6 +67,9 @@ class KafkaLog final : public Log {
   std::string EngineName() const override { return "kafka"; }
   bool KeepsChangelogs() const override { return true; }
   absl::Status Health() const override;
+  // The latest transaction's trouble (brokers away, the producer fenced),
+  // until one commits; records refused as unwritable are not trouble.
+  absl::Status Readiness() const override;
   int32_t PartitionCount(absl::string_view topic) const override;
   absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
@@ -137,8 +144,12 @@ class KafkaLog final : public Log {
   absl::Mutex txn_mu_;
   rd_kafka_t* producer_ = nullptr;
   bool commit_pending_ ABSL_GUARDED_BY(txn_mu_) = false;
+  // Delivery slots of transactions that returned with reports still due
+  // (an abort timed out); freed once nothing is in flight.
+  std::vector<std::shared_ptr<void>> in_flight_slots_ ABSL_GUARDED_BY(txn_mu_);
   mutable absl::Mutex stats_mu_;
   TransactionStats stats_ ABSL_GUARDED_BY(stats_mu_);
+  absl::Status last_write_ ABSL_GUARDED_BY(stats_mu_);
 };
 
 }  // namespace leadflow::log

@@ -119,6 +119,13 @@ std::vector<Header> CloudEventHeaders(absl::string_view id, absl::string_view ty
 
 // Where a processor keeps the next input offset of a partition, with its
 // state.
+// An append refused for good because of what it carries (a record over the
+// brokers' size limit): INVALID_ARGUMENT marked so. Retrying cannot help; a
+// processor whose unit is refused so takes the input record that caused it
+// out of the way (ProcessorRunner: a dead letter), so its partition goes on.
+absl::Status MarkUnwritable(absl::Status status);
+bool IsUnwritable(const absl::Status& status);
+
 std::string CommittedOffsetKey(absl::string_view group, absl::string_view topic, int32_t partition);
 
 // Called with the positions the appended records got (deferred records

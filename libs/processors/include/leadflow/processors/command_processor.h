@@ -64,6 +64,11 @@ class CommandProcessor final : public Processor {
   std::string InputTopic() const override { return std::string(log::kCommandsTopic); }
   store::Keyspace StateKeyspace() const override { return store::Keyspace::kState; }
   absl::Status Process(const std::vector<log::Record>& batch, ProcessorTransaction& txn) override;
+  // A command whose events the log refuses (too large for the brokers): a
+  // dead letter, and the command refused with INVALID_ARGUMENT (kept, so a
+  // retry gets the same answer) instead of its caller waiting in vain.
+  void Unwritable(const log::Record& record, const absl::Status& why,
+                  ProcessorTransaction& txn) override;
   void AfterCommit(int32_t partition, int64_t next_offset,
                    const std::vector<log::Position>& outputs) override;
   std::vector<std::string> ChangelogTopics() const override {

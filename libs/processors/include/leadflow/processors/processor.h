@@ -99,6 +99,13 @@ class Processor {
   // could not be handled now (storage trouble) and will be retried whole.
   virtual absl::Status Process(const std::vector<log::Record>& batch,
                                ProcessorTransaction& txn) = 0;
+  // An input record whose unit the log refused for good
+  // (log::IsUnwritable: an output over the brokers' record size): it is
+  // taken out of the way, so that its partition goes on, by what this
+  // writes instead — by default a dead letter naming why; nothing of the
+  // record's own processing is kept.
+  virtual void Unwritable(const log::Record& record, const absl::Status& why,
+                          ProcessorTransaction& txn);
   // Work that comes due by time rather than by input (timers): when
   // Punctuates(), called for each partition this instance holds after each
   // poll, at most every 100 ms. `input_time`: what was appended to the
@@ -180,6 +187,10 @@ class ProcessorRunner : private log::RebalanceListener {
   void Loop();
   absl::Status CommitPartition(int32_t partition, const std::vector<log::Record>& batch,
                                std::vector<int64_t>& committed);
+  // After the log refused a batch's unit for good: the records one unit
+  // each, and the one refused again through Processor::Unwritable.
+  absl::Status CommitOneByOne(int32_t partition, const std::vector<log::Record>& batch,
+                              std::vector<int64_t>& committed);
   // Commits what `txn` holds as one unit, the input of `partition` read up
   // to `next`.
   absl::Status CommitUnit(int32_t partition, int64_t next, ProcessorTransaction& txn,
