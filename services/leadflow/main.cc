@@ -917,11 +917,15 @@ int main(int argc, char** argv) {
       "duplicates", "Leads that may be the same person, one JSON object per line");
   AddDuplicateOptions(duplicates, duplicate);
   duplicates->callback([&] {
-    rc = Call(*StubOf<v1::LeadService>(common), &LeadStub::FindDuplicateLeads,
-              DuplicateRequest(duplicate), common.timeout,
-              [](const v1::FindDuplicateLeadsResponse& response) {
-                return PrintEach(response.duplicates());
-              });
+    // Every page, one after another.
+    v1::FindDuplicateLeadsRequest request = DuplicateRequest(duplicate);
+    do {
+      rc = Call(*StubOf<v1::LeadService>(common), &LeadStub::FindDuplicateLeads, request,
+                common.timeout, [&request](const v1::FindDuplicateLeadsResponse& response) {
+                  request.set_page_token(response.next_page_token());
+                  return PrintEach(response.duplicates());
+                });
+    } while (rc == 0 && !request.page_token().empty());
   });
 
   std::string reopen_reason, reopen_status, actor = "cli";
@@ -1043,13 +1047,16 @@ int main(int argc, char** argv) {
       "Leads, contacts and companies that may be the same person or firm, one per line");
   AddDuplicateOptions(all_duplicates, duplicate);
   all_duplicates->callback([&] {
-    rc = Call(*StubOf<v1::CrmService>(common), &v1::CrmService::Stub::FindDuplicates,
-              DuplicateRequest(duplicate), common.timeout,
-              [](const v1::FindDuplicatesResponse& response) {
-                PrintEach(response.leads());
-                PrintEach(response.contacts());
-                return PrintEach(response.companies());
-              });
+    v1::FindDuplicateLeadsRequest request = DuplicateRequest(duplicate);
+    do {
+      rc = Call(*StubOf<v1::CrmService>(common), &v1::CrmService::Stub::FindDuplicates, request,
+                common.timeout, [&request](const v1::FindDuplicatesResponse& response) {
+                  request.set_page_token(response.next_page_token());
+                  PrintEach(response.leads());
+                  PrintEach(response.contacts());
+                  return PrintEach(response.companies());
+                });
+    } while (rc == 0 && !request.page_token().empty());
   });
 
   // events

@@ -2,6 +2,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
+#include "support/grpc_status.h"
 #include "support/server_process.h"
 
 namespace leadflow {
@@ -272,6 +274,32 @@ TEST_CASE("duplicate search finds leads by phone, email and name with company") 
   both.set_company_title("ООО Ромашка");
   CHECK(find(both) == std::map<std::string, std::string>{{a.lead().lead_id(), "phone,name+company"},
                                                          {c.lead().lead_id(), "name+company"}});
+  // A page at a time: the same matches, in id order, each once.
+  {
+    v1::FindDuplicateLeadsRequest paged = both;
+    paged.set_page_size(1);
+    std::vector<std::string> ids;
+    for (int pages = 0; pages < 5; ++pages) {
+      v1::FindDuplicateLeadsResponse page;
+      auto page_ctx = Deadline();
+      grpc::Status status = f.leads->FindDuplicateLeads(page_ctx.get(), paged, &page);
+      INFO(status.error_message());
+      REQUIRE(status.ok());
+      REQUIRE(page.duplicates_size() <= 1);
+      for (const auto& d : page.duplicates()) ids.push_back(d.lead().lead_id());
+      if (page.next_page_token().empty()) break;
+      paged.set_page_token(page.next_page_token());
+    }
+    std::vector<std::string> expected = {a.lead().lead_id(), c.lead().lead_id()};
+    std::sort(expected.begin(), expected.end());
+    CHECK(ids == expected);
+    paged.set_page_token("not-a-token");
+    v1::FindDuplicateLeadsResponse bad;
+    auto bad_ctx = Deadline();
+    grpc::Status refused_token = f.leads->FindDuplicateLeads(bad_ctx.get(), paged, &bad);
+    CHECK(refused_token.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(testing::FieldsOf(refused_token) == std::vector<std::string>{"page_token"});
+  }
 
   v1::FindDuplicateLeadsRequest name_only;
   name_only.set_name("Иван Петров");

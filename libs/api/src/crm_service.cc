@@ -335,33 +335,39 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
                                             v1::FindDuplicatesResponse* response) {
   auto criteria = DuplicateCriteria(*request, context_->config);
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
-  std::map<std::string, std::vector<std::string>> leads;
-  std::map<std::string, std::vector<std::string>> contacts;
-  std::map<std::string, std::vector<std::string>> companies;
-  auto collect = [](absl::StatusOr<std::vector<std::string>> ids,
-                    std::map<std::string, std::vector<std::string>>& into,
-                    const std::string& matched_on) -> absl::Status {
-    if (!ids.ok()) return ids.status();
-    for (const auto& id : *ids) into[id].push_back(matched_on);
-    return absl::OkStatus();
-  };
-  for (const auto& [matched_on, key] : *criteria) {
-    absl::Status s;
-    if (matched_on == "name+company") {
-      s.Update(collect(context_->leads->FindByNameCompany(key), leads, matched_on));
-      s.Update(collect(context_->items->FindIndexed(
-                           "company", "title", domain::CompanyTitleKey(request->company_title())),
-                       companies, matched_on));
-    } else {
-      s.Update(collect(context_->leads->FindByIdentity(key), leads, matched_on));
-      s.Update(
-          collect(context_->items->FindIndexed("contact", "identity", key), contacts, matched_on));
-      s.Update(
-          collect(context_->items->FindIndexed("company", "identity", key), companies, matched_on));
-    }
-    if (!s.ok()) return ToGrpcStatus(s);
-  }
-  for (auto& [id, matched_on] : leads) {
+  auto page = ParseDuplicatePage(*request, 3);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  // A company is found by its title where a person is by name and company.
+  const std::string title_key = domain::CompanyTitleKey(request->company_title());
+  auto leads = DuplicateMatches(
+      *criteria,
+      [this](const std::string& matched_on, const std::string& key, absl::string_view after,
+             size_t limit) {
+        return matched_on == "name+company" ? context_->leads->FindByNameCompany(key, after, limit)
+                                            : context_->leads->FindByIdentity(key, after, limit);
+      },
+      page->size, &page->after[0]);
+  if (!leads.ok()) return ToGrpcStatus(leads.status());
+  auto contacts = DuplicateMatches(
+      *criteria,
+      [this](const std::string& matched_on, const std::string& key, absl::string_view after,
+             size_t limit) -> absl::StatusOr<std::vector<std::string>> {
+        if (matched_on == "name+company") return std::vector<std::string>();
+        return context_->items->FindIndexed("contact", "identity", key, after, limit);
+      },
+      page->size, &page->after[1]);
+  if (!contacts.ok()) return ToGrpcStatus(contacts.status());
+  auto companies = DuplicateMatches(
+      *criteria,
+      [this, &title_key](const std::string& matched_on, const std::string& key,
+                         absl::string_view after, size_t limit) {
+        return matched_on == "name+company"
+                   ? context_->items->FindIndexed("company", "title", title_key, after, limit)
+                   : context_->items->FindIndexed("company", "identity", key, after, limit);
+      },
+      page->size, &page->after[2]);
+  if (!companies.ok()) return ToGrpcStatus(companies.status());
+  for (auto& [id, matched_on] : *leads) {
     auto lead = context_->leads->Get(id);
     if (!lead.ok()) return ToGrpcStatus(lead.status());
     if (!lead->has_value()) continue;
@@ -369,7 +375,7 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
     *duplicate->mutable_lead() = **std::move(lead);
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
-  for (auto& [id, matched_on] : contacts) {
+  for (auto& [id, matched_on] : *contacts) {
     auto item = context_->items->Get("contact", id);
     if (!item.ok()) return ToGrpcStatus(item.status());
     if (!item->has_value()) continue;
@@ -377,7 +383,7 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
     *duplicate->mutable_contact() = (*item)->contact();
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
-  for (auto& [id, matched_on] : companies) {
+  for (auto& [id, matched_on] : *companies) {
     auto item = context_->items->Get("company", id);
     if (!item.ok()) return ToGrpcStatus(item.status());
     if (!item->has_value()) continue;
@@ -385,6 +391,7 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
     *duplicate->mutable_company() = (*item)->company();
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
+  response->set_next_page_token(DuplicatePageToken(page->after));
   return grpc::Status::OK;
 }
 

@@ -1,11 +1,17 @@
 #pragma once
 
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/domain_config.h"
@@ -44,6 +50,81 @@ inline absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Duplicat
     return domain::InvalidField("phone", "give a phone, an email, or a name with company_title");
   }
   return criteria;
+}
+
+// Where a duplicate search's pages stand: the page size, and per list
+// (leads; or leads, contacts, companies) the last id already returned ("" at
+// the start), or nullopt once that list is complete.
+struct DuplicatePage {
+  size_t size = 50;
+  std::vector<std::optional<std::string>> after;
+};
+
+inline constexpr absl::string_view kDuplicatePagePrefix = "dup1:";
+
+inline absl::StatusOr<DuplicatePage> ParseDuplicatePage(const v1::FindDuplicateLeadsRequest& request,
+                                                        size_t lists) {
+  if (request.page_size() < 0) return domain::InvalidField("page_size", "negative");
+  DuplicatePage page;
+  page.size = request.page_size() == 0 ? 50 : std::min(request.page_size(), 1000);
+  page.after.assign(lists, std::string());
+  if (request.page_token().empty()) return page;
+  absl::string_view token = request.page_token();
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(token.substr(std::min(token.size(), kDuplicatePagePrefix.size())), '/');
+  if (!absl::StartsWith(token, kDuplicatePagePrefix) || parts.size() != lists) {
+    return domain::InvalidField("page_token", "not a token of this search");
+  }
+  for (size_t i = 0; i < lists; ++i) {
+    if (parts[i] == "!") {
+      page.after[i].reset();
+      continue;
+    }
+    for (char c : parts[i]) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+        return domain::InvalidField("page_token", "not a token of this search");
+      }
+    }
+    page.after[i] = std::string(parts[i]);
+  }
+  return page;
+}
+
+// The token of the next page; "" when every list is complete.
+inline std::string DuplicatePageToken(const std::vector<std::optional<std::string>>& after) {
+  bool more = false;
+  std::vector<std::string> parts;
+  for (const auto& list : after) {
+    more = more || list.has_value();
+    parts.push_back(list.has_value() ? *list : "!");
+  }
+  return more ? absl::StrCat(kDuplicatePagePrefix, absl::StrJoin(parts, "/")) : "";
+}
+
+// One list's page: ids after `*after` matched by any criterion, at most
+// `size`, in id order, each with the criteria it matched. `find(matched_on,
+// key, after, limit)` looks one criterion up. Sets `*after` to where the
+// next page starts, or nullopt when this page ends the list. The first
+// `size` of the union are among the first `size` + 1 of each criterion.
+using FindMatches = std::function<absl::StatusOr<std::vector<std::string>>(
+    const std::string& matched_on, const std::string& key, absl::string_view after, size_t limit)>;
+inline absl::StatusOr<std::map<std::string, std::vector<std::string>>> DuplicateMatches(
+    const std::vector<std::pair<std::string, std::string>>& criteria, const FindMatches& find,
+    size_t size, std::optional<std::string>* after) {
+  std::map<std::string, std::vector<std::string>> matches;
+  if (!after->has_value()) return matches;
+  for (const auto& [matched_on, key] : criteria) {
+    LEADFLOW_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                              find(matched_on, key, **after, size + 1));
+    for (auto& id : ids) matches[std::move(id)].push_back(matched_on);
+  }
+  if (matches.size() <= size) {
+    after->reset();
+    return matches;
+  }
+  matches.erase(std::next(matches.begin(), static_cast<std::ptrdiff_t>(size)), matches.end());
+  *after = matches.rbegin()->first;
+  return matches;
 }
 
 }  // namespace leadflow::api

@@ -124,14 +124,18 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
                                                  v1::FindDuplicateLeadsResponse* response) {
   auto criteria = DuplicateCriteria(*request, context_->config);  // see duplicate_criteria.h
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
-  std::map<std::string, std::vector<std::string>> matches;  // lead id → criteria matched
-  for (const auto& [matched_on, key] : *criteria) {
-    auto ids = matched_on == "name+company" ? context_->leads->FindByNameCompany(key)
-                                            : context_->leads->FindByIdentity(key);
-    if (!ids.ok()) return ToGrpcStatus(ids.status());
-    for (const auto& id : *ids) matches[id].push_back(matched_on);
-  }
-  for (auto& [lead_id, matched_on] : matches) {
+  auto page = ParseDuplicatePage(*request, 1);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  auto matches = DuplicateMatches(
+      *criteria,
+      [this](const std::string& matched_on, const std::string& key, absl::string_view after,
+             size_t limit) {
+        return matched_on == "name+company" ? context_->leads->FindByNameCompany(key, after, limit)
+                                            : context_->leads->FindByIdentity(key, after, limit);
+      },
+      page->size, &page->after[0]);
+  if (!matches.ok()) return ToGrpcStatus(matches.status());
+  for (auto& [lead_id, matched_on] : *matches) {
     auto lead = context_->leads->Get(lead_id);
     if (!lead.ok()) return ToGrpcStatus(lead.status());
     if (!lead->has_value()) continue;
@@ -139,6 +143,7 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
     *duplicate->mutable_lead() = **std::move(lead);
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
+  response->set_next_page_token(DuplicatePageToken(page->after));
   return grpc::Status::OK;
 }
 

@@ -167,13 +167,17 @@ absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
   return page;
 }
 
-absl::StatusOr<std::vector<std::string>> ItemReadModel::FindIndexed(absl::string_view type,
-                                                                    absl::string_view index,
-                                                                    absl::string_view value) const {
+absl::StatusOr<std::vector<std::string>> ItemReadModel::FindIndexed(
+    absl::string_view type, absl::string_view index, absl::string_view value,
+    absl::string_view after, size_t limit) const {
   std::vector<std::string> ids;
   const std::string prefix = IndexPrefix(type, index, value);
-  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, prefix,
+  // Ids hold no NUL: the first key past `after`'s is `after` + NUL.
+  const std::string start =
+      after.empty() ? prefix : absl::StrCat(prefix, after, absl::string_view("\0", 1));
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, start,
                                      [&](absl::string_view key, absl::string_view) {
+                                       if (ids.size() == limit) return false;
                                        ids.emplace_back(key.substr(prefix.size()));
                                        return true;
                                      }));

@@ -114,21 +114,27 @@ absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) cons
 }
 
 absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByIdentity(
-    absl::string_view identity_key) const {
-  return FindIndexed("identity", identity_key);
+    absl::string_view identity_key, absl::string_view after, size_t limit) const {
+  return FindIndexed("identity", identity_key, after, limit);
 }
 
 absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByNameCompany(
-    absl::string_view key) const {
-  return FindIndexed("namecompany", key);
+    absl::string_view key, absl::string_view after, size_t limit) const {
+  return FindIndexed("namecompany", key, after, limit);
 }
 
 absl::StatusOr<std::vector<std::string>> LeadReadModel::FindIndexed(absl::string_view index,
-                                                                    absl::string_view value) const {
+                                                                    absl::string_view value,
+                                                                    absl::string_view after,
+                                                                    size_t limit) const {
   std::vector<std::string> ids;
   const std::string prefix = IndexPrefix(index, value);
-  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, prefix,
+  // Ids hold no NUL: the first key past `after`'s is `after` + NUL.
+  const std::string start =
+      after.empty() ? prefix : absl::StrCat(prefix, after, absl::string_view("\0", 1));
+  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, start,
                                      [&](absl::string_view key, absl::string_view) {
+                                       if (ids.size() == limit) return false;
                                        ids.emplace_back(key.substr(prefix.size()));
                                        return true;
                                      }));

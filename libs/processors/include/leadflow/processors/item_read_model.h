@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 #include <optional>
 #include <string>
 #include <utility>
@@ -49,10 +51,13 @@ class ItemReadModel {
   // field) or a page token not issued here.
   absl::StatusOr<Page> List(absl::string_view type, const std::vector<Filter>& filters,
                             int32_t page_size, absl::string_view page_token) const;
-  // Ids of `type` items whose `index` holds `value`.
+  // Ids of `type` items whose `index` holds `value`, in id order: those
+  // after `after` (all when empty), at most `limit`.
   absl::StatusOr<std::vector<std::string>> FindIndexed(absl::string_view type,
                                                        absl::string_view index,
-                                                       absl::string_view value) const;
+                                                       absl::string_view value,
+                                                       absl::string_view after = "",
+                                                       size_t limit = SIZE_MAX) const;
 
   // The client a lead's person already is, if any: a contact sharing a
   // phone, email or messenger handle (with its first company), else a

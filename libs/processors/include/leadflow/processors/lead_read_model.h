@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,10 +43,15 @@ class LeadReadModel {
   // INVALID_ARGUMENT for a page token this model did not issue.
   absl::StatusOr<Page> List(const Query& query) const;
 
-  // Ids of leads holding the identity key.
-  absl::StatusOr<std::vector<std::string>> FindByIdentity(absl::string_view identity_key) const;
-  // Ids of leads with this domain::NameCompanyKey.
-  absl::StatusOr<std::vector<std::string>> FindByNameCompany(absl::string_view key) const;
+  // Ids of leads holding the identity key, in id order: those after
+  // `after` (all when empty), at most `limit`.
+  absl::StatusOr<std::vector<std::string>> FindByIdentity(absl::string_view identity_key,
+                                                          absl::string_view after = "",
+                                                          size_t limit = SIZE_MAX) const;
+  // Ids of leads with this domain::NameCompanyKey, as FindByIdentity.
+  absl::StatusOr<std::vector<std::string>> FindByNameCompany(absl::string_view key,
+                                                             absl::string_view after = "",
+                                                             size_t limit = SIZE_MAX) const;
 
   // Stages the writes that replace `before` (nullptr if new) with `after`.
   void Stage(ProcessorTransaction& txn, const v1::Lead* before, const v1::Lead& after) const;
@@ -56,7 +63,8 @@ class LeadReadModel {
 
  private:
   absl::StatusOr<std::vector<std::string>> FindIndexed(absl::string_view index,
-                                                       absl::string_view value) const;
+                                                       absl::string_view value,
+                                                       absl::string_view after, size_t limit) const;
 
   const store::StateStore* db_;
 };
