@@ -297,8 +297,13 @@ int PrintRobotRuns(const v1::DryRunRobotsResponse& response) {
                      run.refused().empty() ? "" : " REFUSED: ", run.refused());
     std::printf("%s\n", line.c_str());
   }
-  std::printf("%d runs over %lld events\n", response.runs_size(),
-              static_cast<long long>(response.events_read()));
+  std::printf(
+      "%lld runs over %lld events%s\n",
+      static_cast<long long>(std::max<int64_t>(response.runs_total(), response.runs_size())),
+      static_cast<long long>(response.events_read()),
+      response.runs_total() > response.runs_size()
+          ? absl::StrCat(" (the first ", response.runs_size(), " shown)").c_str()
+          : "");
   return 0;
 }
 

@@ -733,6 +733,7 @@ TEST_CASE("the dry run of a changed rule set lists exactly what its live run the
   INFO(status.error_message());
   REQUIRE(status.ok());
   CHECK(planned.events_read() > 10);
+  CHECK(planned.runs_total() == planned.runs_size());
   std::set<RuleRun> dry_runs;
   std::set<std::string> rules;
   int refused = 0;

@@ -62,8 +62,8 @@ struct DuplicatePage {
 
 inline constexpr absl::string_view kDuplicatePagePrefix = "dup1:";
 
-inline absl::StatusOr<DuplicatePage> ParseDuplicatePage(const v1::FindDuplicateLeadsRequest& request,
-                                                        size_t lists) {
+inline absl::StatusOr<DuplicatePage> ParseDuplicatePage(
+    const v1::FindDuplicateLeadsRequest& request, size_t lists) {
   if (request.page_size() < 0) return domain::InvalidField("page_size", "negative");
   DuplicatePage page;
   page.size = request.page_size() == 0 ? 50 : std::min(request.page_size(), 1000);

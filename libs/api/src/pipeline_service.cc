@@ -1,6 +1,7 @@
 #include "leadflow/api/pipeline_service.h"
 
 #include <algorithm>
+#include <deque>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -220,67 +221,83 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
   }
   const std::string topic(log::kEventsTopic);
   const int32_t partitions = context_->log->PartitionCount(topic);
-  // The log as it is now, read whole, then replayed in time order (ties in
-  // partition and offset order, as the records were read).
+  // The log as it is now, replayed in time order (ties in partition order)
+  // without reordering a partition (an aggregate's events keep their order
+  // whatever their times say): a merge of the partitions read side by side,
+  // a batch of each in memory at a time, not the whole log.
   std::vector<int64_t> ends(partitions, 0);
+  std::vector<std::unique_ptr<log::LogReader>> readers(partitions);
   for (int32_t p = 0; p < partitions; ++p) {
     auto end = context_->log->EndOffset(topic, p);
     if (!end.ok()) return ToGrpcStatus(end.status());
     ends[p] = *end;
+    if (ends[p] == 0) continue;
+    auto reader = context_->log->OpenPartitionReader(topic, p, 0);
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
+    readers[p] = *std::move(reader);
   }
-  auto reader = context_->log->OpenReader(topic, std::vector<int64_t>(partitions, 0));
-  if (!reader.ok()) return ToGrpcStatus(reader.status());
-  // Per partition in log order; merged by time below without reordering a
-  // partition (an aggregate's events keep their order whatever their
-  // times say).
-  std::vector<std::vector<v1::EventEnvelope>> by_partition(partitions);
-  const auto done = [&] {
-    for (int32_t p = 0; p < partitions; ++p) {
-      if ((*reader)->Position(p) < ends[p]) return false;
+  const absl::Time deadline = CommandGateway::CallDeadline(ctx, absl::Minutes(10));
+  std::vector<std::deque<v1::EventEnvelope>> heads(partitions);
+  // Refills a partition's batch when it ran out; false when it has no more.
+  auto refill = [&](int32_t p) -> absl::StatusOr<bool> {
+    while (heads[p].empty()) {
+      if (readers[p] == nullptr || readers[p]->Position(p) >= ends[p]) return false;
+      if (ctx->IsCancelled()) return absl::CancelledError("cancelled");
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError("the dry run did not finish within the call's deadline");
+      }
+      LEADFLOW_ASSIGN_OR_RETURN(auto records, readers[p]->Poll(1000, absl::Milliseconds(200)));
+      for (const auto& record : records) {
+        if (record.offset >= ends[p]) continue;
+        v1::EventEnvelope event;
+        if (event.ParseFromString(record.value)) {  // else dead-lettered
+          heads[p].push_back(std::move(event));
+        }
+      }
     }
     return true;
   };
-  while (!done()) {
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    auto records = (*reader)->Poll(1000, absl::Milliseconds(200));
-    if (!records.ok()) return ToGrpcStatus(records.status());
-    for (const auto& record : *records) {
-      if (record.offset >= ends[record.partition]) continue;
-      v1::EventEnvelope event;
-      if (event.ParseFromString(record.value)) {  // else dead-lettered
-        by_partition[record.partition].push_back(std::move(event));
-      }
+  domain::RobotDryRun dry_run(std::move(config), [partitions](absl::string_view id) {
+    return log::PartitionForKey(id, partitions);
+  });
+  int64_t events_read = 0;
+  // Runs go into the answer as they come, the first kMaxDryRunRuns of them;
+  // the others are counted.
+  constexpr int kMaxDryRunRuns = 10000;
+  int64_t runs_total = 0;
+  auto take_runs = [&] {
+    for (auto& run : dry_run.TakeRuns()) {
+      if (!run.changes && run.refused.empty()) continue;  // a trigger's move that moves nothing
+      if (runs_total++ >= kMaxDryRunRuns) continue;
+      v1::RobotRun* out = response->add_runs();
+      *out->mutable_cause() = run.command.robot();
+      *out->mutable_run_time() = ToTimestamp(run.run_time);
+      *out->mutable_command() = std::move(run.command);
+      out->set_summary(std::move(run.summary));
+      out->set_refused(std::move(run.refused));
     }
-  }
-  std::vector<size_t> next(partitions, 0);
-  std::vector<v1::EventEnvelope> events;
+  };
   while (true) {
     int32_t earliest = -1;
     for (int32_t p = 0; p < partitions; ++p) {
-      if (next[p] == by_partition[p].size()) continue;
-      if (earliest < 0 || FromTimestamp(by_partition[p][next[p]].occur_time()) <
-                              FromTimestamp(by_partition[earliest][next[earliest]].occur_time())) {
+      absl::StatusOr<bool> more = refill(p);
+      if (!more.ok()) return ToGrpcStatus(more.status());
+      if (!*more) continue;
+      if (earliest < 0 || FromTimestamp(heads[p].front().occur_time()) <
+                              FromTimestamp(heads[earliest].front().occur_time())) {
         earliest = p;
       }
     }
     if (earliest < 0) break;
-    events.push_back(std::move(by_partition[earliest][next[earliest]++]));
+    dry_run.Replay(heads[earliest].front());
+    heads[earliest].pop_front();
+    ++events_read;
+    take_runs();
   }
-  domain::RobotDryRun dry_run(std::move(config), [partitions](absl::string_view id) {
-    return log::PartitionForKey(id, partitions);
-  });
-  for (const auto& event : events) dry_run.Replay(event);
   dry_run.Finish(request->has_until() ? FromTimestamp(request->until()) : context_->clock->Now());
-  response->set_events_read(static_cast<int64_t>(events.size()));
-  for (const auto& run : dry_run.runs()) {
-    if (!run.changes && run.refused.empty()) continue;  // a trigger's move that moves nothing
-    v1::RobotRun* out = response->add_runs();
-    *out->mutable_cause() = run.command.robot();
-    *out->mutable_run_time() = ToTimestamp(run.run_time);
-    *out->mutable_command() = run.command;
-    out->set_summary(run.summary);
-    out->set_refused(run.refused);
-  }
+  take_runs();
+  response->set_events_read(events_read);
+  response->set_runs_total(runs_total);
   return grpc::Status::OK;
 }
 

@@ -167,9 +167,11 @@ absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
   return page;
 }
 
-absl::StatusOr<std::vector<std::string>> ItemReadModel::FindIndexed(
-    absl::string_view type, absl::string_view index, absl::string_view value,
-    absl::string_view after, size_t limit) const {
+absl::StatusOr<std::vector<std::string>> ItemReadModel::FindIndexed(absl::string_view type,
+                                                                    absl::string_view index,
+                                                                    absl::string_view value,
+                                                                    absl::string_view after,
+                                                                    size_t limit) const {
   std::vector<std::string> ids;
   const std::string prefix = IndexPrefix(type, index, value);
   // Ids hold no NUL: the first key past `after`'s is `after` + NUL.

@@ -118,8 +118,9 @@ absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByIdentity(
   return FindIndexed("identity", identity_key, after, limit);
 }
 
-absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByNameCompany(
-    absl::string_view key, absl::string_view after, size_t limit) const {
+absl::StatusOr<std::vector<std::string>> LeadReadModel::FindByNameCompany(absl::string_view key,
+                                                                          absl::string_view after,
+                                                                          size_t limit) const {
   return FindIndexed("namecompany", key, after, limit);
 }
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -97,6 +98,9 @@ class RobotDryRun {
   void Finish(absl::Time until);
 
   const std::vector<RobotRunRecord>& runs() const { return runs_; }
+  // Hands over the runs so far (a long replay's caller keeps what it
+  // needs, not every run in memory).
+  std::vector<RobotRunRecord> TakeRuns() { return std::exchange(runs_, {}); }
 
  private:
   class Simulation;
