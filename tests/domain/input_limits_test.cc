@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "google/rpc/error_details.pb.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/field_error.h"
@@ -106,6 +107,22 @@ TEST_CASE("messenger handles compare as people read them") {
   // Full-width letters and another case are the same handle.
   CHECK(MessengerIdentityKey("telegram", "@ＡＮＮＡ") == "messenger:telegram:@anna");
   CHECK(MessengerIdentityKey("telegram", "@ÄNNA") == MessengerIdentityKey("telegram", "@änna"));
+}
+
+TEST_CASE("a refusal quoting text that is not UTF-8 still carries valid UTF-8 details") {
+  // Clients refuse to parse protobuf strings that are not UTF-8; the
+  // status message keeps the bytes, the BadRequest details replace them.
+  const std::string quoted = std::string("bad \xC3( and \xED\xA0\x80 and \xF0\x9F\x98\x80 ok");
+  absl::Status status =
+      FieldError(absl::StatusCode::kInvalidArgument, std::string("fields[\xFF]"), quoted);
+  auto payload = status.GetPayload(kBadRequestTypeUrl);
+  REQUIRE(payload.has_value());
+  google::rpc::BadRequest details;
+  REQUIRE(details.ParseFromString(std::string(*payload)));
+  REQUIRE(details.field_violations_size() == 1);
+  CHECK(details.field_violations(0).field() == "fields[\xEF\xBF\xBD]");
+  CHECK(details.field_violations(0).description() ==
+        "bad \xEF\xBF\xBD( and \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD and \xF0\x9F\x98\x80 ok");
 }
 
 }  // namespace

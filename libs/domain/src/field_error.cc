@@ -8,13 +8,61 @@
 
 namespace leadflow::domain {
 
+namespace {
+
+// `text` with every byte sequence that is not UTF-8 replaced by U+FFFD:
+// BadRequest's strings are protobuf strings, which clients refuse to
+// parse when they are not UTF-8, and a refusal may quote what it refuses.
+std::string ValidUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t min = 0;
+    if (byte < 0x80) {
+      out += text[i++];
+      continue;
+    }
+    if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      min = 0x80;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      min = 0x800;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      min = 0x10000;
+    }
+    bool valid = length > 0 && i + length <= text.size();
+    uint32_t code = length > 0 ? byte & (0xFF >> (length + 1)) : 0;
+    for (size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      valid = (next & 0xC0) == 0x80;
+      code = (code << 6) | (next & 0x3F);
+    }
+    valid = valid && code >= min && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
+    if (valid) {
+      out.append(text.data() + i, length);
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status FieldError(absl::StatusCode code, absl::string_view field,
                         absl::string_view description) {
   absl::Status status(code, absl::StrCat(field, ": ", description));
   google::rpc::BadRequest bad_request;
   auto* violation = bad_request.add_field_violations();
-  violation->set_field(std::string(field));
-  violation->set_description(std::string(description));
+  violation->set_field(ValidUtf8(field));
+  violation->set_description(ValidUtf8(description));
   status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad_request.SerializeAsString()));
   return status;
 }
@@ -25,8 +73,8 @@ absl::Status FieldErrors(absl::StatusCode code, const std::vector<std::string>& 
   google::rpc::BadRequest bad_request;
   for (const auto& field : fields) {
     auto* violation = bad_request.add_field_violations();
-    violation->set_field(field);
-    violation->set_description(std::string(description));
+    violation->set_field(ValidUtf8(field));
+    violation->set_description(ValidUtf8(description));
   }
   status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad_request.SerializeAsString()));
   return status;
