@@ -586,11 +586,15 @@ TEST_CASE("kafka: a producer fenced by the broker reports it, and appends fail")
   // producer whose transactional id another instance has taken over.
   rd_kafka_mock_push_request_errors(engine.cluster->raw(), 26, 1,
                                     RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
-  CHECK_FALSE(engine.log->Append({Rec("k", "fenced")}).ok());
+  // Two records: a transaction (one record alone goes through the plain
+  // producer, which has no transaction to end).
+  CHECK_FALSE(engine.log->Append({Rec("k", "fenced"), Rec("k", "fenced-too")}).ok());
   const absl::Status health = engine.log->Health();
   CHECK(health.code() == absl::StatusCode::kUnavailable);
   CHECK(health.message().find("FENCED") != absl::string_view::npos);
+  // Fenced, the instance takes nothing more, by either producer.
   CHECK_FALSE(engine.log->Append({Rec("k", "after")}).ok());
+  CHECK_FALSE(engine.log->Append({Rec("k", "after"), Rec("k", "after-too")}).ok());
 }
 
 TEST_CASE("kafka: under broker faults during a load nothing is lost or doubled") {

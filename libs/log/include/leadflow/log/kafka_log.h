@@ -118,6 +118,13 @@ class KafkaLog final : public Log {
   absl::Status Transact(const std::vector<Writer*>& writers, bool* aborted)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
   absl::Status Produce(OutgoingRecord& record, void* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
+  // Produces `record` with `producer` (its delivery report gets `opaque`).
+  absl::Status ProduceWith(rd_kafka_t* producer, OutgoingRecord& record, void* opaque);
+  // One record through the plain (idempotent, non-transactional) producer,
+  // waiting for its acknowledgement.
+  absl::StatusOr<std::vector<Position>> AppendOne(OutgoingRecord& record);
+  // Keeps a write's outcome for Readiness (unwritable records aside).
+  void RememberWrite(const absl::Status& status);
   // Stats: one transaction committed, carrying `appends` appends.
   void CountCommitted(int64_t appends);
   // Returns `why` once the transaction is aborted (and sets *aborted, when
@@ -143,6 +150,8 @@ class KafkaLog final : public Log {
   // The producer's transaction state: held by the leader of a group only.
   absl::Mutex txn_mu_;
   rd_kafka_t* producer_ = nullptr;
+  // For appends of a single record with nothing beside it (Append).
+  rd_kafka_t* plain_producer_ = nullptr;
   bool commit_pending_ ABSL_GUARDED_BY(txn_mu_) = false;
   // Delivery slots of transactions that returned with reports still due
   // (an abort timed out); freed once nothing is in flight.
