@@ -607,6 +607,14 @@ absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::StateStore* db, 
   log->plain_producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, plain_conf, error, sizeof(error));
   if (log->plain_producer_ == nullptr)
     return absl::InternalError(absl::StrCat("kafka producer: ", error));
+  // Connected now, not at the first append: librdkafka connects lazily,
+  // and the first append waited most of a second for the connection, the
+  // metadata and the idempotent producer's id.
+  const rd_kafka_metadata_t* plain_metadata = nullptr;
+  if (rd_kafka_metadata(log->plain_producer_, 1, nullptr, &plain_metadata, Millis(o.timeout)) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(plain_metadata);
+  }
 
   auto existing = TopicPartitions(log->producer_, o.timeout);
   if (!existing.ok()) return existing.status();
