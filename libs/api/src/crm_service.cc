@@ -339,14 +339,8 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
   if (!page.ok()) return ToGrpcStatus(page.status());
   // A company is found by its title where a person is by name and company.
   const std::string title_key = domain::CompanyTitleKey(request->company_title());
-  auto leads = DuplicateMatches(
-      *criteria,
-      [this](const std::string& matched_on, const std::string& key, absl::string_view after,
-             size_t limit) {
-        return matched_on == "name+company" ? context_->leads->FindByNameCompany(key, after, limit)
-                                            : context_->leads->FindByIdentity(key, after, limit);
-      },
-      page->size, &page->after[0]);
+  auto leads =
+      DuplicateMatches(*criteria, LeadMatches(context_->leads), page->size, &page->after[0]);
   if (!leads.ok()) return ToGrpcStatus(leads.status());
   auto contacts = DuplicateMatches(
       *criteria,

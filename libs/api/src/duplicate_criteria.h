@@ -17,6 +17,7 @@
 #include "leadflow/domain/domain_config.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/processors/lead_read_model.h"
 #include "leadflow/v1/service.pb.h"
 
 namespace leadflow::api {
@@ -125,6 +126,15 @@ inline absl::StatusOr<std::map<std::string, std::vector<std::string>>> Duplicate
   matches.erase(std::next(matches.begin(), static_cast<std::ptrdiff_t>(size)), matches.end());
   *after = matches.rbegin()->first;
   return matches;
+}
+
+// FindMatches over the leads' indexes.
+inline FindMatches LeadMatches(const processors::LeadReadModel* leads) {
+  return [leads](const std::string& matched_on, const std::string& key, absl::string_view after,
+                 size_t limit) {
+    return matched_on == "name+company" ? leads->FindByNameCompany(key, after, limit)
+                                        : leads->FindByIdentity(key, after, limit);
+  };
 }
 
 }  // namespace leadflow::api

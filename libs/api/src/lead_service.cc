@@ -126,14 +126,8 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   auto page = ParseDuplicatePage(*request, 1);
   if (!page.ok()) return ToGrpcStatus(page.status());
-  auto matches = DuplicateMatches(
-      *criteria,
-      [this](const std::string& matched_on, const std::string& key, absl::string_view after,
-             size_t limit) {
-        return matched_on == "name+company" ? context_->leads->FindByNameCompany(key, after, limit)
-                                            : context_->leads->FindByIdentity(key, after, limit);
-      },
-      page->size, &page->after[0]);
+  auto matches =
+      DuplicateMatches(*criteria, LeadMatches(context_->leads), page->size, &page->after[0]);
   if (!matches.ok()) return ToGrpcStatus(matches.status());
   for (auto& [lead_id, matched_on] : *matches) {
     auto lead = context_->leads->Get(lead_id);

@@ -556,57 +556,59 @@ struct KafkaLog::Writer {
   bool transactional() const { return !records->empty() || input != nullptr; }
 };
 
-absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::StateStore* db, Options options) {
-  std::unique_ptr<KafkaLog> log(new KafkaLog(db, std::move(options)));
-  const Options& o = log->options_;
+namespace {
+
+// A producer with what every producer of leadflow's has, and `extra`.
+absl::StatusOr<rd_kafka_t*> NewProducer(
+    const KafkaLog::Options& o, const std::vector<std::pair<std::string, std::string>>& extra,
+    void (*on_delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*)) {
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"bootstrap.servers", o.bootstrap_servers},
+      {"enable.idempotence", "true"},
+      // Recover within a second when a broker comes back.
+      {"reconnect.backoff.max.ms", "1000"},
+      // A transaction is a chain of small requests, each waiting for the
+      // last's answer; Nagle's algorithm would hold a request back behind
+      // an unacknowledged one (up to the peer's 40 ms delayed ACK).
+      {"socket.nagle.disable", "true"},
+      {"log_level", "3"},
+      {"message.max.bytes", absl::StrCat(o.max_record_bytes)}};
+  settings.insert(settings.end(), extra.begin(), extra.end());
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  absl::Status configured = SetAll(
-      conf,
-      {{"bootstrap.servers", o.bootstrap_servers},
-       {"enable.idempotence", "true"},
-       {"transactional.id", o.transactional_id},
-       {"linger.ms", "2"},
-       // Recover within a second when a broker comes back.
-       {"reconnect.backoff.max.ms", "1000"},
-       // A transaction is a chain of small requests, each waiting for the
-       // last's answer; Nagle's algorithm would hold a request back behind
-       // an unacknowledged one (up to the peer's 40 ms delayed ACK).
-       {"socket.nagle.disable", "true"},
-       {"log_level", "3"},
-       {"message.max.bytes", absl::StrCat(o.max_record_bytes)},
-       {"transaction.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.transaction_timeout))}});
-  if (!configured.ok()) {
+  if (absl::Status configured = SetAll(conf, settings); !configured.ok()) {
     rd_kafka_conf_destroy(conf);
     return configured;
   }
-  rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   char error[512];
-  log->producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-  if (log->producer_ == nullptr)
-    return absl::InternalError(absl::StrCat("kafka producer: ", error));
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+  if (producer == nullptr) return absl::InternalError(absl::StrCat("kafka producer: ", error));
+  return producer;
+}
 
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KafkaLog>> KafkaLog::Open(store::StateStore* db, Options options) {
+  std::unique_ptr<KafkaLog> log(new KafkaLog(db, std::move(options)));
+  const Options& o = log->options_;
+  LEADFLOW_ASSIGN_OR_RETURN(
+      log->producer_,
+      NewProducer(o,
+                  {{"transactional.id", o.transactional_id},
+                   {"linger.ms", "2"},
+                   {"transaction.timeout.ms",
+                    absl::StrCat(absl::ToInt64Milliseconds(o.transaction_timeout))}},
+                  OnDelivery));
   // Appends of one record with nothing to commit beside it (a command or a
   // channel event from the API) need no transaction: an idempotent producer
   // writes each once, in one round trip instead of a transaction's four, and
   // keeps them out of the transactional producer's line.
-  rd_kafka_conf_t* plain_conf = rd_kafka_conf_new();
-  absl::Status plain_configured = SetAll(
-      plain_conf, {{"bootstrap.servers", o.bootstrap_servers},
-                   {"enable.idempotence", "true"},
-                   {"linger.ms", "0"},
-                   {"reconnect.backoff.max.ms", "1000"},
-                   {"socket.nagle.disable", "true"},
-                   {"log_level", "3"},
-                   {"message.max.bytes", absl::StrCat(o.max_record_bytes)},
-                   {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.timeout))}});
-  if (!plain_configured.ok()) {
-    rd_kafka_conf_destroy(plain_conf);
-    return plain_configured;
-  }
-  rd_kafka_conf_set_dr_msg_cb(plain_conf, OnPlainDelivery);
-  log->plain_producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, plain_conf, error, sizeof(error));
-  if (log->plain_producer_ == nullptr)
-    return absl::InternalError(absl::StrCat("kafka producer: ", error));
+  LEADFLOW_ASSIGN_OR_RETURN(
+      log->plain_producer_,
+      NewProducer(o,
+                  {{"linger.ms", "0"},
+                   {"message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(o.timeout))}},
+                  OnPlainDelivery));
   // Connected now, not at the first append: librdkafka connects lazily,
   // and the first append waited most of a second for the connection, the
   // metadata and the idempotent producer's id.
