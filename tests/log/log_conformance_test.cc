@@ -578,6 +578,45 @@ TEST_CASE(
   CHECK(landing.out_of_order == 0);
 }
 
+TEST_CASE(
+    "kafka: with the brokers away an append fails as retriable, readiness says so, and both "
+    "recover when they return") {
+  auto started = KafkaMockCluster::Start(3);
+  REQUIRE(started.ok());
+  std::unique_ptr<KafkaMockCluster> cluster = *std::move(started);
+  for (const auto& topic : kTopics) REQUIRE(cluster->CreateTopic(topic, 3).ok());
+  TempDir dir;
+  std::unique_ptr<store::StateStore> db = OpenDatabase(dir);
+  KafkaLog::Options options;
+  options.bootstrap_servers = cluster->bootstrap_servers();
+  options.topics = kTopics;
+  options.transactional_id = "brokers-away";
+  options.timeout = absl::Seconds(3);
+  auto opened = KafkaLog::Open(db.get(), options);
+  REQUIRE(opened.ok());
+  std::unique_ptr<KafkaLog> log = *std::move(opened);
+  REQUIRE(log->Append({Rec("k", "before")}).ok());
+  CHECK(log->Readiness().ok());
+
+  for (int broker = 1; broker <= 3; ++broker) {
+    rd_kafka_mock_broker_set_down(cluster->raw(), broker);
+  }
+  absl::StatusOr<std::vector<Position>> away = log->Append({Rec("k", "away")});
+  INFO(away.status().ToString());
+  CHECK(away.status().code() == absl::StatusCode::kUnavailable);  // worth retrying
+  CHECK(log->Readiness().code() == absl::StatusCode::kUnavailable);
+  CHECK(log->Health().ok());  // trouble that passes, not a reason to exit
+
+  for (int broker = 1; broker <= 3; ++broker) {
+    rd_kafka_mock_broker_set_up(cluster->raw(), broker);
+  }
+  bool back = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!back && absl::Now() < deadline) back = log->Append({Rec("k", "back")}).ok();
+  CHECK(back);
+  CHECK(log->Readiness().ok());
+}
+
 TEST_CASE("kafka: a producer fenced by the broker reports it, and appends fail") {
   KafkaEngine engine;
   REQUIRE(engine.log->Append({Rec("k", "before")}).ok());
