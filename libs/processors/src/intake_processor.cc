@@ -66,10 +66,19 @@ absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
       LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own));
       if (open) return own;
     }
-    LEADFLOW_ASSIGN_OR_RETURN(auto indexed, leads_->FindByIdentity(key));
-    for (const auto& lead_id : indexed) {
-      LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id));
-      if (open) return std::optional<std::string>(lead_id);
+    // A page at a time: a number shared by thousands of closed leads (a
+    // switchboard) is not read into memory whole, and the first open lead
+    // ends the search.
+    constexpr size_t kPage = 64;
+    std::string after;
+    while (true) {
+      LEADFLOW_ASSIGN_OR_RETURN(auto indexed, leads_->FindByIdentity(key, after, kPage));
+      for (const auto& lead_id : indexed) {
+        LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id));
+        if (open) return std::optional<std::string>(lead_id);
+      }
+      if (indexed.size() < kPage) break;
+      after = indexed.back();
     }
   }
   return std::optional<std::string>();
