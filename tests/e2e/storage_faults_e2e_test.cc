@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
 #include "support/event_log_audit.h"
@@ -32,6 +34,7 @@ struct Publishing {
   std::mutex mu;
   std::set<int> acknowledged;
   std::map<int, grpc::StatusCode> refused;
+  grpc::Status first_refusal;  // with its details
 };
 
 void PublishCalls(const std::shared_ptr<grpc::Channel>& channel, int count, int publishers,
@@ -51,6 +54,7 @@ void PublishCalls(const std::shared_ptr<grpc::Channel>& channel, int count, int 
         if (status.ok()) {
           result->acknowledged.insert(i);
         } else {
+          if (result->refused.empty()) result->first_refusal = status;
           result->refused[i] = status.error_code();
         }
       }
@@ -185,6 +189,17 @@ TEST_CASE(
   CHECK(refused_yet());
   CHECK(not_serving_seen);
   CHECK(serving_again);
+  {
+    // The refusal says when to try again (google.rpc.RetryInfo).
+    std::lock_guard<std::mutex> lock(published.mu);
+    google::rpc::Status details;
+    REQUIRE(details.ParseFromString(published.first_refusal.error_details()));
+    google::rpc::RetryInfo retry;
+    bool has_retry = false;
+    for (const auto& any : details.details()) has_retry = has_retry || any.UnpackTo(&retry);
+    CHECK(has_retry);
+    CHECK(retry.retry_delay().seconds() == 1);
+  }
   {
     std::lock_guard<std::mutex> lock(published.mu);
     for (const auto& [i, code] : published.refused) {

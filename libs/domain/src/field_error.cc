@@ -8,11 +8,6 @@
 
 namespace leadflow::domain {
 
-namespace {
-
-// `text` with every byte sequence that is not UTF-8 replaced by U+FFFD:
-// BadRequest's strings are protobuf strings, which clients refuse to
-// parse when they are not UTF-8, and a refusal may quote what it refuses.
 std::string ValidUtf8(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -53,8 +48,6 @@ std::string ValidUtf8(absl::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 absl::Status FieldError(absl::StatusCode code, absl::string_view field,
                         absl::string_view description) {

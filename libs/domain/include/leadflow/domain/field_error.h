@@ -32,6 +32,11 @@ std::vector<std::string> FieldsOf(const absl::Status& status);
 absl::Status NestField(const absl::Status& status, absl::string_view prefix);
 
 // The payload URL of the field violation.
+// `text` with every byte that does not belong to valid UTF-8 replaced by
+// U+FFFD: status details are protobuf strings, which clients refuse to
+// parse when they are not UTF-8, and a refusal may quote what it refuses.
+std::string ValidUtf8(absl::string_view text);
+
 inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
 
 }  // namespace leadflow::domain
