@@ -51,7 +51,8 @@ struct EmbeddedEngine {
 };
 
 struct KafkaEngine {
-  KafkaEngine() {
+  // `wait`: how long the log waits on the brokers (KafkaLog::Options).
+  explicit KafkaEngine(absl::Duration wait = absl::Seconds(20)) : timeout(wait) {
     auto started = KafkaMockCluster::Start(3);
     REQUIRE(started.ok());
     owned_cluster = *std::move(started);
@@ -69,12 +70,13 @@ struct KafkaEngine {
     options.bootstrap_servers = cluster->bootstrap_servers();
     options.topics = kTopics;
     options.transactional_id = "conformance";
-    options.timeout = absl::Seconds(20);
+    options.timeout = timeout;
     auto opened_log = KafkaLog::Open(db.get(), options);
     INFO(opened_log.status().ToString());
     REQUIRE(opened_log.ok());
     log = *std::move(opened_log);
   }
+  absl::Duration timeout;
   std::unique_ptr<KafkaMockCluster> owned_cluster;
   KafkaMockCluster* cluster = nullptr;
   TempDir dir;
@@ -581,20 +583,9 @@ TEST_CASE(
 TEST_CASE(
     "kafka: with the brokers away an append fails as retriable, readiness says so, and both "
     "recover when they return") {
-  auto started = KafkaMockCluster::Start(3);
-  REQUIRE(started.ok());
-  std::unique_ptr<KafkaMockCluster> cluster = *std::move(started);
-  for (const auto& topic : kTopics) REQUIRE(cluster->CreateTopic(topic, 3).ok());
-  TempDir dir;
-  std::unique_ptr<store::StateStore> db = OpenDatabase(dir);
-  KafkaLog::Options options;
-  options.bootstrap_servers = cluster->bootstrap_servers();
-  options.topics = kTopics;
-  options.transactional_id = "brokers-away";
-  options.timeout = absl::Seconds(3);
-  auto opened = KafkaLog::Open(db.get(), options);
-  REQUIRE(opened.ok());
-  std::unique_ptr<KafkaLog> log = *std::move(opened);
+  KafkaEngine engine(absl::Seconds(3));
+  Log* log = engine.log.get();
+  KafkaMockCluster* cluster = engine.cluster;
   REQUIRE(log->Append({Rec("k", "before")}).ok());
   CHECK(log->Readiness().ok());
 

@@ -888,14 +888,11 @@ absl::Status KafkaLog::JoinGroupCommit(Writer& self) {
       absl::MutexLock lock(&txn_mu_);
       RunGroup(group);
     }
-    {
-      absl::Status trouble;
-      for (const Writer* writer : group) {
-        if (!writer->status.ok() && !IsUnwritable(writer->status)) trouble = writer->status;
-      }
-      absl::MutexLock lock(&stats_mu_);
-      last_write_ = trouble;
+    absl::Status trouble;
+    for (const Writer* writer : group) {
+      if (!writer->status.ok() && !IsUnwritable(writer->status)) trouble = writer->status;
     }
+    RememberWrite(trouble);
     absl::MutexLock lock(&queue_mu_);
     for (size_t i = 0; i < group.size(); ++i) {
       queue_.front()->done = true;

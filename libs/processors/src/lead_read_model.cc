@@ -128,18 +128,7 @@ absl::StatusOr<std::vector<std::string>> LeadReadModel::FindIndexed(absl::string
                                                                     absl::string_view value,
                                                                     absl::string_view after,
                                                                     size_t limit) const {
-  std::vector<std::string> ids;
-  const std::string prefix = IndexPrefix(index, value);
-  // Ids hold no NUL: the first key past `after`'s is `after` + NUL.
-  const std::string start =
-      after.empty() ? prefix : absl::StrCat(prefix, after, absl::string_view("\0", 1));
-  LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kViews, prefix, start,
-                                     [&](absl::string_view key, absl::string_view) {
-                                       if (ids.size() == limit) return false;
-                                       ids.emplace_back(key.substr(prefix.size()));
-                                       return true;
-                                     }));
-  return ids;
+  return IndexedIds(*db_, IndexPrefix(index, value), after, limit);
 }
 
 void LeadReadModel::Stage(ProcessorTransaction& txn, const v1::Lead* before,
