@@ -210,7 +210,7 @@ int Run(const Options& options) {
   // its commands itself, under the command processor's writer lock, in
   // smaller batches so that a command waits at most one of them.
   const bool single_instance = !log->KeepsChangelogs();
-  if (single_instance) intake.DecideInline();
+  if (single_instance) intake.DecideInline(&outcomes);
   processors::ProcessorRunner intake_runner(log.get(), db, &intake, single_instance ? 250 : 1000);
   processors::ProcessorRunner command_runner(log.get(), db, &commands);
   absl::Mutex aggregate_writer;

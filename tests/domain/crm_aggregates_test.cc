@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/follow_ups.h"
 #include "leadflow/domain/pipelines.h"
+#include "leadflow/domain/team_turns.h"
 #include "support/channel_events.h"
 #include "support/proto_time.h"
 
@@ -1589,6 +1592,109 @@ TEST_CASE("a conversion's deal is made in its pipeline even if that was removed 
   create.mutable_create_deal()->mutable_deal()->set_title("Late");
   create.mutable_create_deal()->mutable_deal()->set_pipeline_id("retail");
   CheckRefused(nullptr, create, absl::StatusCode::kInvalidArgument, "deal.pipeline_id", removed);
+}
+
+}  // namespace
+}  // namespace leadflow::domain
+
+namespace leadflow::domain {
+namespace {
+
+// A robot step's assignment waiting for the turn of `queue`.
+v1::Command AssignWaitingForPick(const std::string& lead_id, const std::string& placeholder) {
+  v1::Command assign = Cmd(absl::StrCat("robot-assign-", lead_id), lead_id);
+  assign.mutable_assign_lead()->set_responsible_id(placeholder);
+  return assign;
+}
+
+TEST_CASE("team turns: one queue's picks go round in order, the member put in place") {
+  v1::AggregateState team;
+  std::vector<std::string> picked;
+  for (int i = 0; i < 7; ++i) {
+    const std::string lead_id = absl::StrCat("l", i);
+    v1::PendingTeamPick pick;
+    pick.set_queue("lead/assign");
+    for (const char* member : {"a", "b", "c"}) pick.add_members(member);
+    pick.set_placeholder(TeamPickPlaceholder(1));
+    v1::Command assign = AssignWaitingForPick(lead_id, pick.placeholder());
+    std::vector<v1::Command> out = AwaitingTeamPicks({assign}, {pick});
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].has_pick_team_member());
+    CHECK(out[0].aggregate_id() == TeamId("lead/assign"));
+    CHECK(AggregateTypeOf(out[0]) == "team");
+    // The same step sends the same pick (a replay is answered once).
+    CHECK(AwaitingTeamPicks({assign}, {pick})[0].command_id() == out[0].command_id());
+    auto events = Events(i == 0 ? nullptr : &team, out[0]);
+    REQUIRE(events.size() == 1);
+    team = Evolve(team, events[0]);
+    const auto& chosen = events[0].team_member_picked();
+    CHECK(chosen.turn() == i);
+    picked.push_back(chosen.member_id());
+    auto then = FollowUpCommands(events[0]);
+    REQUIRE(then.size() == 1);
+    CHECK(then[0].command_id() == assign.command_id());
+    CHECK(then[0].assign_lead().responsible_id() == chosen.member_id());
+  }
+  CHECK(picked == std::vector<std::string>{"a", "b", "c", "a", "b", "c", "a"});
+  CHECK(team.team().picks() == 7);
+  CHECK(team.team().version() == 7);
+}
+
+TEST_CASE("team turns: a step waiting for two queues picks from one, then the other") {
+  v1::PendingTeamPick first;
+  first.set_queue("lead/assign");
+  first.add_members("a");
+  first.set_placeholder(TeamPickPlaceholder(1));
+  v1::PendingTeamPick second;
+  second.set_queue("services/convert");
+  second.add_members("svc");
+  second.set_placeholder(TeamPickPlaceholder(2));
+  v1::Command notify = Cmd("robot-notify-l1", "l1");
+  notify.mutable_notify_about_lead()->set_user_id(first.placeholder());
+  notify.mutable_notify_about_lead()->set_text(
+      absl::StrCat("For ", first.placeholder(), " and ", second.placeholder()));
+  std::vector<v1::Command> out = AwaitingTeamPicks({notify}, {first, second});
+  REQUIRE(out.size() == 1);
+  auto picked_first = Events(nullptr, out[0]);
+  std::vector<v1::Command> next = FollowUpCommands(picked_first[0]);
+  REQUIRE(next.size() == 1);
+  REQUIRE(next[0].has_pick_team_member());
+  CHECK(next[0].aggregate_id() == TeamId("services/convert"));
+  auto picked_second = Events(nullptr, next[0]);
+  std::vector<v1::Command> done = FollowUpCommands(picked_second[0]);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].notify_about_lead().user_id() == "a");
+  CHECK(done[0].notify_about_lead().text() == "For a and svc");
+  // Nothing to wait for: the commands go out as they are.
+  CHECK(AwaitingTeamPicks({notify}, {}).front().command_id() == notify.command_id());
+}
+
+TEST_CASE("team turns: a pick with no members is refused naming the field") {
+  v1::Command pick = Cmd("p1", TeamId("q"));
+  pick.mutable_pick_team_member()->set_queue("q");
+  pick.mutable_pick_team_member()->set_placeholder(TeamPickPlaceholder(1));
+  auto refused = Decide(nullptr, pick, kConfig);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(FieldOf(refused.status()) == "pick_team_member.members");
+}
+
+}  // namespace
+}  // namespace leadflow::domain
+
+namespace leadflow::domain {
+namespace {
+
+TEST_CASE("one person, one open lead: CreateLead carrying the person's open lead is refused") {
+  v1::Command create = Cmd("c1", "new-lead");
+  create.mutable_create_lead()->mutable_lead()->add_phones()->set_number("+79161234567");
+  create.mutable_create_lead()->mutable_open_lead()->set_lead_id("open-one");
+  create.mutable_create_lead()->mutable_open_lead()->set_identity_key("phone:+79161234567");
+  absl::Status refused = Refusal(nullptr, create);
+  CHECK(refused.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(FieldOf(refused) == "lead.phones");
+  CHECK(absl::StrContains(refused.message(), "leads/open-one"));
+  create.mutable_create_lead()->clear_open_lead();
+  CHECK(Events(nullptr, create).size() == 1);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
+#include "support/intake_scenario.h"
 #include "support/pipeline_client.h"
 #include "support/proto_time.h"
 #include "support/server_process.h"
@@ -906,6 +907,71 @@ TEST_CASE(
     INFO(item);
     CHECK(ids.size() == 1);
   }
+}
+
+// A lead pipeline whose NEW leads go to a team of three in turn.
+v1::Pipeline RoundRobinLeadPipeline() {
+  v1::Pipeline lead = SeedLeadPipeline(/*with_robots=*/false);
+  v1::Robot assign = MakeRobot("assign-team", "NEW");
+  auto* team = assign.mutable_action()->mutable_assign()->mutable_team();
+  for (const char* member : {"rr-1", "rr-2", "rr-3"}) team->add_members(member);
+  team->set_rule(v1::TEAM_PICK_RULE_ROUND_ROBIN);
+  *lead.add_robots() = assign;
+  return lead;
+}
+
+// 900 new people call (on every intake partition, through `intake`); their
+// leads must go 300 / 300 / 300 over the team, whichever partition and
+// instance ran the robot.
+void NineHundredLeadsInTurn(const std::shared_ptr<grpc::Channel>& intake_channel,
+                            const std::vector<std::shared_ptr<grpc::Channel>>& cluster) {
+  auto intake = v1::IntakeService::NewStub(intake_channel);
+  for (int batch = 0; batch < 9; ++batch) {
+    v1::PublishChannelEventsRequest request;
+    for (int i = 0; i < 100; ++i) {
+      const int n = batch * 100 + i;
+      *request.add_events() =
+          testing::CallEvent(absl::StrCat("rr-call-", n), absl::StrCat("+7 495 600-", 1000 + n));
+    }
+    v1::PublishChannelEventsResponse response;
+    grpc::Status published = intake->PublishChannelEvents(Deadline().get(), request, &response);
+    INFO(published.error_message());
+    REQUIRE(published.ok());
+  }
+  std::map<std::string, int> per_member;
+  const absl::Time limit = absl::Now() + absl::Seconds(120);
+  while (absl::Now() < limit) {
+    REQUIRE(testing::WaitUntilClusterIdle(cluster));
+    per_member.clear();
+    for (const auto& lead : testing::ListAll(cluster.front())) ++per_member[lead.responsible_id()];
+    if (per_member.count("") == 0 && per_member.size() == 3) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  CHECK(per_member["rr-1"] == 300);
+  CHECK(per_member["rr-2"] == 300);
+  CHECK(per_member["rr-3"] == 300);
+  CHECK(per_member.size() == 3);
+}
+
+TEST_CASE("a team of three takes 900 new leads 300 / 300 / 300 in turn across partitions") {
+  Server s;
+  s.Apply({RoundRobinLeadPipeline()});
+  NineHundredLeadsInTurn(s.server.Channel(), {s.server.Channel()});
+}
+
+TEST_CASE("on Kafka with two instances, the team's turn is one: 300 / 300 / 300") {
+  testing::DevBrokerProcess broker;
+  broker.Start();
+  TempDir dir;
+  const std::vector<std::string> args = {"--kafka-brokers", broker.bootstrap_servers()};
+  ServerProcess a(dir.Sub("a"), args);
+  ServerProcess b(dir.Sub("b"), args);
+  a.Start();
+  b.Start();
+  REQUIRE(testing::WaitUntilClusterIdle({a.Channel(), b.Channel()}));
+  testing::ApplyPipelines(*v1::PipelineService::NewStub(a.Channel()), {RoundRobinLeadPipeline()});
+  REQUIRE(testing::WaitUntilClusterIdle({a.Channel(), b.Channel()}));
+  NineHundredLeadsInTurn(b.Channel(), {a.Channel(), b.Channel()});
 }
 
 }  // namespace

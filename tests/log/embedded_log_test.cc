@@ -178,7 +178,7 @@ TEST_CASE("records answered by their processing are readable at once and durable
   {
     auto log = OpenLog(&db, 1);
     // A command from the API: readable before any fsync...
-    REQUIRE(log->AppendAnsweredByProcessing({Rec("a", "1")}).ok());
+    REQUIRE(log->AppendAnsweredByProcessing({Rec("a", "1")}, absl::InfiniteFuture()).ok());
     auto read = log->Read("t", 0, 0, 10);
     REQUIRE(read.ok());
     CHECK(read->size() == 1);
@@ -189,7 +189,7 @@ TEST_CASE("records answered by their processing are readable at once and durable
   {
     auto log = OpenLog(&db, 1);
     CHECK(*log->EndOffset("t", 0) == 0);
-    REQUIRE(log->AppendAnsweredByProcessing({Rec("a", "1")}).ok());
+    REQUIRE(log->AppendAnsweredByProcessing({Rec("a", "1")}, absl::InfiniteFuture()).ok());
     // The processing unit appends records after it and fsyncs: both stay.
     REQUIRE(log->Append({Rec("a", "2")}).ok());
   }

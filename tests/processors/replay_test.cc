@@ -60,7 +60,7 @@ struct Pipeline {
       REQUIRE(runners.back()->Init().ok());
     }
     if (decide_inline) {
-      intake->DecideInline();
+      intake->DecideInline(&outcomes);
       runners[0]->ShareWriterLock(&aggregate_writer);
       runners[1]->ShareWriterLock(&aggregate_writer);
     }

@@ -126,12 +126,21 @@ std::optional<int> ChildProcess::WaitExit(absl::Duration timeout) {
 
 int ChildProcess::Stop() {
   if (!running()) return -1;
+  kill(pid_, SIGCONT);  // a paused process would never see the SIGTERM
   Reap(SIGTERM);
   return exit_status_;
 }
 
 void ChildProcess::Kill() {
   if (running()) Reap(SIGKILL);
+}
+
+void ChildProcess::Pause() {
+  if (running()) kill(pid_, SIGSTOP);
+}
+
+void ChildProcess::Resume() {
+  if (running()) kill(pid_, SIGCONT);
 }
 
 std::string ChildProcess::Output() const {

@@ -48,6 +48,11 @@ class ChildProcess {
   // still runs after `timeout`.
   std::optional<int> WaitExit(absl::Duration timeout);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // SIGSTOP / SIGCONT: frozen, it answers nothing (a hung host, a network
+  // partition) until resumed. Resume before stopping it.
+  void Pause();
+  void Resume();
   // Everything it printed on stdout so far.
   std::string Output() const;
 
@@ -75,6 +80,7 @@ class ServerProcess {
   // The arguments after --data-dir and --listen, from the next Start on.
   void SetExtraArgs(std::vector<std::string> args) { extra_args_ = std::move(args); }
   bool running() const { return process_.running(); }
+  pid_t pid() const { return process_.pid(); }
   const std::string& target() const { return target_; }
   std::shared_ptr<grpc::Channel> Channel() const;
   std::string Output() const { return process_.Output(); }
@@ -94,6 +100,9 @@ class DevBrokerProcess {
     bootstrap_servers_ = process_.Start("LEADFLOW_DEV_BROKER", {}, "bootstrap servers ");
   }
   const std::string& bootstrap_servers() const { return bootstrap_servers_; }
+  // Every broker away at once, and back.
+  void Pause() { process_.Pause(); }
+  void Resume() { process_.Resume(); }
 
  private:
   std::string bootstrap_servers_;

@@ -11,7 +11,9 @@
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/identity.h"
 #include "leadflow/domain/input_limits.h"
+#include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
 
@@ -146,6 +148,27 @@ std::vector<Link> LinksOf(const v1::Command& command) {
   return links;
 }
 
+// The record a command from the API travels in. A new lead of a person
+// with a phone, email or messenger goes to intake, keyed by the person's
+// first identity key, as the person's channel events do: their one resolver
+// claims the identities for the lead, or refuses it when the person has an
+// open lead already, so no read-model lag splits a person over two leads.
+// Every other command goes straight to its aggregate's partition.
+log::OutgoingRecord RecordOf(const v1::Command& command, const domain::DomainConfig& config) {
+  log::OutgoingRecord record = processors::CommandRecord(command, "leadflow/api");
+  if (command.has_create_lead()) {
+    v1::Lead lead = command.create_lead().lead();
+    if (domain::NormalizeLead(&lead, "lead.", config).ok()) {
+      std::vector<std::string> keys = domain::LeadIdentityKeys(lead);
+      if (!keys.empty()) {
+        record.topic = std::string(log::kIntakeTopic);
+        record.key = std::move(keys.front());
+      }
+    }
+  }
+  return record;
+}
+
 }  // namespace
 
 absl::StatusOr<bool> CommandGateway::ItemExists(absl::string_view type, const std::string& id,
@@ -195,9 +218,10 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   const std::string command_id = command.command_id();
   auto ticket = context_->outcomes->Register(command_id);
   std::vector<log::OutgoingRecord> records;
-  records.push_back(processors::CommandRecord(command, "leadflow/api"));
+  records.push_back(RecordOf(command, context_->config));
   // Answered by the command processor's unit, which makes it durable.
-  auto appended = context_->log->AppendAnsweredByProcessing(std::move(records));
+  auto appended = context_->log->AppendAnsweredByProcessing(
+      std::move(records), CallDeadline(ctx, context_->command_timeout));
   if (!appended.ok()) {
     context_->outcomes->Forget(command_id);
     return appended.status();

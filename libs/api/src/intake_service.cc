@@ -1,6 +1,7 @@
 #include "leadflow/api/intake_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "leadflow/api/command_gateway.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/domain/channel_event_rules.h"
@@ -39,7 +40,7 @@ void SetPosition(const log::Position& from, v1::LogPosition* to) {
 
 }  // namespace
 
-grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext*,
+grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext* ctx,
                                                     const v1::PublishChannelEventRequest* request,
                                                     v1::PublishChannelEventResponse* response) {
   if (!request->has_event()) return ToGrpcStatus(domain::InvalidField("event", "required"));
@@ -47,13 +48,14 @@ grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext*,
   if (!record.ok()) return ToGrpcStatus(record.status());
   std::vector<log::OutgoingRecord> records;
   records.push_back(*std::move(record));
-  auto positions = context_->log->Append(std::move(records));
+  auto positions = context_->log->Append(
+      std::move(records), CommandGateway::CallDeadline(ctx, absl::InfiniteDuration()));
   if (!positions.ok()) return ToGrpcStatus(positions.status());
   SetPosition(positions->front(), response->mutable_position());
   return grpc::Status::OK;
 }
 
-grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext*,
+grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext* ctx,
                                                      const v1::PublishChannelEventsRequest* request,
                                                      v1::PublishChannelEventsResponse* response) {
   if (request->events_size() == 0) return ToGrpcStatus(domain::InvalidField("events", "empty"));
@@ -68,7 +70,8 @@ grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext*,
     if (!record.ok()) return ToGrpcStatus(record.status());
     records.push_back(*std::move(record));
   }
-  auto positions = context_->log->Append(std::move(records));
+  auto positions = context_->log->Append(
+      std::move(records), CommandGateway::CallDeadline(ctx, absl::InfiniteDuration()));
   if (!positions.ok()) return ToGrpcStatus(positions.status());
   for (const auto& position : *positions) SetPosition(position, response->add_positions());
   return grpc::Status::OK;

@@ -51,6 +51,16 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
   std::string lead_id = request->lead_id();
   if (!lead_id.empty()) {
     if (auto s = domain::CheckLeadId(lead_id, "lead_id"); !s.ok()) return ToGrpcStatus(s);
+    // Refused here already when it is known (a retry with a request_id is
+    // answered with its first outcome instead): the person's resolver,
+    // which on Kafka claims identities before the lead's own writer
+    // decides, must not claim them for someone else's lead.
+    auto existing = context_->leads->Get(lead_id);
+    if (!existing.ok()) return ToGrpcStatus(existing.status());
+    if (existing->has_value() && request->request_id().empty()) {
+      return ToGrpcStatus(domain::FieldError(absl::StatusCode::kAlreadyExists, "lead_id",
+                                             absl::StrCat("lead ", lead_id, " already exists")));
+    }
   } else {
     lead_id = CommandGateway::NewId("ld", request->request_id());
   }

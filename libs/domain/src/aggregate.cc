@@ -19,12 +19,13 @@ struct Collection {
   absl::string_view type;
   absl::string_view collection;
 };
-constexpr std::array<Collection, 6> kCollections = {{{"lead", "leads"},
+constexpr std::array<Collection, 7> kCollections = {{{"lead", "leads"},
                                                      {"contact", "contacts"},
                                                      {"company", "companies"},
                                                      {"deal", "deals"},
                                                      {"activity", "activities"},
-                                                     {"pipeline", "pipelines"}}};
+                                                     {"pipeline", "pipelines"},
+                                                     {"team", "teams"}}};
 
 // The state of the command's aggregate type within `current`, or nullptr.
 template <typename T>
@@ -70,7 +71,8 @@ absl::string_view AggregateTypeOf(const v1::Command& command) {
   if (number < 50) return "company";
   if (number < 60) return "deal";
   if (number < 70) return "activity";
-  return "pipeline";
+  if (number < 80) return "pipeline";
+  return "team";
 }
 
 absl::string_view AggregateTypeOf(const v1::AggregateState& state) {
@@ -87,6 +89,8 @@ absl::string_view AggregateTypeOf(const v1::AggregateState& state) {
       return "activity";
     case v1::AggregateState::kPipeline:
       return "pipeline";
+    case v1::AggregateState::kTeam:
+      return "team";
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -107,6 +111,8 @@ int64_t VersionOf(const v1::AggregateState& state) {
       return state.activity().version();
     case v1::AggregateState::kPipeline:
       return state.pipeline().version();
+    case v1::AggregateState::kTeam:
+      return state.team().version();
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -127,6 +133,8 @@ std::string IdOf(const v1::AggregateState& state) {
       return state.activity().activity_id();
     case v1::AggregateState::kPipeline:
       return state.pipeline().pipeline_id();
+    case v1::AggregateState::kTeam:
+      return state.team().team_id();
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -200,8 +208,10 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
       case_number == v1::Command::kPlanActivity;
   // Configure creates or replaces; the built-in default deal pipeline may
   // be removed without being configured (the pipeline rules check).
-  const bool upserts =
-      case_number == v1::Command::kConfigurePipeline || case_number == v1::Command::kRemovePipeline;
+  // A team's first pick starts its turns.
+  const bool upserts = case_number == v1::Command::kConfigurePipeline ||
+                       case_number == v1::Command::kRemovePipeline ||
+                       case_number == v1::Command::kPickTeamMember;
   if (creates && current != nullptr) {
     return FieldError(absl::StatusCode::kAlreadyExists, "aggregate_id",
                       absl::StrCat(type, " ", command.aggregate_id(), " already exists"));
@@ -238,10 +248,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
     status = DecideActivityCommand(
         StateOf(current, &v1::AggregateState::has_activity, &v1::AggregateState::activity), command,
         sink);
-  } else {
+  } else if (type == "pipeline") {
     status = DecidePipelineCommand(
         StateOf(current, &v1::AggregateState::has_pipeline, &v1::AggregateState::pipeline), command,
         sink);
+  } else {
+    status = DecideTeamCommand(
+        StateOf(current, &v1::AggregateState::has_team, &v1::AggregateState::team), command, sink);
   }
   if (!status.ok()) return status;
   return sink.Finish();
@@ -261,6 +274,8 @@ v1::AggregateState Evolve(v1::AggregateState state, const v1::EventEnvelope& eve
     EvolveActivityState(*state.mutable_activity(), event);
   } else if (type == "pipeline") {
     EvolvePipelineState(*state.mutable_pipeline(), event);
+  } else if (type == "team") {
+    EvolveTeamState(*state.mutable_team(), event);
   }
   return state;
 }

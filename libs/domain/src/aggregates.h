@@ -39,6 +39,10 @@ absl::Status DecidePipelineCommand(const v1::Pipeline* current, const v1::Comman
                                    EventSink& sink);
 void EvolvePipelineState(v1::Pipeline& pipeline, const v1::EventEnvelope& event);
 
+absl::Status DecideTeamCommand(const v1::Team* current, const v1::Command& command,
+                               EventSink& sink);
+void EvolveTeamState(v1::Team& team, const v1::EventEnvelope& event);
+
 // Shared checks of item fields.
 
 // Normalises phones (E.164) and emails (lower-cased) in place, drops

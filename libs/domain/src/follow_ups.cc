@@ -1,6 +1,7 @@
 #include "leadflow/domain/follow_ups.h"
 
 #include "absl/strings/str_cat.h"
+#include "leadflow/domain/team_turns.h"
 
 namespace leadflow::domain {
 namespace {
@@ -88,6 +89,11 @@ std::vector<v1::Command> FollowUpCommands(const v1::EventEnvelope& event) {
                                absorbed.forward_to_lead_id());
     *command.mutable_absorb_lead()->mutable_source() = absorbed.source();
     out.push_back(std::move(command));
+  } else if (event.has_team_member_picked()) {
+    // What the robot step does with the member, or the step's next pick.
+    const auto& picked = event.team_member_picked();
+    return AwaitingTeamPicks({picked.then().begin(), picked.then().end()},
+                             {picked.later().begin(), picked.later().end()});
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "aggregates.h"
 #include "leadflow/base/status_macros.h"
@@ -63,8 +64,23 @@ absl::Status CheckOpen(const v1::Lead& lead, absl::string_view field) {
   return absl::OkStatus();
 }
 
+// The request field that holds an identity key's kind of contact point.
+std::string IdentityField(absl::string_view identity_key) {
+  if (absl::StartsWith(identity_key, "phone:")) return "lead.phones";
+  if (absl::StartsWith(identity_key, "email:")) return "lead.emails";
+  return "lead.messengers";
+}
+
 absl::Status DecideCreate(const v1::Command& command, const DomainConfig& config, EventSink& sink) {
   const auto& create = command.create_lead();
+  if (create.has_open_lead()) {
+    // One person, one open lead: a second would split their history.
+    const auto& open = create.open_lead();
+    return FieldError(
+        absl::StatusCode::kAlreadyExists, IdentityField(open.identity_key()),
+        absl::StrCat("this person has an open lead already: ", LeadResourceName(open.lead_id()),
+                     " (", open.identity_key(), "); record the contact on it, or close it first"));
+  }
   v1::Lead lead = create.lead();
   ClearOutputOnly(&lead);
   LEADFLOW_RETURN_IF_ERROR(NormalizeLead(&lead, "lead.", config));

@@ -129,7 +129,8 @@ int32_t EmbeddedLog::PartitionCount(absl::string_view topic) const {
   return it == partitions_.end() ? 0 : it->second;
 }
 
-absl::StatusOr<std::vector<Position>> EmbeddedLog::Append(std::vector<OutgoingRecord> records) {
+absl::StatusOr<std::vector<Position>> EmbeddedLog::Append(std::vector<OutgoingRecord> records,
+                                                          absl::Time /*deadline*/) {
   std::unique_ptr<store::StateBatch> batch = db_->NewBatch();
   return AppendWithState(std::move(records), batch.get(), nullptr, nullptr);
 }
@@ -211,7 +212,7 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendWithState(
 }
 
 absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendAnsweredByProcessing(
-    std::vector<OutgoingRecord> records) {
+    std::vector<OutgoingRecord> records, absl::Time /*deadline*/) {
   std::unique_ptr<store::StateBatch> batch = db_->NewBatch();
   return AppendInLine(records, batch.get(), nullptr, /*needs_sync=*/false);
 }

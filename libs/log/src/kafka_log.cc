@@ -548,9 +548,12 @@ struct KafkaLog::Writer {
   const BeforeWrite* before_write = nullptr;
   const InputProgress* input = nullptr;
   rd_kafka_t* consumer = nullptr;  // the input's group member
+  // The caller's: it leaves the line then unless a transaction took it.
+  absl::Time deadline = absl::InfiniteFuture();
   std::vector<Position> positions;
   absl::Status status;
-  bool done = false;  // under queue_mu_
+  bool done = false;   // under queue_mu_
+  bool taken = false;  // under queue_mu_: in a leader's transaction
 
   // Appends with neither records nor input need no transaction.
   bool transactional() const { return !records->empty() || input != nullptr; }
@@ -666,14 +669,16 @@ int32_t KafkaLog::PartitionCount(absl::string_view topic) const {
   return it == partitions_.end() ? 0 : it->second;
 }
 
-absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecord> records) {
+absl::StatusOr<std::vector<Position>> KafkaLog::Append(std::vector<OutgoingRecord> records,
+                                                       absl::Time deadline) {
   if (records.size() == 1 && !records[0].complete && records[0].partition < 0) {
-    return AppendOne(records[0]);
+    return AppendOne(records[0], deadline);
   }
-  return AppendWithState(std::move(records), nullptr, nullptr, nullptr);
+  return AppendUntil(std::move(records), nullptr, nullptr, nullptr, deadline);
 }
 
-absl::StatusOr<std::vector<Position>> KafkaLog::AppendOne(OutgoingRecord& record) {
+absl::StatusOr<std::vector<Position>> KafkaLog::AppendOne(OutgoingRecord& record,
+                                                          absl::Time deadline) {
   // A fenced instance takes no more appends, whichever producer would.
   LEADFLOW_RETURN_IF_ERROR(Health());
   const int32_t count = PartitionCount(record.topic);
@@ -685,7 +690,7 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendOne(OutgoingRecord& record
     RememberWrite(s);
     return s;
   }
-  const absl::Time deadline = absl::Now() + options_.timeout;
+  const absl::Time until = std::min(deadline, absl::Now() + options_.timeout);
   while (true) {
     {
       absl::MutexLock lock(&delivery->mu);
@@ -697,7 +702,7 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendOne(OutgoingRecord& record
         return std::vector<Position>{{record.topic, delivery->partition, delivery->offset}};
       }
     }
-    if (absl::Now() > deadline) {
+    if (absl::Now() > until) {
       absl::Status status =
           absl::UnavailableError(absl::StrCat("delivering to ", record.topic,
                                               ": no acknowledgement in time; it may or may not be "
@@ -833,6 +838,14 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
                                                                 store::StateBatch* local_state,
                                                                 const BeforeWrite& before_write,
                                                                 const InputProgress* input) {
+  return AppendUntil(std::move(records), local_state, before_write, input, absl::InfiniteFuture());
+}
+
+absl::StatusOr<std::vector<Position>> KafkaLog::AppendUntil(std::vector<OutgoingRecord> records,
+                                                            store::StateBatch* local_state,
+                                                            const BeforeWrite& before_write,
+                                                            const InputProgress* input,
+                                                            absl::Time deadline) {
   for (const auto& record : records) {
     const int32_t count = PartitionCount(record.topic);
     if (count == 0) return absl::NotFoundError(absl::StrCat("unknown topic ", record.topic));
@@ -846,6 +859,7 @@ absl::StatusOr<std::vector<Position>> KafkaLog::AppendWithState(std::vector<Outg
   self.local_state = local_state;
   self.before_write = &before_write;
   self.input = input;
+  self.deadline = deadline;
   self.positions.resize(records.size());
   if (input != nullptr) {
     const auto* group_reader = dynamic_cast<const KafkaGroupReader*>(input->reader);
@@ -878,10 +892,23 @@ absl::Status KafkaLog::JoinGroupCommit(Writer& self) {
     auto leads_or_done = [this, &self]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
       return self.done || queue_.front() == &self;
     };
+    if (!queue_mu_.AwaitWithDeadline(absl::Condition(&leads_or_done), self.deadline) &&
+        !self.taken) {
+      // The caller has given up, and no transaction carries its records:
+      // out of line, nothing appended, no thread held for it.
+      queue_.erase(std::find(queue_.begin(), queue_.end(), &self));
+      return absl::UnavailableError(
+          "the log is not taking appends in time (brokers away or slow): nothing was appended; "
+          "retry with the same id");
+    }
+    // Taken by a transaction already: its outcome is this append's.
     queue_mu_.Await(absl::Condition(&leads_or_done));
     // Leading: the transaction carries everything in line now. Whatever
     // comes later waits for the next one.
-    if (!self.done) group.assign(queue_.begin(), queue_.end());
+    if (!self.done) {
+      group.assign(queue_.begin(), queue_.end());
+      for (Writer* writer : group) writer->taken = true;
+    }
   }
   if (!group.empty()) {
     {

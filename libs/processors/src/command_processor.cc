@@ -7,6 +7,7 @@
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/processors/command_record.h"
 #include "leadflow/processors/dead_letter.h"
 
 namespace leadflow::processors {
@@ -26,7 +27,10 @@ std::string CommandFingerprint(const v1::Command& command) {
   asked.clear_issue_time();
   asked.clear_causation_id();
   asked.clear_correlation_id();
-  if (asked.has_create_lead()) asked.mutable_create_lead()->clear_client();
+  if (asked.has_create_lead()) {
+    asked.mutable_create_lead()->clear_client();
+    asked.mutable_create_lead()->clear_open_lead();
+  }
   return DeriveId("fp", SerializeDeterministic(asked));
 }
 
@@ -44,7 +48,7 @@ v1::CommandOutcome ReusedRequestIdOutcome(const v1::Command& command) {
 
 CommandProcessor::CommandProcessor(CommandOutcomes* outcomes, const ItemReadModel* items,
                                    domain::DomainConfig config, int32_t partitions)
-    : outcomes_(outcomes), items_(items), config_(std::move(config)), partitions_(partitions) {}
+    : decider_(outcomes), items_(items), config_(std::move(config)), partitions_(partitions) {}
 
 namespace {
 
@@ -140,10 +144,90 @@ absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
   return outcome;
 }
 
+absl::StatusOr<v1::CommandOutcome> CommandDecider::Answer(const v1::Command& command,
+                                                          absl::Time now,
+                                                          const domain::DomainConfig& config,
+                                                          ProcessorTransaction& txn) {
+  const store::Keyspace state = store::Keyspace::kState;
+  const std::string outcome_key = CommandProcessor::OutcomeKey(command.command_id());
+  LEADFLOW_ASSIGN_OR_RETURN(auto previous, txn.Get(state, outcome_key));
+  const std::string fingerprint = CommandFingerprint(command);
+  if (previous.has_value()) {
+    // Asked again (a retry): the same answer, to whoever asks now.
+    v1::CommandOutcome& outcome = pending_.emplace_back();
+    LEADFLOW_RETURN_IF_ERROR(ParseProto(*previous, &outcome, "stored outcome"));
+    // Outcomes kept before fingerprints have none: taken as the same ask.
+    if (!outcome.request_fingerprint().empty() && outcome.request_fingerprint() != fingerprint) {
+      outcome = ReusedRequestIdOutcome(command);
+      if (txn.keeps_changelogs()) {
+        log::OutgoingRecord refusal = OutcomeRecord(outcome, now);
+        refusal.key = absl::StrCat(command.command_id(), "#", fingerprint);
+        txn.Emit(std::move(refusal));
+      }
+      return outcome;
+    }
+    if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
+    return outcome;
+  }
+  LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, DecideAndApply(command, config, txn));
+  outcome.set_request_fingerprint(fingerprint);
+  txn.Put(state, outcome_key, SerializeDeterministic(outcome));
+  const size_t slot = pending_.size();
+  const bool emitted_events = outcome.event_ids_size() > 0;
+  log::OutgoingRecord reply = OutcomeRecord(outcome, now);
+  pending_.push_back(outcome);
+  if (emitted_events) {
+    // The last event's position is known only once the log assigns it:
+    // the stored outcome (and the reply on the outcomes topic) are
+    // completed then.
+    const size_t record_index = txn.records().size() - 1;
+    auto with_position = [this, slot, record_index](const std::vector<log::Position>& positions) {
+      auto* position = pending_[slot].mutable_position();
+      position->set_topic(positions[record_index].topic);
+      position->set_partition(positions[record_index].partition);
+      position->set_offset(positions[record_index].offset);
+      return SerializeDeterministic(pending_[slot]);
+    };
+    reply.complete = [with_position](const std::vector<log::Position>& positions,
+                                     log::OutgoingRecord* out) {
+      out->value = with_position(positions);
+    };
+    txn.OnPositions([with_position, outcome_key](const std::vector<log::Position>& positions,
+                                                 store::StateBatch* write_batch) {
+      write_batch->Put(store::Keyspace::kState, outcome_key, with_position(positions));
+    });
+  }
+  if (txn.keeps_changelogs()) txn.Emit(std::move(reply));
+  return outcome;
+}
+
+void CommandDecider::RefuseUnwritable(const log::Record& record, const absl::Status& why,
+                                      ProcessorTransaction& txn) {
+  pending_.clear();
+  v1::Command command;
+  if (!ParseProto(record.value, &command, "record value").ok() || command.command_id().empty()) {
+    return;
+  }
+  v1::CommandOutcome& outcome = pending_.emplace_back();
+  outcome.set_command_id(command.command_id());
+  outcome.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+  outcome.set_message(absl::StrCat("the command's events cannot be written: ", why.message()));
+  outcome.set_request_fingerprint(CommandFingerprint(command));
+  txn.Put(store::Keyspace::kState, CommandProcessor::OutcomeKey(command.command_id()),
+          SerializeDeterministic(outcome));
+  if (txn.keeps_changelogs()) {
+    txn.Emit(OutcomeRecord(outcome, absl::FromUnixMillis(record.timestamp_ms)));
+  }
+}
+
+void CommandDecider::Publish() {
+  for (const auto& outcome : pending_) outcomes_->Publish(outcome);
+  pending_.clear();
+}
+
 absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
                                        ProcessorTransaction& txn) {
-  pending_.clear();
-  const store::Keyspace state = store::Keyspace::kState;
+  decider_.Begin();
   LEADFLOW_ASSIGN_OR_RETURN(config_.pipelines, items_->Pipelines());
   for (const auto& record : batch) {
     v1::Command command;
@@ -158,64 +242,11 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
     }
     if (!command.aggregate_id().empty() &&
         log::PartitionForKey(command.aggregate_id(), partitions_) != record.partition) {
-      log::OutgoingRecord forward;
-      forward.topic = record.topic;
-      forward.key = command.aggregate_id();
-      forward.value = record.value;
-      for (const auto& header : record.headers) forward.headers.push_back(header);
-      txn.Emit(std::move(forward));
+      txn.Emit(ForwardedRecord(record, command.aggregate_id()));
       continue;
     }
-    const absl::Time now = absl::FromUnixMillis(record.timestamp_ms);
-    const std::string outcome_key = OutcomeKey(command.command_id());
-    LEADFLOW_ASSIGN_OR_RETURN(auto previous, txn.Get(state, outcome_key));
-    const std::string fingerprint = CommandFingerprint(command);
-    if (previous.has_value()) {
-      // Asked again (a retry): the same answer, to whoever asks now.
-      v1::CommandOutcome& outcome = pending_.emplace_back();
-      LEADFLOW_RETURN_IF_ERROR(ParseProto(*previous, &outcome, "stored outcome"));
-      // Outcomes kept before fingerprints have none: taken as the same ask.
-      if (!outcome.request_fingerprint().empty() && outcome.request_fingerprint() != fingerprint) {
-        outcome = ReusedRequestIdOutcome(command);
-        if (txn.keeps_changelogs()) {
-          log::OutgoingRecord refusal = OutcomeRecord(outcome, now);
-          refusal.key = absl::StrCat(command.command_id(), "#", fingerprint);
-          txn.Emit(std::move(refusal));
-        }
-        continue;
-      }
-      if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
-      continue;
-    }
-    LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, DecideAndApply(command, config_, txn));
-    outcome.set_request_fingerprint(fingerprint);
-    txn.Put(state, outcome_key, SerializeDeterministic(outcome));
-    const size_t slot = pending_.size();
-    const bool emitted_events = outcome.event_ids_size() > 0;
-    log::OutgoingRecord reply = OutcomeRecord(outcome, now);
-    pending_.push_back(std::move(outcome));
-    if (emitted_events) {
-      // The last event's position is known only once the log assigns it:
-      // the stored outcome (and the reply on the outcomes topic) are
-      // completed then.
-      const size_t record_index = txn.records().size() - 1;
-      auto with_position = [this, slot, record_index](const std::vector<log::Position>& positions) {
-        auto* position = pending_[slot].mutable_position();
-        position->set_topic(positions[record_index].topic);
-        position->set_partition(positions[record_index].partition);
-        position->set_offset(positions[record_index].offset);
-        return SerializeDeterministic(pending_[slot]);
-      };
-      reply.complete = [with_position](const std::vector<log::Position>& positions,
-                                       log::OutgoingRecord* out) {
-        out->value = with_position(positions);
-      };
-      txn.OnPositions([with_position, outcome_key](const std::vector<log::Position>& positions,
-                                                   store::StateBatch* write_batch) {
-        write_batch->Put(store::Keyspace::kState, outcome_key, with_position(positions));
-      });
-    }
-    if (txn.keeps_changelogs()) txn.Emit(std::move(reply));
+    LEADFLOW_RETURN_IF_ERROR(
+        decider_.Answer(command, absl::FromUnixMillis(record.timestamp_ms), config_, txn).status());
   }
   return absl::OkStatus();
 }
@@ -223,27 +254,12 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
 void CommandProcessor::Unwritable(const log::Record& record, const absl::Status& why,
                                   ProcessorTransaction& txn) {
   Processor::Unwritable(record, why, txn);
-  pending_.clear();
-  v1::Command command;
-  if (!ParseProto(record.value, &command, "record value").ok() || command.command_id().empty()) {
-    return;
-  }
-  v1::CommandOutcome& outcome = pending_.emplace_back();
-  outcome.set_command_id(command.command_id());
-  outcome.set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
-  outcome.set_message(absl::StrCat("the command's events cannot be written: ", why.message()));
-  outcome.set_request_fingerprint(CommandFingerprint(command));
-  txn.Put(store::Keyspace::kState, OutcomeKey(command.command_id()),
-          SerializeDeterministic(outcome));
-  if (txn.keeps_changelogs()) {
-    txn.Emit(OutcomeRecord(outcome, absl::FromUnixMillis(record.timestamp_ms)));
-  }
+  decider_.RefuseUnwritable(record, why, txn);
 }
 
 void CommandProcessor::AfterCommit(int32_t partition, int64_t next_offset,
                                    const std::vector<log::Position>& outputs) {
-  for (const auto& outcome : pending_) outcomes_->Publish(outcome);
-  pending_.clear();
+  decider_.Publish();
 }
 
 }  // namespace leadflow::processors

@@ -12,3 +12,16 @@ log::OutgoingRecord CommandRecord(const v1::Command& command, absl::string_view 
 }
 
 }  // namespace leadflow::processors
+
+namespace leadflow::processors {
+
+log::OutgoingRecord ForwardedRecord(const log::Record& record, std::string key) {
+  log::OutgoingRecord forward;
+  forward.topic = record.topic;
+  forward.key = std::move(key);
+  forward.value = record.value;
+  for (const auto& header : record.headers) forward.headers.push_back(header);
+  return forward;
+}
+
+}  // namespace leadflow::processors

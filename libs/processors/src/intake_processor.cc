@@ -1,13 +1,18 @@
 #include "leadflow/processors/intake_processor.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/channel_event_rules.h"
+#include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/domain/pipelines.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
@@ -20,6 +25,12 @@ namespace {
 
 std::string SeenKey(absl::string_view event_id) { return absl::StrCat("intake/seen/", event_id); }
 std::string IdentityKey(absl::string_view key) { return absl::StrCat("intake/identity/", key); }
+
+// A command from the API (CreateLead of a person with a phone, email or
+// messenger) rather than a channel event: the gateway marks it by type.
+bool IsCommandRecord(const log::Record& record) {
+  return record.HeaderValue("ce_type") == "leadflow.v1.Command";
+}
 
 }  // namespace
 
@@ -39,6 +50,18 @@ void IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolution,
   }
 }
 
+void IntakeProcessor::Resolve(const storage::v1::IntakeResolution& resolution,
+                              ProcessorTransaction& txn) const {
+  Apply(resolution, txn);
+  if (txn.keeps_changelogs()) {
+    log::OutgoingRecord changelog;
+    changelog.topic = std::string(log::kIntakeStateTopic);
+    changelog.key = resolution.event_id();
+    changelog.value = SerializeDeterministic(resolution);
+    txn.Emit(std::move(changelog));
+  }
+}
+
 absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
   v1::ChannelEvent event;
   if (absl::StartsWith(record.HeaderValue("content-type"), "application/json")) {
@@ -53,18 +76,22 @@ IntakeProcessor::IntakeProcessor(const LeadReadModel* leads, const ItemReadModel
                                  domain::DomainConfig config, int32_t partitions)
     : leads_(leads), clients_(clients), config_(std::move(config)), partitions_(partitions) {}
 
-absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcessor::FindOpenLead(
     ProcessorTransaction& txn, const std::vector<std::string>& keys) {
-  auto is_open = [this](const std::string& lead_id) -> absl::StatusOr<bool> {
-    LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
-    // Not projected yet: it was created moments ago, so it is open.
-    return !lead.has_value() || !domain::IsTerminal(lead->status_semantic());
-  };
   for (const auto& key : keys) {
+    auto is_open = [this, &key](const std::string& lead_id) -> absl::StatusOr<bool> {
+      LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
+      // Not projected yet: it was created moments ago, so it is open.
+      if (!lead.has_value()) return true;
+      // A claim the lead gave up since (its phone changed) is no match.
+      const auto& held = lead->identity_keys();
+      return !domain::IsTerminal(lead->status_semantic()) &&
+             std::find(held.begin(), held.end(), key) != held.end();
+    };
     LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(store::Keyspace::kState, IdentityKey(key)));
     if (own.has_value()) {
       LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own));
-      if (open) return own;
+      if (open) return std::optional<std::pair<std::string, std::string>>({*own, key});
     }
     // A page at a time: a number shared by thousands of closed leads (a
     // switchboard) is not read into memory whole, and the first open lead
@@ -75,25 +102,28 @@ absl::StatusOr<std::optional<std::string>> IntakeProcessor::FindOpenLead(
       LEADFLOW_ASSIGN_OR_RETURN(auto indexed, leads_->FindByIdentity(key, after, kPage));
       for (const auto& lead_id : indexed) {
         LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id));
-        if (open) return std::optional<std::string>(lead_id);
+        if (open) return std::optional<std::pair<std::string, std::string>>({lead_id, key});
       }
       if (indexed.size() < kPage) break;
       after = indexed.back();
     }
   }
-  return std::optional<std::string>();
+  return std::optional<std::pair<std::string, std::string>>();
 }
 
 absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
                                       ProcessorTransaction& txn) {
   const store::Keyspace state = store::Keyspace::kState;
-  if (decide_inline_) {
-    // As the command processor does per batch: pipeline changes apply to
-    // what is decided after their event is projected here.
-    decide_config_ = config_;
-    LEADFLOW_ASSIGN_OR_RETURN(decide_config_.pipelines, clients_->Pipelines());
-  }
+  if (decider_ != nullptr) decider_->Begin();
+  // As the command processor does per batch: pipeline changes apply to
+  // what is decided after their event is projected here.
+  decide_config_ = config_;
+  LEADFLOW_ASSIGN_OR_RETURN(decide_config_.pipelines, clients_->Pipelines());
   for (const auto& record : batch) {
+    if (IsCommandRecord(record)) {
+      LEADFLOW_RETURN_IF_ERROR(ProcessCommand(record, txn));
+      continue;
+    }
     absl::StatusOr<v1::ChannelEvent> decoded = DecodeChannelEvent(record);
     absl::StatusOr<v1::ChannelEvent> event =
         decoded.ok() ? domain::NormalizeChannelEvent(*decoded, config_) : decoded.status();
@@ -104,14 +134,7 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     }
     const std::string routing_key = domain::IntakeRoutingKey(*event);
     if (log::PartitionForKey(routing_key, partitions_) != record.partition) {
-      // Kept as it came (the same bytes and headers), keyed as leadflow
-      // keys it: its person's resolver decides it.
-      log::OutgoingRecord forward;
-      forward.topic = record.topic;
-      forward.key = routing_key;
-      forward.value = record.value;
-      for (const auto& header : record.headers) forward.headers.push_back(header);
-      txn.Emit(std::move(forward));
+      txn.Emit(ForwardedRecord(record, routing_key));
       ++forwarded_;
       continue;
     }
@@ -122,7 +145,9 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     }
     v1::Lead described = domain::LeadFromChannelEvent(*event);
     const std::vector<std::string> keys = domain::LeadIdentityKeys(described);
-    LEADFLOW_ASSIGN_OR_RETURN(std::optional<std::string> existing, FindOpenLead(txn, keys));
+    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys));
+    std::optional<std::string> existing;
+    if (open_lead.has_value()) existing = open_lead->first;
 
     v1::Command command;
     command.set_command_id(absl::StrCat("intake:", event->id()));
@@ -152,15 +177,8 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       }
       resolution.add_claimed_identity_keys(key);
     }
-    Apply(resolution, txn);
-    if (txn.keeps_changelogs()) {
-      log::OutgoingRecord changelog;
-      changelog.topic = std::string(log::kIntakeStateTopic);
-      changelog.key = event->id();
-      changelog.value = SerializeDeterministic(resolution);
-      txn.Emit(std::move(changelog));
-    }
-    if (!decide_inline_) {
+    Resolve(resolution, txn);
+    if (decider_ == nullptr) {
       txn.Emit(CommandRecord(command, "leadflow/intake"));
       continue;
     }
@@ -173,6 +191,69 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, ProcessorTransaction& txn) {
+  v1::Command command;
+  absl::Status parsed = ParseProto(record.value, &command, "record value");
+  if (parsed.ok() && (!command.has_create_lead() || command.command_id().empty())) {
+    parsed = domain::InvalidField("command", "intake takes CreateLead commands with an id only");
+  }
+  if (!parsed.ok()) {
+    txn.Emit(DeadLetter(record, Name(), parsed.message()));
+    ++dead_letters_;
+    return absl::OkStatus();
+  }
+  // The gateway keyed it by the person's first identity key. A lead whose
+  // contact points do not normalise has none: it is refused where it is.
+  v1::Lead described = command.create_lead().lead();
+  std::vector<std::string> keys;
+  if (domain::NormalizeLead(&described, "lead.", config_).ok()) {
+    keys = domain::LeadIdentityKeys(described);
+  }
+  if (!keys.empty() && log::PartitionForKey(keys.front(), partitions_) != record.partition) {
+    txn.Emit(ForwardedRecord(record, keys.front()));
+    ++forwarded_;
+    return absl::OkStatus();
+  }
+  const store::Keyspace state = store::Keyspace::kState;
+  LEADFLOW_ASSIGN_OR_RETURN(auto seen, txn.Get(state, SeenKey(command.command_id())));
+  // A command seen before (a retry) is answered again as it was: only its
+  // first pass resolves the person.
+  if (!seen.has_value() && !keys.empty()) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys));
+    if (open_lead.has_value() && open_lead->first != command.aggregate_id()) {
+      auto* open = command.mutable_create_lead()->mutable_open_lead();
+      open->set_lead_id(open_lead->first);
+      open->set_identity_key(open_lead->second);
+    }
+  }
+  bool created = false;
+  if (decider_ != nullptr) {
+    LEADFLOW_ASSIGN_OR_RETURN(
+        v1::CommandOutcome outcome,
+        decider_->Answer(command, absl::FromUnixMillis(record.timestamp_ms), decide_config_, txn));
+    created = outcome.code() == 0;
+  } else {
+    // The command processor decides it; the person's keys are claimed only
+    // for a lead it will create (the rules are pure, the same there).
+    created = domain::Decide(nullptr, command, decide_config_).ok();
+    txn.Emit(CommandRecord(command, "leadflow/api"));
+  }
+  if (seen.has_value()) return absl::OkStatus();
+  storage::v1::IntakeResolution resolution;
+  resolution.set_event_id(command.command_id());
+  if (created) {
+    resolution.set_lead_id(command.aggregate_id());
+    for (const auto& key : keys) resolution.add_claimed_identity_keys(key);
+  }
+  Resolve(resolution, txn);
+  return absl::OkStatus();
+}
+
+void IntakeProcessor::AfterCommit(int32_t partition, int64_t next_offset,
+                                  const std::vector<log::Position>& outputs) {
+  if (decider_ != nullptr) decider_->Publish();
 }
 
 }  // namespace leadflow::processors

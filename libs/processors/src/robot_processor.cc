@@ -4,13 +4,13 @@
 
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/robots.h"
+#include "leadflow/domain/team_turns.h"
 #include "leadflow/processors/command_record.h"
 #include "leadflow/v1/events.pb.h"
 
@@ -90,26 +90,21 @@ absl::StatusOr<v1::RobotItem> LoadItem(ProcessorTransaction& txn, store::Keyspac
 
 }  // namespace
 
-// Turns kept in the processor's state (per partition, as the dry run keeps
-// them), loads from the read model. A storage error is kept and reported
-// after the step.
+// Round robin is not decided here: each pick is a placeholder, and the
+// step's commands go to the team's own aggregate (domain::AwaitingTeamPicks),
+// the single writer of its turn across partitions and instances. Loads come
+// from the read model. A storage error is kept and reported after the step.
 class RobotProcessor::Teams final : public domain::TeamQueues {
  public:
-  Teams(const RobotProcessor* processor, ProcessorTransaction& txn, int32_t partition)
-      : processor_(processor), txn_(txn), partition_(partition) {}
+  explicit Teams(const RobotProcessor* processor) : processor_(processor) {}
 
   std::string NextInTurn(absl::string_view queue,
                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
-    const std::string key = absl::StrCat("robots/turn/", partition_, "/", queue);
-    auto stored = txn_.Get(store::Keyspace::kState, key);
-    if (!stored.ok()) {
-      status_.Update(stored.status());
-      return "";
-    }
-    int64_t turn = 0;
-    if (stored->has_value() && !absl::SimpleAtoi(**stored, &turn)) turn = 0;
-    StateWriter(txn_, store::Keyspace::kState).Put(key, absl::StrCat(turn + 1));
-    return members.Get(static_cast<int>(turn % members.size()));
+    v1::PendingTeamPick& pick = picks_.emplace_back();
+    pick.set_queue(std::string(queue));
+    *pick.mutable_members() = members;
+    pick.set_placeholder(domain::TeamPickPlaceholder(static_cast<int>(picks_.size())));
+    return pick.placeholder();
   }
 
   std::string LeastLoaded(const google::protobuf::RepeatedPtrField<std::string>& members) override {
@@ -131,10 +126,14 @@ class RobotProcessor::Teams final : public domain::TeamQueues {
 
   const absl::Status& status() const { return status_; }
 
+  // The step's commands as they go out (waiting for its picks, if any).
+  std::vector<v1::Command> Send(std::vector<v1::Command> commands) {
+    return domain::AwaitingTeamPicks(std::move(commands), std::move(picks_));
+  }
+
  private:
   const RobotProcessor* processor_;
-  ProcessorTransaction& txn_;
-  const int32_t partition_;
+  std::vector<v1::PendingTeamPick> picks_;
   absl::Status status_;
 };
 
@@ -173,8 +172,9 @@ absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
     LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, keyspace, key));
     const int64_t version = domain::VersionOf(item.state());
     const auto before = item.timers();
-    Teams teams(this, txn, record.partition);
-    std::vector<v1::Command> commands = domain::RobotsOnEvent(item, event, config, teams);
+    Teams teams(this);
+    std::vector<v1::Command> commands =
+        teams.Send(domain::RobotsOnEvent(item, event, config, teams));
     LEADFLOW_RETURN_IF_ERROR(teams.status());
     if (domain::VersionOf(item.state()) == version) continue;  // a replay
     if (item.state().activity().state() == v1::ACTIVITY_STATE_COMPLETED && item.timers().empty()) {
@@ -213,8 +213,9 @@ absl::Status RobotProcessor::Punctuate(int32_t partition, absl::Time input_time,
   for (const auto& entry : due) {
     LEADFLOW_ASSIGN_OR_RETURN(v1::RobotItem item, LoadItem(txn, keyspace, entry.item_key));
     const auto before = item.timers();
-    Teams teams(this, txn, partition);
-    std::vector<v1::Command> commands = domain::RobotsOnTimer(item, entry.timer_id, config, teams);
+    Teams teams(this);
+    std::vector<v1::Command> commands =
+        teams.Send(domain::RobotsOnTimer(item, entry.timer_id, config, teams));
     LEADFLOW_RETURN_IF_ERROR(teams.status());
     writer.Delete(entry.key);
     writer.SaveItem(partition, entry.item_key, before, item);

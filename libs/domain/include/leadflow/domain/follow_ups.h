@@ -16,6 +16,8 @@ namespace leadflow::domain {
 //   LeadMergedInto → AbsorbLead on the lead kept.
 //   LeadAbsorbed by a lead merged away meanwhile → AbsorbLead on the lead
 //                    it was merged into (chains of merges lose nothing).
+//   TeamMemberPicked → the robot step's commands with the member in place,
+//                    or the step's next PickTeamMember (team_turns.h).
 // Command ids derive from the lead (e.g. "convert:<lead>:deal"), so
 // replaying the event never applies a step twice. Pure.
 std::vector<v1::Command> FollowUpCommands(const v1::EventEnvelope& event);

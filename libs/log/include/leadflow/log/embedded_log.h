@@ -34,11 +34,15 @@ class EmbeddedLog final : public Log {
   std::string EngineName() const override { return "embedded"; }
   bool KeepsChangelogs() const override { return keep_changelogs_; }
   int32_t PartitionCount(absl::string_view topic) const override;
-  absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
+  using Log::Append;
+  // Appends wait only for the group commit of local writes: the deadline
+  // is not needed.
+  absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records,
+                                               absl::Time deadline) override;
   // Readable once written, before the group's fsync (if it has one): the
   // processing unit that answers the writer fsyncs after them.
   absl::StatusOr<std::vector<Position>> AppendAnsweredByProcessing(
-      std::vector<OutgoingRecord> records) override;
+      std::vector<OutgoingRecord> records, absl::Time deadline) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
                                                         store::StateBatch* local_state,
                                                         const BeforeWrite& before_write,

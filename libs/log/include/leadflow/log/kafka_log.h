@@ -71,7 +71,9 @@ class KafkaLog final : public Log {
   // until one commits; records refused as unwritable are not trouble.
   absl::Status Readiness() const override;
   int32_t PartitionCount(absl::string_view topic) const override;
-  absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) override;
+  using Log::Append;
+  absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records,
+                                               absl::Time deadline) override;
   absl::StatusOr<std::vector<Position>> AppendWithState(std::vector<OutgoingRecord> records,
                                                         store::StateBatch* local_state,
                                                         const BeforeWrite& before_write,
@@ -108,7 +110,14 @@ class KafkaLog final : public Log {
       absl::string_view topic, std::vector<int64_t> next, std::vector<int32_t> partitions) const;
   // Waits in line with `self` (records or input to commit), leading the
   // transaction when first in line; `self`'s outcome.
+  // Waits in line for a transaction that carries `self`; gives up at
+  // self.deadline if no transaction has taken it by then.
   absl::Status JoinGroupCommit(Writer& self);
+  absl::StatusOr<std::vector<Position>> AppendUntil(std::vector<OutgoingRecord> records,
+                                                    store::StateBatch* local_state,
+                                                    const BeforeWrite& before_write,
+                                                    const InputProgress* input,
+                                                    absl::Time deadline);
   // Runs the transactions of the group `writers` (the queue's front, led by
   // the caller) and sets each writer's outcome.
   void RunGroup(const std::vector<Writer*>& writers) ABSL_EXCLUSIVE_LOCKS_REQUIRED(txn_mu_);
@@ -122,7 +131,7 @@ class KafkaLog final : public Log {
   absl::Status ProduceWith(rd_kafka_t* producer, OutgoingRecord& record, void* opaque);
   // One record through the plain (idempotent, non-transactional) producer,
   // waiting for its acknowledgement.
-  absl::StatusOr<std::vector<Position>> AppendOne(OutgoingRecord& record);
+  absl::StatusOr<std::vector<Position>> AppendOne(OutgoingRecord& record, absl::Time deadline);
   // Keeps a write's outcome for Readiness (unwritable records aside).
   void RememberWrite(const absl::Status& status);
   // Stats: one transaction committed, carrying `appends` appends.

@@ -217,7 +217,16 @@ class Log {
   virtual int32_t PartitionCount(absl::string_view topic) const = 0;
 
   // Appends all records or none; returns their positions in input order.
-  virtual absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) = 0;
+  // `deadline` is the caller's (an API call's): an engine that makes
+  // appends wait (Kafka, its brokers away) stops waiting then, with
+  // UNAVAILABLE, so a caller that has given up holds no thread. Records
+  // still in line then are not appended; records already handed to the
+  // brokers may or may not be (a retry with the same id is safe).
+  virtual absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records,
+                                                       absl::Time deadline) = 0;
+  absl::StatusOr<std::vector<Position>> Append(std::vector<OutgoingRecord> records) {
+    return Append(std::move(records), absl::InfiniteFuture());
+  }
   // Appends records whose writer is answered by their processing, not by
   // the append (a command, answered once its processor's unit commits): an
   // engine may make them readable before they are durable when the
@@ -225,8 +234,8 @@ class Log {
   // does (one write-ahead log: a synced write syncs every write before it),
   // which saves the append's own fsync; the others append as Append does.
   virtual absl::StatusOr<std::vector<Position>> AppendAnsweredByProcessing(
-      std::vector<OutgoingRecord> records) {
-    return Append(std::move(records));
+      std::vector<OutgoingRecord> records, absl::Time deadline) {
+    return Append(std::move(records), deadline);
   }
 
   // Appends `records`, commits `input` (may be null) and applies

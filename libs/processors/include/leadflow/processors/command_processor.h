@@ -52,6 +52,40 @@ std::string CommandFingerprint(const v1::Command& command);
 // a different request, as payment APIs refuse a reused idempotency key.
 v1::CommandOutcome ReusedRequestIdOutcome(const v1::Command& command);
 
+// Answers commands one at a time within a processor's unit: a command id
+// with an outcome already gets that outcome again (or, when it came with
+// another request, the reused-request_id refusal); a new one is decided
+// (DecideAndApply) and its outcome kept under cmd/<id>, completed with the
+// position of its last event once the log assigns it, and mirrored to the
+// outcomes topic where the log keeps changelogs. The outcomes are handed out
+// (CommandOutcomes::Publish) only once the unit has committed. The command
+// processor answers every command so; on a single instance intake answers
+// the CreateLead commands it takes from the API the same way.
+class CommandDecider {
+ public:
+  explicit CommandDecider(CommandOutcomes* outcomes) : outcomes_(outcomes) {}
+
+  // A new unit: outcomes of one that did not commit are forgotten.
+  void Begin() { pending_.clear(); }
+  // Answers `command` in `txn` (`now` stamps its outcome record); returns
+  // the outcome as it stands before its position is known.
+  absl::StatusOr<v1::CommandOutcome> Answer(const v1::Command& command, absl::Time now,
+                                            const domain::DomainConfig& config,
+                                            ProcessorTransaction& txn);
+  // The command in `record` cannot be written (its events too large for the
+  // brokers): refused with INVALID_ARGUMENT, kept, so a retry gets the same
+  // answer instead of its caller waiting in vain. Replaces the unit's outcomes.
+  void RefuseUnwritable(const log::Record& record, const absl::Status& why,
+                        ProcessorTransaction& txn);
+  // After the unit's commit.
+  void Publish();
+
+ private:
+  CommandOutcomes* outcomes_;
+  // Outcomes of the unit in flight.
+  std::vector<v1::CommandOutcome> pending_;
+};
+
 class CommandProcessor final : public Processor {
  public:
   // `partitions`: of the commands topic, to check a command is on its
@@ -82,12 +116,10 @@ class CommandProcessor final : public Processor {
   static std::string StateKey(absl::string_view aggregate_type, absl::string_view aggregate_id);
 
  private:
-  CommandOutcomes* outcomes_;
+  CommandDecider decider_;
   const ItemReadModel* items_;
   domain::DomainConfig config_;
   const int32_t partitions_;
-  // Outcomes of the batch in flight, handed out after its commit.
-  std::vector<v1::CommandOutcome> pending_;
   std::atomic<int64_t> dead_letters_{0};
 };
 

@@ -11,3 +11,13 @@ namespace leadflow::processors {
 log::OutgoingRecord CommandRecord(const v1::Command& command, absl::string_view source);
 
 }  // namespace leadflow::processors
+
+namespace leadflow::processors {
+
+// `record` as it came (the same bytes and headers) on its own topic, keyed
+// `key`: a record published on another partition than the one its key
+// says (by a producer with another partitioner, or by hand) goes to where
+// its single writer reads.
+log::OutgoingRecord ForwardedRecord(const log::Record& record, std::string key);
+
+}  // namespace leadflow::processors

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "leadflow/domain/domain_config.h"
+#include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/item_read_model.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/processor.h"
@@ -26,6 +29,12 @@ namespace leadflow::processors {
 //  - an id seen before → nothing (idempotent);
 //  - a phone/email/handle of an open lead → RecordCommunication on it;
 //  - otherwise → CreateLead with an id derived from the event id.
+// CreateLead from the API for a person with a phone, email or messenger
+// comes here too (a leadflow.v1.Command record, keyed by the person's first
+// identity key), so that every new lead claims its person's identities
+// through this one writer: when the person has an open lead, the command
+// carries it (CreateLead.open_lead) and is refused ALREADY_EXISTS; else the
+// new lead claims the keys before any later event of the person is read.
 // State (keyspace `state`): intake/seen/<event id> → lead id and
 // intake/identity/<key> → lead id; the read model is asked too, for leads
 // created elsewhere (gRPC, other partitions) and for their status. Each
@@ -48,6 +57,8 @@ class IntakeProcessor final : public Processor {
     return {std::string(log::kIntakeStateTopic)};
   }
   absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) override;
+  void AfterCommit(int32_t partition, int64_t next_offset,
+                   const std::vector<log::Position>& outputs) override;
 
   // Dead letters written since start.
   int64_t dead_letters() const { return dead_letters_.load(); }
@@ -62,18 +73,27 @@ class IntakeProcessor final : public Processor {
   // unit commits. Its runner must then share the command processor's writer
   // lock (ProcessorRunner::ShareWriterLock). On Kafka intake and the
   // aggregates are partitioned by different keys, so the hop stays.
-  void DecideInline() { decide_inline_ = true; }
+  // The API's CreateLead commands are answered as the command processor
+  // answers them, their outcomes handed to `outcomes` after each commit.
+  void DecideInline(CommandOutcomes* outcomes) {
+    decider_ = std::make_unique<CommandDecider>(outcomes);
+  }
 
  private:
   void Apply(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
-  absl::StatusOr<std::optional<std::string>> FindOpenLead(ProcessorTransaction& txn,
-                                                          const std::vector<std::string>& keys);
+  // Apply, and the changelog record of it where the log keeps changelogs.
+  void Resolve(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
+  // The person's open lead and the identity key that found it, if any.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindOpenLead(
+      ProcessorTransaction& txn, const std::vector<std::string>& keys);
+  absl::Status ProcessCommand(const log::Record& record, ProcessorTransaction& txn);
 
   const LeadReadModel* leads_;
   const ItemReadModel* clients_;
   const domain::DomainConfig config_;
-  bool decide_inline_ = false;
-  // config_ with the pipelines of the batch in flight (inline decisions).
+  // Set when intake decides inline.
+  std::unique_ptr<CommandDecider> decider_;
+  // config_ with the pipelines of the batch in flight.
   domain::DomainConfig decide_config_;
   std::atomic<int64_t> dead_letters_{0};
   std::atomic<int64_t> forwarded_{0};

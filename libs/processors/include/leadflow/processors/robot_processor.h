@@ -17,10 +17,11 @@ namespace leadflow::processors {
 //   robots/item/<type>/<id>             RobotItem: the lead, deal or activity
 //                                       as its events made it, its timers
 //   robots/due/<p>/<due ms, 16 digits>/<timer id>  → the item's key
-//   robots/turn/<p>/<queue>             the next round-robin turn
 // Every state write also goes to the changelog (leadflow.robot-state.v1;
 // a deletion is a tombstone), so a new owner of a partition restores it.
 // A completed activity's item is dropped: nothing changes it any more.
+// Round-robin turns are not kept here: a step that picks from a team sends
+// its commands through the team's aggregate (domain/team_turns.h).
 //
 // On time, exactly once: a timer is written in the same unit as the event
 // that armed it, and fired (commands emitted, timer deleted) in one unit of

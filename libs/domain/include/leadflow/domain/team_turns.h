@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "leadflow/v1/commands.pb.h"
+
+namespace leadflow::domain {
+
+// Round robin over a team is one turn per team queue, kept by the queue's
+// own aggregate ("team", id TeamId(queue)) and decided by its single
+// writer, so picks from every partition and instance take turns in the
+// order they reach it. A robot that assigns from a team does not choose:
+// its commands name the member by a placeholder, and go out wrapped in a
+// PickTeamMember of the queue (AwaitingTeamPicks); the team's
+// TeamMemberPicked carries them with the member in place, and the
+// follow-up step issues them (FollowUpCommands).
+
+// The id of the team aggregate of `queue`.
+std::string TeamId(absl::string_view queue);
+
+// The text that stands for the `index`th member picked in one robot step.
+std::string TeamPickPlaceholder(int index);
+
+// `commands` as they go out: unchanged when they wait for no pick;
+// otherwise one PickTeamMember of picks[0]'s queue carrying them and the
+// other picks (command id, time, actor and cause taken from the first
+// command, so a replayed step sends the same pick).
+std::vector<v1::Command> AwaitingTeamPicks(std::vector<v1::Command> commands,
+                                           std::vector<v1::PendingTeamPick> picks);
+
+}  // namespace leadflow::domain
