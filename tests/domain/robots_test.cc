@@ -80,7 +80,8 @@ class FakeTeams final : public TeamQueues {
                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
     return members.Get(static_cast<int>(turns[std::string(queue)]++ % members.size()));
   }
-  std::string LeastLoaded(const google::protobuf::RepeatedPtrField<std::string>& members) override {
+  std::string LeastLoaded(absl::string_view /*queue*/,
+                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
     const std::string* best = &members.Get(0);
     for (const auto& m : members) {
       if (load[m] < load[*best]) best = &m;

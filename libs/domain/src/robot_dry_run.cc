@@ -31,7 +31,8 @@ class RobotDryRun::Simulation final : public TeamQueues {
     return members.Get(static_cast<int>(turn++ % members.size()));
   }
 
-  std::string LeastLoaded(const google::protobuf::RepeatedPtrField<std::string>& members) override {
+  std::string LeastLoaded(absl::string_view /*queue*/,
+                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
     std::map<std::string, int64_t> load;
     for (const auto& [key, item] : items_) {
       const auto& state = item.state();

@@ -96,7 +96,9 @@ v1::Command StageCommand(const v1::RobotCause& cause, absl::string_view item_id,
 
 std::string PickFromTeam(const v1::TeamPick& team, absl::string_view queue, TeamQueues& teams) {
   if (team.members().empty()) return "";
-  if (team.rule() == v1::TEAM_PICK_RULE_LEAST_LOADED) return teams.LeastLoaded(team.members());
+  if (team.rule() == v1::TEAM_PICK_RULE_LEAST_LOADED) {
+    return teams.LeastLoaded(queue, team.members());
+  }
   return teams.NextInTurn(queue, team.members());
 }
 

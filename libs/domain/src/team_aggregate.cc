@@ -2,10 +2,14 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/reflection.h>
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "aggregates.h"
 #include "leadflow/base/derived_id.h"
+#include "leadflow/base/proto_util.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/team_turns.h"
 
@@ -69,6 +73,8 @@ std::vector<v1::Command> AwaitingTeamPicks(std::vector<v1::Command> commands,
   ask->set_queue(picks.front().queue());
   *ask->mutable_members() = picks.front().members();
   ask->set_placeholder(picks.front().placeholder());
+  ask->set_rule(picks.front().rule());
+  *ask->mutable_loads() = picks.front().loads();
   for (auto& command : commands) *ask->add_then() = std::move(command);
   for (size_t i = 1; i < picks.size(); ++i) *ask->add_later() = std::move(picks[i]);
   std::vector<v1::Command> out;
@@ -84,7 +90,25 @@ absl::Status DecideTeamCommand(const v1::Team* current, const v1::Command& comma
   if (ask.members().empty()) return InvalidField("pick_team_member.members", "required");
   if (ask.placeholder().empty()) return InvalidField("pick_team_member.placeholder", "required");
   const int64_t turn = current == nullptr ? 0 : current->picks();
-  const std::string& member = ask.members(static_cast<int>(turn % ask.members_size()));
+  const int size = ask.members_size();
+  int chosen = static_cast<int>(turn % size);
+  if (ask.rule() == v1::TEAM_PICK_RULE_LEAST_LOADED) {
+    // The loads the asker read, plus this team's own recent picks, which
+    // its read model may not count yet (a burst sees its own picks). Ties
+    // go round from the turn, so equal loads share the work in turn.
+    const absl::Time since = FromTimestamp(command.issue_time()) - kTeamPickMemory;
+    std::map<std::string, int64_t> load(ask.loads().begin(), ask.loads().end());
+    if (current != nullptr) {
+      for (const auto& pick : current->recent()) {
+        if (FromTimestamp(pick.time()) >= since) ++load[pick.member_id()];
+      }
+    }
+    for (int i = 1; i < size; ++i) {
+      const int candidate = static_cast<int>((turn + i) % size);
+      if (load[ask.members(candidate)] < load[ask.members(chosen)]) chosen = candidate;
+    }
+  }
+  const std::string& member = ask.members(chosen);
   auto* picked = sink.Add().mutable_team_member_picked();
   picked->set_queue(ask.queue());
   picked->set_member_id(member);
@@ -105,6 +129,17 @@ void EvolveTeamState(v1::Team& team, const v1::EventEnvelope& event) {
   team.set_queue(event.team_member_picked().queue());
   team.set_picks(event.team_member_picked().turn() + 1);
   team.set_last_member_id(event.team_member_picked().member_id());
+  // Kept for kTeamPickMemory: what least loaded adds to the loads it is given.
+  const absl::Time now = FromTimestamp(event.occur_time());
+  auto* recent = team.mutable_recent();
+  recent->erase(std::remove_if(recent->begin(), recent->end(),
+                               [now](const v1::TeamRecentPick& pick) {
+                                 return FromTimestamp(pick.time()) < now - kTeamPickMemory;
+                               }),
+                recent->end());
+  v1::TeamRecentPick* pick = recent->Add();
+  pick->set_member_id(event.team_member_picked().member_id());
+  *pick->mutable_time() = event.occur_time();
 }
 
 }  // namespace leadflow::domain

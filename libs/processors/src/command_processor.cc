@@ -144,10 +144,9 @@ absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
   return outcome;
 }
 
-absl::StatusOr<v1::CommandOutcome> CommandDecider::Answer(const v1::Command& command,
-                                                          absl::Time now,
-                                                          const domain::DomainConfig& config,
-                                                          ProcessorTransaction& txn) {
+absl::StatusOr<bool> CommandDecider::Answer(const v1::Command& command, absl::Time now,
+                                            const domain::DomainConfig& config,
+                                            ProcessorTransaction& txn) {
   const store::Keyspace state = store::Keyspace::kState;
   const std::string outcome_key = CommandProcessor::OutcomeKey(command.command_id());
   LEADFLOW_ASSIGN_OR_RETURN(auto previous, txn.Get(state, outcome_key));
@@ -164,18 +163,19 @@ absl::StatusOr<v1::CommandOutcome> CommandDecider::Answer(const v1::Command& com
         refusal.key = absl::StrCat(command.command_id(), "#", fingerprint);
         txn.Emit(std::move(refusal));
       }
-      return outcome;
+      return false;
     }
     if (txn.keeps_changelogs()) txn.Emit(OutcomeRecord(outcome, now));
-    return outcome;
+    return outcome.code() == 0;
   }
   LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, DecideAndApply(command, config, txn));
   outcome.set_request_fingerprint(fingerprint);
   txn.Put(state, outcome_key, SerializeDeterministic(outcome));
   const size_t slot = pending_.size();
   const bool emitted_events = outcome.event_ids_size() > 0;
+  const bool accepted = outcome.code() == 0;
   log::OutgoingRecord reply = OutcomeRecord(outcome, now);
-  pending_.push_back(outcome);
+  pending_.push_back(std::move(outcome));
   if (emitted_events) {
     // The last event's position is known only once the log assigns it:
     // the stored outcome (and the reply on the outcomes topic) are
@@ -198,7 +198,7 @@ absl::StatusOr<v1::CommandOutcome> CommandDecider::Answer(const v1::Command& com
     });
   }
   if (txn.keeps_changelogs()) txn.Emit(std::move(reply));
-  return outcome;
+  return accepted;
 }
 
 void CommandDecider::RefuseUnwritable(const log::Record& record, const absl::Status& why,

@@ -231,9 +231,8 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
   bool created = false;
   if (decider_ != nullptr) {
     LEADFLOW_ASSIGN_OR_RETURN(
-        v1::CommandOutcome outcome,
+        created,
         decider_->Answer(command, absl::FromUnixMillis(record.timestamp_ms), decide_config_, txn));
-    created = outcome.code() == 0;
   } else {
     // The command processor decides it; the person's keys are claimed only
     // for a lead it will create (the rules are pure, the same there).

@@ -90,38 +90,32 @@ absl::StatusOr<v1::RobotItem> LoadItem(ProcessorTransaction& txn, store::Keyspac
 
 }  // namespace
 
-// Round robin is not decided here: each pick is a placeholder, and the
-// step's commands go to the team's own aggregate (domain::AwaitingTeamPicks),
-// the single writer of its turn across partitions and instances. Loads come
-// from the read model. A storage error is kept and reported after the step.
+// Picks are not decided here: each is a placeholder, and the step's
+// commands go to the team's own aggregate (domain::AwaitingTeamPicks), the
+// single writer of its turn across partitions and instances. Least loaded
+// sends the members' loads as this instance's read model counts them. A
+// storage error is kept and reported after the step.
 class RobotProcessor::Teams final : public domain::TeamQueues {
  public:
   explicit Teams(const RobotProcessor* processor) : processor_(processor) {}
 
   std::string NextInTurn(absl::string_view queue,
                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
-    v1::PendingTeamPick& pick = picks_.emplace_back();
-    pick.set_queue(std::string(queue));
-    *pick.mutable_members() = members;
-    pick.set_placeholder(domain::TeamPickPlaceholder(static_cast<int>(picks_.size())));
-    return pick.placeholder();
+    return Ask(queue, members, v1::TEAM_PICK_RULE_ROUND_ROBIN).placeholder();
   }
 
-  std::string LeastLoaded(const google::protobuf::RepeatedPtrField<std::string>& members) override {
-    const std::string* best = nullptr;
-    int64_t best_load = 0;
+  std::string LeastLoaded(absl::string_view queue,
+                          const google::protobuf::RepeatedPtrField<std::string>& members) override {
+    v1::PendingTeamPick& pick = Ask(queue, members, v1::TEAM_PICK_RULE_LEAST_LOADED);
     for (const auto& member : members) {
       auto load = processor_->counters_->OpenItems(member);
       if (!load.ok()) {
         status_.Update(load.status());
         return "";
       }
-      if (best == nullptr || *load < best_load) {
-        best = &member;
-        best_load = *load;
-      }
+      (*pick.mutable_loads())[member] = *load;
     }
-    return best == nullptr ? "" : *best;
+    return pick.placeholder();
   }
 
   const absl::Status& status() const { return status_; }
@@ -133,6 +127,17 @@ class RobotProcessor::Teams final : public domain::TeamQueues {
 
  private:
   const RobotProcessor* processor_;
+  v1::PendingTeamPick& Ask(absl::string_view queue,
+                           const google::protobuf::RepeatedPtrField<std::string>& members,
+                           v1::TeamPickRule rule) {
+    v1::PendingTeamPick& pick = picks_.emplace_back();
+    pick.set_queue(std::string(queue));
+    *pick.mutable_members() = members;
+    pick.set_rule(rule);
+    pick.set_placeholder(domain::TeamPickPlaceholder(static_cast<int>(picks_.size())));
+    return pick;
+  }
+
   std::vector<v1::PendingTeamPick> picks_;
   absl::Status status_;
 };

@@ -36,9 +36,9 @@ class TeamQueues {
   // The member whose turn it is in `queue`, advancing the turn.
   virtual std::string NextInTurn(
       absl::string_view queue, const google::protobuf::RepeatedPtrField<std::string>& members) = 0;
-  // The member with the fewest open leads and deals (ties: the first).
+  // The member of `queue` with the fewest open leads and deals.
   virtual std::string LeastLoaded(
-      const google::protobuf::RepeatedPtrField<std::string>& members) = 0;
+      absl::string_view queue, const google::protobuf::RepeatedPtrField<std::string>& members) = 0;
 };
 
 // Refusals name the field under `prefix` ("pipeline.robots[1].action").

@@ -68,10 +68,9 @@ class CommandDecider {
   // A new unit: outcomes of one that did not commit are forgotten.
   void Begin() { pending_.clear(); }
   // Answers `command` in `txn` (`now` stamps its outcome record); returns
-  // the outcome as it stands before its position is known.
-  absl::StatusOr<v1::CommandOutcome> Answer(const v1::Command& command, absl::Time now,
-                                            const domain::DomainConfig& config,
-                                            ProcessorTransaction& txn);
+  // whether its outcome (a stored one, or the decision now) accepts it.
+  absl::StatusOr<bool> Answer(const v1::Command& command, absl::Time now,
+                              const domain::DomainConfig& config, ProcessorTransaction& txn);
   // The command in `record` cannot be written (its events too large for the
   // brokers): refused with INVALID_ARGUMENT, kept, so a retry gets the same
   // answer instead of its caller waiting in vain. Replaces the unit's outcomes.
