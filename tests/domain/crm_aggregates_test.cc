@@ -1746,3 +1746,35 @@ TEST_CASE("team turns: least loaded counts the team's own recent picks, so a bur
 
 }  // namespace
 }  // namespace leadflow::domain
+
+namespace leadflow::domain {
+namespace {
+
+TEST_CASE("team turns: the team's memory is bounded, and round robin keeps none") {
+  auto pick_event = [](v1::TeamPickRule rule, int64_t turn) {
+    v1::EventEnvelope event;
+    event.set_aggregate_type("team");
+    event.set_aggregate_id(TeamId("q"));
+    event.set_aggregate_version(turn + 1);
+    *event.mutable_occur_time() = At(1700000000);
+    auto* picked = event.mutable_team_member_picked();
+    picked->set_queue("q");
+    picked->set_member_id("a");
+    picked->set_turn(turn);
+    picked->set_rule(rule);
+    return event;
+  };
+  v1::AggregateState least;
+  v1::AggregateState round;
+  for (int64_t turn = 0; turn < kTeamPickMemoryCap + 50; ++turn) {
+    least = Evolve(least, pick_event(v1::TEAM_PICK_RULE_LEAST_LOADED, turn));
+    round = Evolve(round, pick_event(v1::TEAM_PICK_RULE_ROUND_ROBIN, turn));
+  }
+  CHECK(least.team().recent_size() == kTeamPickMemoryCap);
+  CHECK(least.team().picks() == kTeamPickMemoryCap + 50);
+  CHECK(round.team().recent_size() == 0);
+  CHECK(round.team().picks() == kTeamPickMemoryCap + 50);
+}
+
+}  // namespace
+}  // namespace leadflow::domain

@@ -113,6 +113,7 @@ absl::Status DecideTeamCommand(const v1::Team* current, const v1::Command& comma
   picked->set_queue(ask.queue());
   picked->set_member_id(member);
   picked->set_turn(turn);
+  picked->set_rule(ask.rule());
   for (const auto& then : ask.then()) {
     v1::Command* command_after = picked->add_then();
     *command_after = then;
@@ -129,7 +130,9 @@ void EvolveTeamState(v1::Team& team, const v1::EventEnvelope& event) {
   team.set_queue(event.team_member_picked().queue());
   team.set_picks(event.team_member_picked().turn() + 1);
   team.set_last_member_id(event.team_member_picked().member_id());
-  // Kept for kTeamPickMemory: what least loaded adds to the loads it is given.
+  // Kept for kTeamPickMemory: what least loaded adds to the loads it is
+  // given. Round robin needs only the turn, so its state stays small.
+  if (event.team_member_picked().rule() != v1::TEAM_PICK_RULE_LEAST_LOADED) return;
   const absl::Time now = FromTimestamp(event.occur_time());
   auto* recent = team.mutable_recent();
   recent->erase(std::remove_if(recent->begin(), recent->end(),
@@ -137,6 +140,11 @@ void EvolveTeamState(v1::Team& team, const v1::EventEnvelope& event) {
                                  return FromTimestamp(pick.time()) < now - kTeamPickMemory;
                                }),
                 recent->end());
+  // Bounded, so a team's state stays small however fast leads come: the
+  // newest picks are the ones a lagging read model misses.
+  if (recent->size() >= kTeamPickMemoryCap) {
+    recent->DeleteSubrange(0, recent->size() - kTeamPickMemoryCap + 1);
+  }
   v1::TeamRecentPick* pick = recent->Add();
   pick->set_member_id(event.team_member_picked().member_id());
   *pick->mutable_time() = event.occur_time();

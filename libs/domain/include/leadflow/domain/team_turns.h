@@ -23,6 +23,8 @@ namespace leadflow::domain {
 // How long a team remembers its picks: least loaded adds them to the loads
 // the asker read, which may not count them yet.
 inline constexpr absl::Duration kTeamPickMemory = absl::Seconds(10);
+// And at most this many of them (the newest).
+inline constexpr int kTeamPickMemoryCap = 1000;
 
 // The id of the team aggregate of `queue`.
 std::string TeamId(absl::string_view queue);
