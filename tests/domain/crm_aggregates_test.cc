@@ -1703,20 +1703,26 @@ TEST_CASE("one person, one open lead: CreateLead carrying the person's open lead
 namespace leadflow::domain {
 namespace {
 
+// A least-loaded pick from members a, b and c with the loads the asker read.
+v1::PendingTeamPick LeastLoadedPick(int64_t a, int64_t b, int64_t c) {
+  v1::PendingTeamPick pick;
+  pick.set_queue("lead/least");
+  for (const char* member : {"a", "b", "c"}) pick.add_members(member);
+  pick.set_placeholder(TeamPickPlaceholder(1));
+  pick.set_rule(v1::TEAM_PICK_RULE_LEAST_LOADED);
+  (*pick.mutable_loads())["a"] = a;
+  (*pick.mutable_loads())["b"] = b;
+  (*pick.mutable_loads())["c"] = c;
+  return pick;
+}
+
 TEST_CASE("team turns: least loaded counts the team's own recent picks, so a burst spreads") {
   v1::AggregateState team;
   std::vector<std::string> picked;
   for (int i = 0; i < 7; ++i) {
-    v1::PendingTeamPick pick;
-    pick.set_queue("lead/least");
-    for (const char* member : {"a", "b", "c"}) pick.add_members(member);
-    pick.set_placeholder(TeamPickPlaceholder(1));
-    pick.set_rule(v1::TEAM_PICK_RULE_LEAST_LOADED);
     // Every ask of the burst read the same loads: none of its picks is
     // projected yet.
-    (*pick.mutable_loads())["a"] = 5;
-    (*pick.mutable_loads())["b"] = 2;
-    (*pick.mutable_loads())["c"] = 2;
+    const v1::PendingTeamPick pick = LeastLoadedPick(5, 2, 2);
     const std::string lead_id = absl::StrCat("l", i);
     std::vector<v1::Command> out =
         AwaitingTeamPicks({AssignWaitingForPick(lead_id, pick.placeholder())}, {pick});
@@ -1728,14 +1734,7 @@ TEST_CASE("team turns: least loaded counts the team's own recent picks, so a bur
   CHECK(picked == std::vector<std::string>{"b", "c", "c", "b", "b", "c", "a"});
 
   SECTION("picks older than the team's memory are no longer counted") {
-    v1::PendingTeamPick pick;
-    pick.set_queue("lead/least");
-    for (const char* member : {"a", "b", "c"}) pick.add_members(member);
-    pick.set_placeholder(TeamPickPlaceholder(1));
-    pick.set_rule(v1::TEAM_PICK_RULE_LEAST_LOADED);
-    (*pick.mutable_loads())["a"] = 1;
-    (*pick.mutable_loads())["b"] = 0;
-    (*pick.mutable_loads())["c"] = 0;
+    const v1::PendingTeamPick pick = LeastLoadedPick(1, 0, 0);
     v1::Command later = AssignWaitingForPick("later", pick.placeholder());
     *later.mutable_issue_time() = At(1700000000 + 60);
     auto events = Events(&team, AwaitingTeamPicks({later}, {pick})[0]);
