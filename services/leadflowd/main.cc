@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "leadflow/api/crm_service.h"
 #include "leadflow/api/event_service.h"
 #include "leadflow/api/intake_service.h"
@@ -350,6 +351,10 @@ int Run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built with its mutex deadlock detection on, which
+  // keeps a lock graph on every Lock (visible in the server's profile). The
+  // test builds keep it; the server does not pay for it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Options options;
   CLI::App app{"leadflowd: event-sourced lead processing server (embedded log or Kafka)"};
   app.add_option("--data-dir", options.data_dir, "Directory for the log, state and read models")

@@ -1,7 +1,14 @@
 #include "leadflow/domain/contact_points.h"
 
-#include <catch2/catch.hpp>
+#include <phonenumbers/phonenumberutil.h>
 
+#include <catch2/catch.hpp>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "leadflow/domain/field_error.h"
 
 namespace leadflow::domain {
@@ -20,6 +27,60 @@ TEST_CASE("invalid phones are refused naming the field") {
     REQUIRE_FALSE(phone.ok());
     CHECK(FieldOf(phone.status()) == "lead.phones[0].number");
   }
+}
+
+// NormalizePhone reads a plain E.164 number without libphonenumber's
+// parser. The same digits with a hyphen in them always go through the
+// parser; both must agree for every calling code: on example numbers of
+// every region and type, and on random digits (valid or not).
+TEST_CASE("plain E.164 numbers read as the parser reads them, on every calling code") {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  const auto with_hyphen = [](const std::string& e164) {
+    return absl::StrCat(e164.substr(0, 4), "-", e164.substr(4));
+  };
+  std::vector<std::string> numbers;
+  std::set<std::string> regions;
+  util.GetSupportedRegions(&regions);
+  for (const std::string& region : regions) {
+    for (int type = PhoneNumberUtil::FIXED_LINE; type <= PhoneNumberUtil::VOICEMAIL; ++type) {
+      PhoneNumber example;
+      if (!util.GetExampleNumberForType(region, static_cast<PhoneNumberUtil::PhoneNumberType>(type),
+                                        &example)) {
+        continue;
+      }
+      std::string e164;
+      util.Format(example, PhoneNumberUtil::E164, &e164);
+      numbers.push_back(e164);
+    }
+  }
+  REQUIRE(numbers.size() > 1000);
+  std::set<int> codes;
+  util.GetSupportedCallingCodes(&codes);
+  std::mt19937 random(20261203);
+  for (int code : codes) {
+    const std::string prefix = absl::StrCat("+", code);
+    for (int i = 0; i < 60; ++i) {
+      std::string e164 = prefix;
+      const size_t digits = 4 + random() % (16 - e164.size() - 3);
+      e164 += static_cast<char>('1' + random() % 9);
+      while (e164.size() < prefix.size() + digits) e164 += static_cast<char>('0' + random() % 10);
+      numbers.push_back(e164);
+    }
+  }
+  int valid = 0;
+  for (const std::string& e164 : numbers) {
+    INFO(e164);
+    auto plain = NormalizePhone(e164, "RU", "f");
+    auto parsed = NormalizePhone(with_hyphen(e164), "RU", "f");
+    REQUIRE(plain.ok() == parsed.ok());
+    if (plain.ok()) {
+      CHECK(*plain == *parsed);
+      ++valid;
+    }
+  }
+  CHECK(valid > 1000);
 }
 
 TEST_CASE("emails are trimmed, lower-cased and checked") {

@@ -50,6 +50,33 @@ ValidPhoneMemo& Memo() {
   return *memo;
 }
 
+// Telephony and most integrations send numbers already in E.164; for those
+// the country code is the one calling code the digits start with (calling
+// codes are prefix-free), so libphonenumber's parser, whose regexes were the
+// larger part of normalising a channel event, is not needed. Anything else
+// (spaces, a national prefix, a leading zero after the code, an unknown
+// code) returns nullopt and goes to the parser.
+std::optional<PhoneNumber> ReadPlainE164(const std::string& text, const PhoneNumberUtil& util) {
+  // "+", a calling code of 1-3 digits, at most 15 digits in all.
+  if (text.size() < 3 || text.size() > 16 || text[0] != '+') return std::nullopt;
+  for (size_t i = 1; i < text.size(); ++i) {
+    if (!absl::ascii_isdigit(text[i])) return std::nullopt;
+  }
+  for (size_t length = 1; length <= 3 && length + 1 < text.size(); ++length) {
+    const int calling_code = std::stoi(text.substr(1, length));
+    std::string region;
+    util.GetRegionCodeForCountryCode(calling_code, &region);
+    if (region == "ZZ") continue;
+    const std::string national = text.substr(1 + length);
+    if (national[0] == '0') return std::nullopt;
+    PhoneNumber number;
+    number.set_country_code(calling_code);
+    number.set_national_number(std::stoull(national));
+    return number;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> NormalizePhone(absl::string_view raw, absl::string_view default_region,
@@ -60,6 +87,16 @@ absl::StatusOr<std::string> NormalizePhone(absl::string_view raw, absl::string_v
   std::string memo_key = absl::StrCat(default_region, "\n", trimmed);
   if (auto known = Memo().Find(memo_key)) return *std::move(known);
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  if (std::optional<PhoneNumber> plain = ReadPlainE164(trimmed, util);
+      plain.has_value() && util.IsValidNumber(*plain)) {
+    // The parser would strip a national prefix here only when what is left
+    // is a possible length; a valid number read plainly is what it reads
+    // (tests/domain/contact_points_test.cc compares the two on every
+    // calling code). An invalid one goes to the parser, which may yet
+    // read it (a national prefix written after the calling code).
+    Memo().Remember(std::move(memo_key), trimmed);
+    return trimmed;
+  }
   PhoneNumber number;
   if (util.Parse(trimmed, std::string(default_region), &number) !=
       PhoneNumberUtil::NO_PARSING_ERROR) {
