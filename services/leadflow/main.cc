@@ -36,6 +36,7 @@
 #include "leadflow/base/status_macros.h"
 #include "leadflow/config/enum_names.h"
 #include "leadflow/config/pipelines_yaml.h"
+#include "leadflow/tls/grpc_tls.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace {
@@ -102,11 +103,28 @@ std::unique_ptr<grpc::ClientContext> Context(int timeout_seconds) {
 struct Common {
   std::string target = "127.0.0.1:50051";
   int timeout = 30;
+  tls::ClientTls tls;
+  // Made at the first call, from target and tls.
+  mutable std::shared_ptr<grpc::Channel> channel;
 };
+
+// The channel to leadflowd; a TLS file that cannot be used ends the CLI
+// with the reason (exit code 2, as for a bad flag).
+std::shared_ptr<grpc::Channel> ChannelOf(const Common& common) {
+  if (common.channel == nullptr) {
+    auto channel = tls::ChannelTo(common.target, common.tls);
+    if (!channel.ok()) {
+      std::fprintf(stderr, "leadflow: %s\n", std::string(channel.status().message()).c_str());
+      std::exit(2);
+    }
+    common.channel = *std::move(channel);
+  }
+  return common.channel;
+}
 
 template <typename Service>
 std::unique_ptr<typename Service::Stub> StubOf(const Common& common) {
-  return Service::NewStub(grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials()));
+  return Service::NewStub(ChannelOf(common));
 }
 
 // A unary method of a generated stub.
@@ -642,7 +660,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
 
 int TailEvents(const Common& common, const std::vector<std::string>& from, bool follow,
                int64_t limit) {
-  auto channel = grpc::CreateChannel(common.target, grpc::InsecureChannelCredentials());
+  auto channel = ChannelOf(common);
   v1::SubscribeEventsRequest request;
   for (const auto& spec : from) {
     std::pair<std::string, std::string> parts = absl::StrSplit(spec, ':');
@@ -709,6 +727,20 @@ int main(int argc, char** argv) {
       ->envname("LEADFLOW_TARGET")
       ->capture_default_str();
   app.add_option("--timeout", common.timeout, "Seconds per call")->capture_default_str();
+  app.add_option("--tls-ca", common.tls.ca_file,
+                 "Connect over TLS, trusting these CAs (PEM; without it: the system's)")
+      ->envname("LEADFLOW_TLS_CA")
+      ->group("TLS");
+  app.add_option("--tls-cert", common.tls.cert_file, "Client certificate for mutual TLS (PEM)")
+      ->envname("LEADFLOW_TLS_CERT")
+      ->group("TLS");
+  app.add_option("--tls-key", common.tls.key_file, "The client certificate's private key (PEM)")
+      ->envname("LEADFLOW_TLS_KEY")
+      ->group("TLS");
+  app.add_option("--tls-server-name", common.tls.server_name,
+                 "Name to check the server's certificate against (default: the target's host)")
+      ->envname("LEADFLOW_TLS_SERVER_NAME")
+      ->group("TLS");
   app.add_option("--request-id", RequestIdFlag(),
                  "Idempotency key of a change (default: a fresh one per run; the CLI's retries "
                  "reuse it)");

@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -29,6 +30,7 @@
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/input_limits.h"
 #include "leadflow/log/embedded_log.h"
+#include "leadflow/log/kafka_client_config.h"
 #include "leadflow/log/kafka_log.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/crm_projection.h"
@@ -38,6 +40,7 @@
 #include "leadflow/processors/robot_processor.h"
 #include "leadflow/store/database.h"
 #include "leadflow/store/fault_injecting_state_store.h"
+#include "leadflow/tls/grpc_tls.h"
 
 namespace {
 
@@ -60,6 +63,10 @@ struct Options {
   int kafka_session_timeout_ms = 10000;
   int kafka_transaction_timeout_ms = 10000;
   int kafka_max_record_bytes = 1000000;
+  // gRPC transport security.
+  tls::ServerTls tls;
+  // librdkafka settings for every Kafka client (security), from a file.
+  std::string kafka_config;
   // Storage faults to inject (tests of failure handling).
   std::vector<std::string> inject_faults;
 };
@@ -125,6 +132,13 @@ int Run(const Options& options) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("--time-zone: unknown time zone '", options.time_zone, "'")));
   }
+  // Checked before anything is opened: a wrong flag is said at once.
+  auto credentials = tls::ServerCredentialsFor(options.listen, options.tls);
+  if (!credentials.ok()) return Fail(credentials.status());
+  if (!options.kafka_config.empty() && options.kafka_brokers.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "--kafka-config needs --kafka-brokers: the embedded engine has no Kafka clients"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
@@ -167,6 +181,28 @@ int Run(const Options& options) {
     kafka.session_timeout = absl::Milliseconds(options.kafka_session_timeout_ms);
     kafka.transaction_timeout = absl::Milliseconds(options.kafka_transaction_timeout_ms);
     kafka.max_record_bytes = static_cast<size_t>(options.kafka_max_record_bytes);
+    if (!options.kafka_config.empty()) {
+      auto settings = log::ReadKafkaClientConfig(options.kafka_config);
+      if (!settings.ok()) return Fail(settings.status());
+      kafka.client_settings = *std::move(settings);
+      std::vector<std::string> keys;
+      bool secrets = false;
+      for (const auto& [key, value] : kafka.client_settings) {
+        keys.push_back(key);
+        secrets = secrets || log::IsSecretKafkaSetting(key);
+      }
+      // Keys only: values may be secrets.
+      std::printf("leadflowd: kafka client settings from %s: %s\n", options.kafka_config.c_str(),
+                  keys.empty() ? "(none)" : absl::StrJoin(keys, ", ").c_str());
+      struct stat file {};
+      if (secrets && stat(options.kafka_config.c_str(), &file) == 0 &&
+          (file.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        std::fprintf(stderr,
+                     "leadflowd: warning: %s holds secrets and is readable by others "
+                     "(chmod 600 it)\n",
+                     options.kafka_config.c_str());
+      }
+    }
     // Stable per host and data dir: a restarted instance fences its
     // previous self, and instances on other hosts never fence each other.
     char host[256] = {};
@@ -255,7 +291,7 @@ int Run(const Options& options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(domain::InputLimits::kRequestBytes);
   builder.RegisterService(&intake_service);
   builder.RegisterService(&lead_service);
@@ -265,7 +301,11 @@ int Run(const Options& options) {
   builder.RegisterService(&admin_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return Fail(absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen)));
+    return Fail(absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        options.tls.cert_file.empty()
+            ? ""
+            : " (or --tls-key is not the private key of --tls-cert, or a file is not PEM)")));
   }
   // Health checks say NOT_SERVING until the read models have caught up.
   server->GetHealthCheckService()->SetServingStatus(false);
@@ -299,6 +339,14 @@ int Run(const Options& options) {
   std::printf("leadflowd: engine %s%s%s, data dir %s, %d partitions\n", log->EngineName().c_str(),
               options.kafka_brokers.empty() ? "" : " at ", options.kafka_brokers.c_str(),
               data_dir.c_str(), options.partitions);
+  if (!options.tls.cert_file.empty()) {
+    std::printf("leadflowd: TLS with %s%s\n", options.tls.cert_file.c_str(),
+                options.tls.client_ca_file.empty()
+                    ? ""
+                    : absl::StrCat("; client certificates signed by ", options.tls.client_ca_file,
+                                   " required")
+                          .c_str());
+  }
   std::printf("leadflowd: listening on %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
@@ -382,8 +430,24 @@ int main(int argc, char** argv) {
   app.add_option("--clock-file", options.clock_file,
                  "Read the current time from this file (RFC 3339) instead of the system clock: "
                  "for tests and what-if runs");
+  app.add_option("--tls-cert", options.tls.cert_file,
+                 "Serve gRPC over TLS with this certificate (PEM; with --tls-key)")
+      ->group("TLS");
+  app.add_option("--tls-key", options.tls.key_file, "The certificate's private key (PEM)")
+      ->group("TLS");
+  app.add_option("--tls-client-ca", options.tls.client_ca_file,
+                 "Require client certificates signed by these CAs (PEM): mutual TLS")
+      ->group("TLS");
+  app.add_flag("--allow-plaintext", options.tls.allow_plaintext,
+               "Serve plaintext gRPC on a non-loopback --listen address (without TLS only "
+               "loopback is served)")
+      ->group("TLS");
   app.add_option("--kafka-brokers", options.kafka_brokers,
                  "Run on Apache Kafka (bootstrap servers host:port,…) instead of the embedded log");
+  app.add_option("--kafka-config", options.kafka_config,
+                 "librdkafka settings for every Kafka client, one key=value a line "
+                 "(security.protocol, sasl.*, ssl.*): secrets stay off the command line")
+      ->check(CLI::ExistingFile);
   app.add_option("--kafka-transactional-id", options.kafka_transactional_id,
                  "Producer transactional.id (default: derived from the data dir)");
   app.add_option("--kafka-replication", options.kafka_replication,

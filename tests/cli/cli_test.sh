@@ -6,27 +6,17 @@ set -euo pipefail
 
 : "${LEADFLOWD:?path to leadflowd}" "${LEADFLOW_CLI:?path to leadflow}"
 examples=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/pipelines" && pwd)
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 "$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --supervisors sveta >"$work/out" 2>&1 &
-server_pid=$!
+pids+=($!)
 for _ in $(seq 100); do grep -q 'listening on' "$work/out" && break; sleep 0.1; done
 port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/out")
 [ -n "$port" ] || { cat "$work/out"; echo "FAIL: no port"; exit 1; }
 export LEADFLOW_TARGET=127.0.0.1:$port
 lf() { "$LEADFLOW_CLI" "$@"; }
 
-pass=0 fail=0
-check() { # name, then a command that must succeed
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
 wait_idle() {
   for _ in $(seq 200); do
@@ -224,5 +214,4 @@ check "an overdue activity counts" [ "$(lf counters boris | json "d.get('activit
 check "activities list --owner --state" \
   [ "$(lf activities list --owner "deals/$lead-deal" --state planned | wc -l)" = 1 ]
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

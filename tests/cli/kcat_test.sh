@@ -7,13 +7,8 @@ set -euo pipefail
 
 : "${LEADFLOWD:?}" "${LEADFLOW_CLI:?}" "${LEADFLOW_DEV_BROKER:?}" "${LEADFLOW_DESCRIPTOR_SET:?}"
 command -v kcat >/dev/null || { echo "FAIL: kcat is not installed (deploy/install-deps.sh installs it)"; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=harness.sh
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 wait_for() { # file, pattern
   for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
@@ -49,11 +44,6 @@ wait_until() { # description, then the command
   return 1
 }
 
-pass=0 fail=0
-check() {
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name"; fi
-}
 
 # A JSON channel event (protobuf's JSON mapping), chosen by content-type.
 echo '{"id":"kcat-1","source":"kcat","call":{"kind":"CALL_KIND_INCOMING","customerPhone":"8 916 321-00-00","operatorId":"vera"}}' |
@@ -121,5 +111,4 @@ kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -e -q -X isolation.leve
   -f '%s\n' >"$work/events.bin"
 check "the trigger's event names it" grep -qa 'missed-call' "$work/events.bin"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish

@@ -99,7 +99,9 @@ absl::Status SetAll(rd_kafka_conf_t* conf,
   for (const auto& [key, value] : settings) {
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka config ", key, ": ", error));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka config ", key, ": ",
+                       IsSecretKafkaSetting(key) ? "value refused (not shown: a secret)" : error));
     }
   }
   return absl::OkStatus();
@@ -576,6 +578,7 @@ absl::StatusOr<rd_kafka_t*> NewProducer(
       {"socket.nagle.disable", "true"},
       {"log_level", "3"},
       {"message.max.bytes", absl::StrCat(o.max_record_bytes)}};
+  settings.insert(settings.end(), o.client_settings.begin(), o.client_settings.end());
   settings.insert(settings.end(), extra.begin(), extra.end());
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (absl::Status configured = SetAll(conf, settings); !configured.ok()) {
@@ -1075,6 +1078,7 @@ absl::StatusOr<rd_kafka_t*> KafkaLog::NewConsumer(
       {"socket.nagle.disable", "true"},
       {"reconnect.backoff.max.ms", "1000"},
       {"log_level", "3"}};
+  settings.insert(settings.end(), options_.client_settings.begin(), options_.client_settings.end());
   settings.insert(settings.end(), extra.begin(), extra.end());
   if (absl::Status configured = SetAll(conf, settings); !configured.ok()) {
     rd_kafka_conf_destroy(conf);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "leadflow/log/kafka_client_config.h"
 #include "leadflow/log/log.h"
 #include "leadflow/store/state_store.h"
 
@@ -56,6 +57,9 @@ class KafkaLog final : public Log {
     // producer's too). A bigger one is refused before it is sent, as
     // unwritable (IsUnwritable).
     size_t max_record_bytes = 1000000;
+    // Added to every client's settings (security, tuning): what
+    // ReadKafkaClientConfig read from --kafka-config.
+    KafkaClientSettings client_settings;
   };
 
   // Connects, checks (or creates, through the admin API) the topics, and
