@@ -122,6 +122,14 @@ std::shared_ptr<grpc::Channel> ChannelOf(const Common& common) {
   return common.channel;
 }
 
+// Who a change names as its actor: "cli" unless --actor says otherwise. A
+// client with a certificate is its certificate's name to the server, so by
+// default it names no one and acts as itself.
+std::string ActorOf(const Common& common, const std::string& given = "cli") {
+  if (given == "cli" && !common.tls.cert_file.empty()) return "";
+  return given;
+}
+
 template <typename Service>
 std::unique_ptr<typename Service::Stub> StubOf(const Common& common) {
   return Service::NewStub(ChannelOf(common));
@@ -347,7 +355,7 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
       return;
     }
     request.set_dry_run(args.dry_run);
-    request.set_actor(args.actor);
+    request.set_actor(ActorOf(common, args.actor));
     rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::ApplyPipelines,
               request, common.timeout, changes);
   });
@@ -384,7 +392,7 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
     v1::RemovePipelineRequest request;
     request.set_name(NameIn("pipelines", args.id));
     request.set_dry_run(args.dry_run);
-    request.set_actor(args.actor);
+    request.set_actor(ActorOf(common, args.actor));
     rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::RemovePipeline,
               request, common.timeout, changes);
   });
@@ -520,14 +528,14 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
   create_contact->add_option("--phone", args.phones, "Repeatable");
   create_contact->add_option("--email", args.emails, "Repeatable");
   create_contact->add_option("--responsible", args.responsible);
-  create_contact->callback([&args, submit] {
+  create_contact->callback([&args, &common, submit] {
     v1::CreateContactRequest request;
     v1::Contact* contact = request.mutable_contact();
     contact->set_first_name(args.first_name);
     contact->set_last_name(args.last_name);
     AddContactPoints(args, contact->mutable_phones(), contact->mutable_emails());
     contact->set_responsible_id(args.responsible);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::CreateContact, request);
   });
 
@@ -542,14 +550,14 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
   create_company->add_option("--email", args.emails, "Repeatable");
   create_company->add_option("--tax-id", args.tax_id, "INN, VAT number, EIN…");
   create_company->add_option("--responsible", args.responsible);
-  create_company->callback([&args, submit] {
+  create_company->callback([&args, &common, submit] {
     v1::CreateCompanyRequest request;
     v1::Company* company = request.mutable_company();
     company->set_title(args.title);
     AddContactPoints(args, company->mutable_phones(), company->mutable_emails());
     company->mutable_requisites()->set_tax_id(args.tax_id);
     company->set_responsible_id(args.responsible);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::CreateCompany, request);
   });
 
@@ -566,7 +574,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
   create_deal->add_option("--contact", args.contact, "Contact id");
   create_deal->add_option("--company", args.company, "Company id");
   create_deal->add_option("--responsible", args.responsible);
-  create_deal->callback([&args, submit] {
+  create_deal->callback([&args, &common, submit] {
     v1::CreateDealRequest request;
     v1::Deal* deal = request.mutable_deal();
     deal->set_title(args.title);
@@ -578,17 +586,17 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     deal->set_contact_id(args.contact);
     deal->set_company_id(args.company);
     deal->set_responsible_id(args.responsible);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::CreateDeal, request);
   });
   auto* move = deals->add_subcommand("move", "Move a deal to a stage of its pipeline");
   move->add_option("name", args.name, "ID or deals/ID")->required();
   move->add_option("stage", args.stage)->required();
-  move->callback([&args, submit] {
+  move->callback([&args, &common, submit] {
     v1::MoveDealRequest request;
     request.set_name(NameIn("deals", args.name));
     request.set_stage_id(args.stage);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::MoveDeal, request);
   });
 
@@ -604,7 +612,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
   plan->add_option("--subject", args.subject);
   plan->add_option("--responsible", args.responsible);
   plan->add_option("--deadline", args.deadline, "RFC 3339, e.g. 2025-03-01T15:00:00+03:00");
-  plan->callback([&args, &rc, submit] {
+  plan->callback([&args, &rc, &common, submit] {
     v1::PlanActivityRequest request;
     v1::Activity* activity = request.mutable_activity();
     absl::StatusOr<v1::ActivityType> type = config::ParseEnum<v1::ActivityType>(args.type);
@@ -624,24 +632,24 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     activity->set_owner(args.owner);
     activity->set_subject(args.subject);
     activity->set_responsible_id(args.responsible);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::PlanActivity, request);
   });
   auto* complete = activities->add_subcommand("complete", "Complete an activity");
   complete->add_option("name", args.name, "ID or activities/ID")->required();
   complete->add_option("--result", args.result, "What came of it");
-  complete->callback([&args, submit] {
+  complete->callback([&args, &common, submit] {
     v1::CompleteActivityRequest request;
     request.set_name(NameIn("activities", args.name));
     request.set_result(args.result);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::CompleteActivity, request);
   });
   auto* reschedule = activities->add_subcommand("reschedule", "Move an activity's deadline");
   reschedule->add_option("name", args.name, "ID or activities/ID")->required();
   reschedule->add_option("--deadline", args.deadline, "RFC 3339")->required();
   reschedule->add_option("--reason", args.reason);
-  reschedule->callback([&args, &rc, submit] {
+  reschedule->callback([&args, &rc, &common, submit] {
     v1::RescheduleActivityRequest request;
     request.set_name(NameIn("activities", args.name));
     auto deadline = ParseRfc3339(args.deadline);
@@ -651,7 +659,7 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     }
     *request.mutable_deadline() = *deadline;
     request.set_reason(args.reason);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     submit(&Stub::RescheduleActivity, request);
   });
 }
@@ -931,7 +939,7 @@ int main(int argc, char** argv) {
     request.set_name(NameIn("leads", lead_id));
     request.set_status_id(new_status);
     request.set_request_id(request_id);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     if (expected_version >= 0) request.set_expected_version(expected_version);
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ChangeLeadStatus, request,
                common.timeout);
@@ -945,7 +953,7 @@ int main(int argc, char** argv) {
     v1::AssignLeadRequest request;
     request.set_name(NameIn("leads", lead_id));
     request.set_responsible_id(responsible);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::AssignLead, request, common.timeout);
   });
 
@@ -976,7 +984,7 @@ int main(int argc, char** argv) {
     request.set_name(NameIn("leads", lead_id));
     request.set_reason(reopen_reason);
     request.set_status_id(reopen_status);
-    request.set_actor(actor);
+    request.set_actor(ActorOf(common, actor));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ReopenLead, request, common.timeout);
   });
 
@@ -996,7 +1004,7 @@ int main(int argc, char** argv) {
     }
     request.set_reason(*reason);
     request.set_text(junk_text);
-    request.set_actor("cli");
+    request.set_actor(ActorOf(common));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MarkLeadJunk, request, common.timeout);
   });
 
@@ -1023,7 +1031,7 @@ int main(int argc, char** argv) {
     *request.mutable_conversion() = conversion;
     request.mutable_conversion()->set_create_company(create_company);
     request.set_request_id(request_id);
-    request.set_actor(actor);
+    request.set_actor(ActorOf(common, actor));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ConvertLead, request, common.timeout);
   });
 
@@ -1039,7 +1047,7 @@ int main(int argc, char** argv) {
     request.set_name(NameIn("leads", lead_id));
     request.set_merged(NameIn("leads", merged_id));
     request.set_request_id(request_id);
-    request.set_actor(actor);
+    request.set_actor(ActorOf(common, actor));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MergeLeads, request, common.timeout);
   });
 

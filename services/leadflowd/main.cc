@@ -52,6 +52,7 @@ struct Options {
   int partitions = 4;
   std::string default_region = "RU";
   std::vector<std::string> supervisors;
+  std::vector<std::string> act_for_others;
   bool sync_writes = true;
   bool rebuild_read_models = false;
   std::string time_zone = "UTC";
@@ -278,6 +279,7 @@ int Run(const Options& options) {
   context.outcomes = &outcomes;
   context.clock = clock.get();
   context.config = config;
+  context.act_for_others = options.act_for_others;
   context.server_status = [&] { return CollectStatus(*log, runners); };
 
   api::IntakeServiceImpl intake_service(&context);
@@ -437,6 +439,11 @@ int main(int argc, char** argv) {
       ->group("TLS");
   app.add_option("--tls-client-ca", options.tls.client_ca_file,
                  "Require client certificates signed by these CAs (PEM): mutual TLS")
+      ->group("TLS");
+  app.add_option("--act-for-others", options.act_for_others,
+                 "Clients (client-certificate common names) that may name another actor in "
+                 "their requests; every other mutual-TLS client acts as itself (comma-separated)")
+      ->delimiter(',')
       ->group("TLS");
   app.add_flag("--allow-plaintext", options.tls.allow_plaintext,
                "Serve plaintext gRPC on a non-loopback --listen address (without TLS only "

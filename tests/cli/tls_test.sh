@@ -28,6 +28,7 @@ ca ca
 ca rogue-ca
 leaf server ca "IP:127.0.0.1,DNS:localhost"
 leaf client ca "DNS:telephony"
+leaf front-office ca "DNS:front-office"
 leaf rogue-client rogue-ca "DNS:intruder"
 
 # start NAME ARGS...: leadflowd in the background; its port in $port.
@@ -101,7 +102,8 @@ done
 check "the call's lead, read over TLS" [ "$(wc -l <"$work/leads")" = 1 ]
 
 # --- mutual TLS: only clients with a certificate of the configured CA.
-start mtls --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem
+start mtls --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem \
+  --act-for-others front-office
 check "the server says client certificates are required" \
   grep -q "client certificates signed by ca.pem required" "$work/mtls.out"
 target=127.0.0.1:$port
@@ -119,6 +121,43 @@ if lf --target "$target" --tls-ca ca.pem --tls-cert client.pem status 2>"$work/e
   check "a client certificate without its key is refused by the CLI" false
 fi
 check "the CLI says the key is missing" grep -q "go together" "$work/err"
+
+# A client with a certificate acts as itself: its certificate's name is the
+# actor of what it changes, and it cannot name someone else; one listed in
+# --act-for-others can.
+as_client() { lf --target "$target" --tls-ca ca.pem --tls-cert client.pem --tls-key client.key "$@"; }
+as_front() {
+  lf --target "$target" --tls-ca ca.pem --tls-cert front-office.pem --tls-key front-office.key "$@"
+}
+lead=
+for _ in $(seq 50); do
+  lead=$(as_client leads list --source call 2>/dev/null | python3 -c \
+    "import json,sys; print(json.loads(sys.stdin.readline())['leadId'])" 2>/dev/null) && break
+  sleep 0.1
+done
+check "the mTLS call made a lead" [ -n "$lead" ]
+last_actor() {
+  as_client timeline "leads/$lead" | tail -1 | python3 -c \
+    "import json,sys; print(json.loads(sys.stdin.readline())['actor'])"
+}
+quiet() { "$@" >/dev/null 2>&1; }
+actor_becomes() { # the lead's last event's actor is $1 (once projected)
+  for _ in $(seq 50); do
+    [ "$(last_actor)" = "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "a change by a certified client" quiet as_client leads set-status "$lead" IN_PROCESS
+check "its actor is the certificate's name" actor_becomes client
+if as_client leads convert "$lead" --actor boris 2>"$work/err" >/dev/null; then
+  check "a certified client naming another actor is refused" false
+fi
+check "the refusal says who the client is" \
+  grep -q "PERMISSION_DENIED.*'client' and may act only as itself" "$work/err"
+check "a client allowed to act for others names whom it acts for" \
+  quiet as_front leads convert "$lead" --actor boris
+check "its actor is the one it named" actor_becomes boris
 
 # --- Kafka client settings from a file.
 cat >"$work/kafka.conf" <<'EOF'

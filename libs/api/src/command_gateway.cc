@@ -9,6 +9,7 @@
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/acting.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
@@ -16,6 +17,7 @@
 #include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
+#include "leadflow/tls/grpc_tls.h"
 
 namespace leadflow::api {
 namespace {
@@ -214,7 +216,12 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   // does not exist is refused here, naming the field.
   if (absl::Status links = CheckLinks(ctx, command); !links.ok()) return links;
   *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
-  if (command.actor().empty()) command.set_actor("api");
+  // A client with a verified certificate acts as itself, whatever the
+  // request says (unless it may act for others).
+  LEADFLOW_ASSIGN_OR_RETURN(
+      std::string actor, domain::ActingAs(ctx == nullptr ? std::nullopt : tls::PeerPrincipal(*ctx),
+                                          command.actor(), context_->act_for_others));
+  command.set_actor(std::move(actor));
   const std::string command_id = command.command_id();
   auto ticket = context_->outcomes->Register(command_id);
   std::vector<log::OutgoingRecord> records;

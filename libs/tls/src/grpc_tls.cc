@@ -85,6 +85,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
   return grpc::SslServerCredentials(options);
 }
 
+std::optional<std::string> PeerPrincipal(const grpc::ServerContext& ctx) {
+  const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return std::nullopt;
+  // GRPC_X509_CN_PROPERTY_NAME; set only for a verified client certificate.
+  const std::vector<grpc::string_ref> names = auth->FindPropertyValues("x509_common_name");
+  if (names.empty() || names.front().empty()) return std::nullopt;
+  return std::string(names.front().data(), names.front().size());
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& target,
                                                          const ClientTls& tls) {
   if (!tls.enabled()) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -31,6 +32,9 @@ struct ServiceContext {
   const Clock* clock = nullptr;
   // Region and supervisors; pipelines come from `items`.
   domain::DomainConfig config;
+  // Clients (client-certificate common names) that may name another actor
+  // in their requests; every other mutual-TLS client acts as itself.
+  std::vector<std::string> act_for_others;
   // Where "today" of the counters ends.
   absl::TimeZone time_zone = absl::UTCTimeZone();
   // How long a command may take to be applied before the call gives up

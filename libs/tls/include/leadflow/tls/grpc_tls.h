@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -31,6 +32,11 @@ bool IsLoopback(absl::string_view listen);
 // cannot be read or holds no PEM. Key material is never put in a message.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
     absl::string_view listen, const ServerTls& tls);
+
+// The principal of a call that came over mutual TLS: the common name of the
+// client certificate the server verified. nullopt for plaintext, TLS
+// without a client certificate, or a certificate without a common name.
+std::optional<std::string> PeerPrincipal(const grpc::ServerContext& ctx);
 
 // What a client connects with. TLS when any field is set: `ca_file` holds
 // the roots that sign the server's certificate (empty: the system's),
