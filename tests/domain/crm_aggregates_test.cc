@@ -1703,6 +1703,23 @@ TEST_CASE("one person, one open lead: CreateLead carrying the person's open lead
 namespace leadflow::domain {
 namespace {
 
+TEST_CASE("one person, one open lead: UpdateLead carrying another open lead is refused") {
+  v1::Command create = Cmd("c1", "lead-b");
+  create.mutable_create_lead()->mutable_lead()->add_phones()->set_number("+79161234500");
+  v1::AggregateState state = Apply(nullptr, create);
+  v1::Command update = Cmd("c2", "lead-b");
+  update.mutable_update_lead()->mutable_lead()->add_phones()->set_number("+79161234567");
+  update.mutable_update_lead()->mutable_update_mask()->add_paths("phones");
+  update.mutable_update_lead()->mutable_open_lead()->set_lead_id("lead-a");
+  update.mutable_update_lead()->mutable_open_lead()->set_identity_key("phone:+79161234567");
+  absl::Status refused = Refusal(&state, update);
+  CHECK(refused.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(FieldOf(refused) == "lead.phones");
+  CHECK(absl::StrContains(refused.message(), "leads/lead-a"));
+  update.mutable_update_lead()->clear_open_lead();
+  CHECK(Events(&state, update).size() == 1);
+}
+
 // A least-loaded pick from members a, b and c with the loads the asker read.
 v1::PendingTeamPick LeastLoadedPick(int64_t a, int64_t b, int64_t c) {
   v1::PendingTeamPick pick;

@@ -435,6 +435,91 @@ void OnePersonOneLead(const std::vector<std::string>& server_args, int ops, int 
   CHECK(calls == ops / 2);
 }
 
+// An update that gives a lead another open lead's phone is refused naming
+// that lead; one that gives it a new phone claims it for the lead at once,
+// so a call from that phone right after is the lead's, however far the read
+// model lags.
+void UpdatedPhones(const std::vector<std::string>& server_args) {
+  TempDir dir;
+  ServerProcess server(dir.Sub("data"), server_args);
+  server.Start();
+  auto channel = server.Channel();
+  auto leads = v1::LeadService::NewStub(channel);
+  auto intake = v1::IntakeService::NewStub(channel);
+  auto create = [&](const std::string& id, const std::string& phone) {
+    v1::CreateLeadRequest request;
+    request.set_lead_id(id);
+    request.set_request_id(absl::StrCat("create-", id));
+    request.mutable_lead()->set_first_name(id);
+    request.mutable_lead()->add_phones()->set_number(phone);
+    v1::LeadCommandResponse response;
+    grpc::Status status = leads->CreateLead(Deadline().get(), request, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+  };
+  int updates = 0;
+  auto set_phones = [&](const std::string& id, std::vector<std::string> phones) {
+    v1::UpdateLeadRequest request;
+    request.mutable_lead()->set_name(absl::StrCat("leads/", id));
+    for (const auto& phone : phones) request.mutable_lead()->add_phones()->set_number(phone);
+    request.mutable_update_mask()->add_paths("phones");
+    request.set_request_id(absl::StrCat("update-", ++updates));
+    v1::LeadCommandResponse response;
+    return leads->UpdateLead(Deadline().get(), request, &response);
+  };
+  create("lead-a", "+79165551001");
+  create("lead-b", "+79165551002");
+
+  grpc::Status taken = set_phones("lead-b", {"+79165551002", "+79165551001"});
+  CHECK(taken.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(taken.error_message().find("lead.phones") == 0);
+  CHECK(taken.error_message().find("leads/lead-a") != std::string::npos);
+  // Its own phone again is no other lead's.
+  CHECK(set_phones("lead-b", {"+79165551002"}).ok());
+
+  // A new phone, and a call from it at once.
+  REQUIRE(set_phones("lead-b", {"+79165551003"}).ok());
+  {
+    v1::PublishChannelEventRequest request;
+    *request.mutable_event() = testing::CallEvent("call-new-phone", "+79165551003");
+    v1::PublishChannelEventResponse response;
+    REQUIRE(intake->PublishChannelEvent(Deadline().get(), request, &response).ok());
+  }
+  REQUIRE(WaitUntilIdle(channel));
+  auto all = ListAll(channel);
+  REQUIRE(all.size() == 2);
+  for (const auto& lead : all) {
+    if (lead.lead_id() != "lead-b") continue;
+    CHECK(lead.phones_size() == 1);
+    CHECK(lead.communication_count() >= 1);
+  }
+
+  // Once that lead is closed its phone may go to another.
+  {
+    v1::MarkLeadJunkRequest junk;
+    junk.set_name("leads/lead-a");
+    junk.set_reason(v1::JUNK_REASON_SPAM);
+    junk.set_request_id("junk-a");
+    v1::LeadCommandResponse response;
+    REQUIRE(leads->MarkLeadJunk(Deadline().get(), junk, &response).ok());
+  }
+  REQUIRE(WaitUntilIdle(channel));
+  grpc::Status after_close = set_phones("lead-b", {"+79165551003", "+79165551001"});
+  INFO(after_close.error_message());
+  CHECK(after_close.ok());
+}
+
+TEST_CASE(
+    "an update cannot give a lead another open lead's phone; a new phone is the lead's at once") {
+  UpdatedPhones({});
+}
+
+TEST_CASE("on Kafka too, an update cannot give a lead another open lead's phone") {
+  testing::DevBrokerProcess broker;
+  broker.Start();
+  UpdatedPhones({"--kafka-brokers", broker.bootstrap_servers()});
+}
+
 TEST_CASE("CreateLead and calls of the same people, interleaved: one lead per person") {
   OnePersonOneLead({}, 10000, 1000);
 }

@@ -17,6 +17,7 @@
 #include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
+#include "leadflow/processors/intake_processor.h"
 #include "leadflow/tls/grpc_tls.h"
 
 namespace leadflow::api {
@@ -151,15 +152,16 @@ std::vector<Link> LinksOf(const v1::Command& command) {
 }
 
 // The record a command from the API travels in. A new lead of a person
-// with a phone, email or messenger goes to intake, keyed by the person's
-// first identity key, as the person's channel events do: their one resolver
-// claims the identities for the lead, or refuses it when the person has an
-// open lead already, so no read-model lag splits a person over two leads.
-// Every other command goes straight to its aggregate's partition.
+// with a phone, email or messenger, and an update that replaces a lead's,
+// go to intake, keyed by the person's first identity key, as the person's
+// channel events do: their one resolver claims the identities for the lead,
+// or refuses the command when another open lead has them, so no read-model
+// lag splits a person over two leads. Every other command goes straight to
+// its aggregate's partition.
 log::OutgoingRecord RecordOf(const v1::Command& command, const domain::DomainConfig& config) {
   log::OutgoingRecord record = processors::CommandRecord(command, "leadflow/api");
-  if (command.has_create_lead()) {
-    v1::Lead lead = command.create_lead().lead();
+  if (command.has_create_lead() || command.has_update_lead()) {
+    v1::Lead lead = processors::ContactPointsOf(command);
     if (domain::NormalizeLead(&lead, "lead.", config).ok()) {
       std::vector<std::string> keys = domain::LeadIdentityKeys(lead);
       if (!keys.empty()) {

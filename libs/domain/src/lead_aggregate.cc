@@ -71,15 +71,18 @@ std::string IdentityField(absl::string_view identity_key) {
   return "lead.messengers";
 }
 
+// One person, one open lead: a second would split their history.
+absl::Status OpenLeadRefusal(const v1::PersonOpenLead& open, absl::string_view what_to_do) {
+  return FieldError(
+      absl::StatusCode::kAlreadyExists, IdentityField(open.identity_key()),
+      absl::StrCat("this person has an open lead already: ", LeadResourceName(open.lead_id()), " (",
+                   open.identity_key(), "); ", what_to_do));
+}
+
 absl::Status DecideCreate(const v1::Command& command, const DomainConfig& config, EventSink& sink) {
   const auto& create = command.create_lead();
   if (create.has_open_lead()) {
-    // One person, one open lead: a second would split their history.
-    const auto& open = create.open_lead();
-    return FieldError(
-        absl::StatusCode::kAlreadyExists, IdentityField(open.identity_key()),
-        absl::StrCat("this person has an open lead already: ", LeadResourceName(open.lead_id()),
-                     " (", open.identity_key(), "); record the contact on it, or close it first"));
+    return OpenLeadRefusal(create.open_lead(), "record the contact on it, or close it first");
   }
   v1::Lead lead = create.lead();
   ClearOutputOnly(&lead);
@@ -139,6 +142,9 @@ absl::Status DecideUpdate(const v1::Lead& current, const v1::Command& command,
     return InvalidField("update_mask", "required: name the fields to update");
   }
   LEADFLOW_RETURN_IF_ERROR(CheckOpen(current, "lead"));
+  if (update.has_open_lead()) {
+    return OpenLeadRefusal(update.open_lead(), "merge the two leads, or close that one first");
+  }
   v1::Lead changes;
   MergeMasked(update.lead(), update.update_mask(), &changes);
   for (const auto& path : update.update_mask().paths()) {

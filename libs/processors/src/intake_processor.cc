@@ -77,7 +77,7 @@ IntakeProcessor::IntakeProcessor(const LeadReadModel* leads, const ItemReadModel
     : leads_(leads), clients_(clients), config_(std::move(config)), partitions_(partitions) {}
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcessor::FindOpenLead(
-    ProcessorTransaction& txn, const std::vector<std::string>& keys) {
+    ProcessorTransaction& txn, const std::vector<std::string>& keys, absl::string_view except) {
   for (const auto& key : keys) {
     auto is_open = [this, &key](const std::string& lead_id) -> absl::StatusOr<bool> {
       LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
@@ -89,7 +89,7 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
              std::find(held.begin(), held.end(), key) != held.end();
     };
     LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(store::Keyspace::kState, IdentityKey(key)));
-    if (own.has_value()) {
+    if (own.has_value() && *own != except) {
       LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own));
       if (open) return std::optional<std::pair<std::string, std::string>>({*own, key});
     }
@@ -101,6 +101,7 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
     while (true) {
       LEADFLOW_ASSIGN_OR_RETURN(auto indexed, leads_->FindByIdentity(key, after, kPage));
       for (const auto& lead_id : indexed) {
+        if (lead_id == except) continue;
         LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id));
         if (open) return std::optional<std::pair<std::string, std::string>>({lead_id, key});
       }
@@ -193,11 +194,26 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
   return absl::OkStatus();
 }
 
+v1::Lead ContactPointsOf(const v1::Command& command) {
+  if (command.has_create_lead()) return command.create_lead().lead();
+  v1::Lead points;
+  if (!command.has_update_lead()) return points;
+  const v1::UpdateLead& update = command.update_lead();
+  for (const auto& path : update.update_mask().paths()) {
+    if (path == "phones") *points.mutable_phones() = update.lead().phones();
+    if (path == "emails") *points.mutable_emails() = update.lead().emails();
+    if (path == "messengers") *points.mutable_messengers() = update.lead().messengers();
+  }
+  return points;
+}
+
 absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, ProcessorTransaction& txn) {
   v1::Command command;
   absl::Status parsed = ParseProto(record.value, &command, "record value");
-  if (parsed.ok() && (!command.has_create_lead() || command.command_id().empty())) {
-    parsed = domain::InvalidField("command", "intake takes CreateLead commands with an id only");
+  if (parsed.ok() && ((!command.has_create_lead() && !command.has_update_lead()) ||
+                      command.command_id().empty())) {
+    parsed = domain::InvalidField(
+        "command", "intake takes CreateLead and UpdateLead commands with an id only");
   }
   if (!parsed.ok()) {
     txn.Emit(DeadLetter(record, Name(), parsed.message()));
@@ -206,7 +222,7 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
   }
   // The gateway keyed it by the person's first identity key. A lead whose
   // contact points do not normalise has none: it is refused where it is.
-  v1::Lead described = command.create_lead().lead();
+  v1::Lead described = ContactPointsOf(command);
   std::vector<std::string> keys;
   if (domain::NormalizeLead(&described, "lead.", config_).ok()) {
     keys = domain::LeadIdentityKeys(described);
@@ -220,29 +236,39 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
   LEADFLOW_ASSIGN_OR_RETURN(auto seen, txn.Get(state, SeenKey(command.command_id())));
   // A command seen before (a retry) is answered again as it was: only its
   // first pass resolves the person.
+  bool other_lead = false;
   if (!seen.has_value() && !keys.empty()) {
-    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys));
-    if (open_lead.has_value() && open_lead->first != command.aggregate_id()) {
-      auto* open = command.mutable_create_lead()->mutable_open_lead();
+    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys, command.aggregate_id()));
+    if (open_lead.has_value()) {
+      other_lead = true;
+      v1::PersonOpenLead* open = command.has_create_lead()
+                                     ? command.mutable_create_lead()->mutable_open_lead()
+                                     : command.mutable_update_lead()->mutable_open_lead();
       open->set_lead_id(open_lead->first);
       open->set_identity_key(open_lead->second);
     }
   }
-  bool created = false;
+  bool claims = false;
   if (decider_ != nullptr) {
+    // Intake's runner holds the command processor's writer lock: deciding
+    // here keeps one writer per aggregate.
     LEADFLOW_ASSIGN_OR_RETURN(
-        created,
+        claims,
         decider_->Answer(command, absl::FromUnixMillis(record.timestamp_ms), decide_config_, txn));
   } else {
-    // The command processor decides it; the person's keys are claimed only
-    // for a lead it will create (the rules are pure, the same there).
-    created = domain::Decide(nullptr, command, decide_config_).ok();
+    // The command processor decides it. A new lead's keys are claimed only
+    // if it will be created (the rules are pure, the same there); an
+    // update's, unless another lead holds them: the lead it names is
+    // checked to hold a key before a claim is used, so a claim of an update
+    // refused later matches nothing.
+    claims = command.has_create_lead() ? domain::Decide(nullptr, command, decide_config_).ok()
+                                       : !other_lead;
     txn.Emit(CommandRecord(command, "leadflow/api"));
   }
   if (seen.has_value()) return absl::OkStatus();
   storage::v1::IntakeResolution resolution;
   resolution.set_event_id(command.command_id());
-  if (created) {
+  if (claims) {
     resolution.set_lead_id(command.aggregate_id());
     for (const auto& key : keys) resolution.add_claimed_identity_keys(key);
   }

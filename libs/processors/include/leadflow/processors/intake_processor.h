@@ -73,7 +73,7 @@ class IntakeProcessor final : public Processor {
   // unit commits. Its runner must then share the command processor's writer
   // lock (ProcessorRunner::ShareWriterLock). On Kafka intake and the
   // aggregates are partitioned by different keys, so the hop stays.
-  // The API's CreateLead commands are answered as the command processor
+  // The API's CreateLead and UpdateLead commands are answered as the command processor
   // answers them, their outcomes handed to `outcomes` after each commit.
   void DecideInline(CommandOutcomes* outcomes) {
     decider_ = std::make_unique<CommandDecider>(outcomes);
@@ -83,9 +83,12 @@ class IntakeProcessor final : public Processor {
   void Apply(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
   // Apply, and the changelog record of it where the log keeps changelogs.
   void Resolve(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
-  // The person's open lead and the identity key that found it, if any.
+  // The person's open lead and the identity key that found it, if any,
+  // other than `except` (the lead a command is for: its own keys are no
+  // other lead's).
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindOpenLead(
-      ProcessorTransaction& txn, const std::vector<std::string>& keys);
+      ProcessorTransaction& txn, const std::vector<std::string>& keys,
+      absl::string_view except = "");
   absl::Status ProcessCommand(const log::Record& record, ProcessorTransaction& txn);
 
   const LeadReadModel* leads_;
@@ -103,5 +106,11 @@ class IntakeProcessor final : public Processor {
 // Decodes a channel event record: protobuf by default, protobuf's JSON
 // mapping when its content-type header says application/json.
 absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record);
+
+// The contact points a lead command gives its lead, as a Lead holding only
+// them: all of a CreateLead's, and those an UpdateLead replaces (its mask
+// names phones, emails or messengers); none for any other command. Their
+// identity keys route the command to its person's resolver.
+v1::Lead ContactPointsOf(const v1::Command& command);
 
 }  // namespace leadflow::processors
