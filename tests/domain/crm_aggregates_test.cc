@@ -1720,6 +1720,29 @@ TEST_CASE("one person, one open lead: UpdateLead carrying another open lead is r
   CHECK(Events(&state, update).size() == 1);
 }
 
+TEST_CASE(
+    "one person, one open lead: ReopenLead carrying the person's other open lead is refused") {
+  DomainConfig config = kConfig;
+  config.supervisors = {"sveta"};
+  v1::Command create = Cmd("c1", "lead-a");
+  create.mutable_create_lead()->mutable_lead()->add_phones()->set_number("+79161234567");
+  v1::AggregateState state = Apply(nullptr, create, config);
+  v1::Command junk = Cmd("c2", "lead-a");
+  junk.mutable_mark_lead_junk()->set_reason(v1::JUNK_REASON_SPAM);
+  state = Apply(&state, junk, config);
+  v1::Command reopen = Cmd("c3", "lead-a");
+  reopen.set_actor("sveta");
+  reopen.mutable_reopen_lead()->set_reason("a buyer");
+  reopen.mutable_reopen_lead()->mutable_open_lead()->set_lead_id("lead-b");
+  reopen.mutable_reopen_lead()->mutable_open_lead()->set_identity_key("phone:+79161234567");
+  absl::Status refused = Refusal(&state, reopen, config);
+  CHECK(refused.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(FieldOf(refused) == "name");
+  CHECK(absl::StrContains(refused.message(), "leads/lead-b"));
+  reopen.mutable_reopen_lead()->clear_open_lead();
+  CHECK(Events(&state, reopen, config).size() == 1);
+}
+
 // A least-loaded pick from members a, b and c with the loads the asker read.
 v1::PendingTeamPick LeastLoadedPick(int64_t a, int64_t b, int64_t c) {
   v1::PendingTeamPick pick;

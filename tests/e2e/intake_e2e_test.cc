@@ -438,7 +438,7 @@ void OnePersonOneLead(const std::vector<std::string>& server_args, int ops, int 
 // An update that gives a lead another open lead's phone is refused naming
 // that lead; one that gives it a new phone claims it for the lead at once,
 // so a call from that phone right after is the lead's, however far the read
-// model lags.
+// model lags. A reopen that would give a person two open leads is refused.
 void UpdatedPhones(const std::vector<std::string>& server_args) {
   TempDir dir;
   ServerProcess server(dir.Sub("data"), server_args);
@@ -494,30 +494,51 @@ void UpdatedPhones(const std::vector<std::string>& server_args) {
     CHECK(lead.communication_count() >= 1);
   }
 
-  // Once that lead is closed its phone may go to another.
-  {
-    v1::MarkLeadJunkRequest junk;
-    junk.set_name("leads/lead-a");
-    junk.set_reason(v1::JUNK_REASON_SPAM);
-    junk.set_request_id("junk-a");
+  auto junk = [&](const std::string& id) {
+    v1::MarkLeadJunkRequest request;
+    request.set_name(absl::StrCat("leads/", id));
+    request.set_reason(v1::JUNK_REASON_SPAM);
+    request.set_request_id(absl::StrCat("junk-", id));
     v1::LeadCommandResponse response;
-    REQUIRE(leads->MarkLeadJunk(Deadline().get(), junk, &response).ok());
-  }
-  REQUIRE(WaitUntilIdle(channel));
+    REQUIRE(leads->MarkLeadJunk(Deadline().get(), request, &response).ok());
+    REQUIRE(WaitUntilIdle(channel));
+  };
+  // Once that lead is closed its phone may go to another.
+  junk("lead-a");
   grpc::Status after_close = set_phones("lead-b", {"+79165551003", "+79165551001"});
   INFO(after_close.error_message());
   CHECK(after_close.ok());
+
+  // Reopening the closed lead would give its person two open leads now.
+  auto reopen = [&](const std::string& id, const std::string& request_id) {
+    v1::ReopenLeadRequest request;
+    request.set_name(absl::StrCat("leads/", id));
+    request.set_reason("a real buyer after all");
+    request.set_actor("sveta");
+    request.set_request_id(request_id);
+    v1::LeadCommandResponse response;
+    return leads->ReopenLead(Deadline().get(), request, &response);
+  };
+  grpc::Status doubled = reopen("lead-a", "reopen-1");
+  CHECK(doubled.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(doubled.error_message().find("name: ") == 0);
+  CHECK(doubled.error_message().find("leads/lead-b") != std::string::npos);
+  junk("lead-b");
+  grpc::Status reopened = reopen("lead-a", "reopen-2");
+  INFO(reopened.error_message());
+  CHECK(reopened.ok());
 }
 
 TEST_CASE(
-    "an update cannot give a lead another open lead's phone; a new phone is the lead's at once") {
-  UpdatedPhones({});
+    "an update or a reopen cannot give a person two open leads; a new phone is the lead's at "
+    "once") {
+  UpdatedPhones({"--supervisors", "sveta"});
 }
 
-TEST_CASE("on Kafka too, an update cannot give a lead another open lead's phone") {
+TEST_CASE("on Kafka too, an update or a reopen cannot give a person two open leads") {
   testing::DevBrokerProcess broker;
   broker.Start();
-  UpdatedPhones({"--kafka-brokers", broker.bootstrap_servers()});
+  UpdatedPhones({"--kafka-brokers", broker.bootstrap_servers(), "--supervisors", "sveta"});
 }
 
 TEST_CASE("CreateLead and calls of the same people, interleaved: one lead per person") {

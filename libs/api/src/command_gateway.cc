@@ -152,23 +152,20 @@ std::vector<Link> LinksOf(const v1::Command& command) {
 }
 
 // The record a command from the API travels in. A new lead of a person
-// with a phone, email or messenger, and an update that replaces a lead's,
-// go to intake, keyed by the person's first identity key, as the person's
-// channel events do: their one resolver claims the identities for the lead,
-// or refuses the command when another open lead has them, so no read-model
-// lag splits a person over two leads. Every other command goes straight to
-// its aggregate's partition.
-log::OutgoingRecord RecordOf(const v1::Command& command, const domain::DomainConfig& config) {
+// with a phone, email or messenger, an update that replaces a lead's, and
+// a reopen of a lead that has some go to intake, keyed by the person's first identity key, as the
+// person's channel events do: their one resolver claims the identities for the lead, or refuses the
+// command when another open lead has them, so no read-model lag splits a person over two leads.
+// Every other command goes straight to its aggregate's partition.
+absl::StatusOr<log::OutgoingRecord> RecordOf(const v1::Command& command,
+                                             const domain::DomainConfig& config,
+                                             const processors::LeadReadModel& leads) {
   log::OutgoingRecord record = processors::CommandRecord(command, "leadflow/api");
-  if (command.has_create_lead() || command.has_update_lead()) {
-    v1::Lead lead = processors::ContactPointsOf(command);
-    if (domain::NormalizeLead(&lead, "lead.", config).ok()) {
-      std::vector<std::string> keys = domain::LeadIdentityKeys(lead);
-      if (!keys.empty()) {
-        record.topic = std::string(log::kIntakeTopic);
-        record.key = std::move(keys.front());
-      }
-    }
+  LEADFLOW_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                            processors::PersonKeysOf(command, config, leads));
+  if (!keys.empty()) {
+    record.topic = std::string(log::kIntakeTopic);
+    record.key = std::move(keys.front());
   }
   return record;
 }
@@ -227,7 +224,9 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   const std::string command_id = command.command_id();
   auto ticket = context_->outcomes->Register(command_id);
   std::vector<log::OutgoingRecord> records;
-  records.push_back(RecordOf(command, context_->config));
+  LEADFLOW_ASSIGN_OR_RETURN(log::OutgoingRecord record,
+                            RecordOf(command, context_->config, *context_->leads));
+  records.push_back(std::move(record));
   // Answered by the command processor's unit, which makes it durable.
   auto appended = context_->log->AppendAnsweredByProcessing(
       std::move(records), CallDeadline(ctx, context_->command_timeout));

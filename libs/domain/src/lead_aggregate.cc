@@ -72,9 +72,12 @@ std::string IdentityField(absl::string_view identity_key) {
 }
 
 // One person, one open lead: a second would split their history.
-absl::Status OpenLeadRefusal(const v1::PersonOpenLead& open, absl::string_view what_to_do) {
+// Names `field`, or the request field of the key's kind of contact point.
+absl::Status OpenLeadRefusal(const v1::PersonOpenLead& open, absl::string_view what_to_do,
+                             absl::string_view field = "") {
   return FieldError(
-      absl::StatusCode::kAlreadyExists, IdentityField(open.identity_key()),
+      absl::StatusCode::kAlreadyExists,
+      field.empty() ? IdentityField(open.identity_key()) : std::string(field),
       absl::StrCat("this person has an open lead already: ", LeadResourceName(open.lead_id()), " (",
                    open.identity_key(), "); ", what_to_do));
 }
@@ -253,6 +256,10 @@ absl::Status DecideReopen(const v1::Lead& current, const v1::Command& command,
   if (current.status_semantic() != v1::STATUS_SEMANTIC_FAILURE) {
     return FieldError(absl::StatusCode::kFailedPrecondition, "name",
                       absl::StrCat("lead ", current.lead_id(), " is not junk"));
+  }
+  if (reopen.has_open_lead()) {
+    return OpenLeadRefusal(reopen.open_lead(), "merge the two leads, or close that one first",
+                           "name");
   }
   LEADFLOW_RETURN_IF_ERROR(CheckRequiredFields(current, target->required_fields(),
                                                absl::StrCat("status ", target->stage_id())));

@@ -32,6 +32,7 @@ std::string CommandFingerprint(const v1::Command& command) {
     asked.mutable_create_lead()->clear_open_lead();
   }
   if (asked.has_update_lead()) asked.mutable_update_lead()->clear_open_lead();
+  if (asked.has_reopen_lead()) asked.mutable_reopen_lead()->clear_open_lead();
   return DeriveId("fp", SerializeDeterministic(asked));
 }
 

@@ -25,6 +25,14 @@ namespace {
 
 std::string SeenKey(absl::string_view event_id) { return absl::StrCat("intake/seen/", event_id); }
 std::string IdentityKey(absl::string_view key) { return absl::StrCat("intake/identity/", key); }
+std::string LeadKeysKey(absl::string_view lead_id) {
+  return absl::StrCat("intake/lead-keys/", lead_id);
+}
+
+// "phone" of "phone:+7…": the kind of contact point a key is of.
+absl::string_view KindOf(absl::string_view identity_key) {
+  return identity_key.substr(0, identity_key.find(':'));
+}
 
 // A command from the API (CreateLead of a person with a phone, email or
 // messenger) rather than a channel event: the gateway marks it by type.
@@ -37,22 +45,61 @@ bool IsCommandRecord(const log::Record& record) {
 absl::Status IntakeProcessor::Restore(const log::Record& record, ProcessorTransaction& txn) {
   storage::v1::IntakeResolution resolution;
   LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &resolution, "intake changelog record"));
-  Apply(resolution, txn);
+  return Apply(resolution, txn);
+}
+
+absl::StatusOr<std::optional<std::vector<std::string>>> IntakeProcessor::KnownKeysOf(
+    ProcessorTransaction& txn, const std::string& lead_id) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(store::Keyspace::kState, LeadKeysKey(lead_id)));
+  if (!stored.has_value()) return std::optional<std::vector<std::string>>();
+  storage::v1::LeadIdentityKeys known;
+  LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &known, "lead identity keys"));
+  return std::optional<std::vector<std::string>>(
+      std::vector<std::string>(known.keys().begin(), known.keys().end()));
+}
+
+absl::Status IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolution,
+                                    ProcessorTransaction& txn) const {
+  const store::Keyspace state = store::Keyspace::kState;
+  const std::string& lead_id = resolution.lead_id();
+  txn.Put(state, SeenKey(resolution.event_id()), lead_id);
+  for (const auto& key : resolution.claimed_identity_keys()) {
+    txn.Put(state, IdentityKey(key), lead_id);
+  }
+  for (const auto& key : resolution.released_identity_keys()) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto claim, txn.Get(state, IdentityKey(key)));
+    if (claim.has_value() && *claim == lead_id) txn.Delete(state, IdentityKey(key));
+  }
+  if (lead_id.empty()) return absl::OkStatus();
+  std::optional<std::vector<std::string>> known;
+  if (resolution.new_lead()) {
+    known.emplace();
+  } else {
+    LEADFLOW_ASSIGN_OR_RETURN(known, KnownKeysOf(txn, lead_id));
+    // A lead made before the resolver kept its keys: the read model knows.
+    if (!known.has_value()) return absl::OkStatus();
+  }
+  if (resolution.claimed_identity_keys_size() == 0 &&
+      resolution.released_identity_keys_size() == 0 && !resolution.new_lead()) {
+    return absl::OkStatus();
+  }
+  storage::v1::LeadIdentityKeys record;
+  for (const auto& key : *known) {
+    const auto& released = resolution.released_identity_keys();
+    if (std::find(released.begin(), released.end(), key) == released.end()) record.add_keys(key);
+  }
+  for (const auto& key : resolution.claimed_identity_keys()) {
+    if (std::find(record.keys().begin(), record.keys().end(), key) == record.keys().end()) {
+      record.add_keys(key);
+    }
+  }
+  txn.Put(state, LeadKeysKey(lead_id), SerializeDeterministic(record));
   return absl::OkStatus();
 }
 
-void IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolution,
-                            ProcessorTransaction& txn) const {
-  const store::Keyspace state = store::Keyspace::kState;
-  txn.Put(state, SeenKey(resolution.event_id()), resolution.lead_id());
-  for (const auto& key : resolution.claimed_identity_keys()) {
-    txn.Put(state, IdentityKey(key), resolution.lead_id());
-  }
-}
-
-void IntakeProcessor::Resolve(const storage::v1::IntakeResolution& resolution,
-                              ProcessorTransaction& txn) const {
-  Apply(resolution, txn);
+absl::Status IntakeProcessor::Resolve(const storage::v1::IntakeResolution& resolution,
+                                      ProcessorTransaction& txn) const {
+  LEADFLOW_RETURN_IF_ERROR(Apply(resolution, txn));
   if (txn.keeps_changelogs()) {
     log::OutgoingRecord changelog;
     changelog.topic = std::string(log::kIntakeStateTopic);
@@ -60,6 +107,7 @@ void IntakeProcessor::Resolve(const storage::v1::IntakeResolution& resolution,
     changelog.value = SerializeDeterministic(resolution);
     txn.Emit(std::move(changelog));
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record) {
@@ -79,14 +127,19 @@ IntakeProcessor::IntakeProcessor(const LeadReadModel* leads, const ItemReadModel
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcessor::FindOpenLead(
     ProcessorTransaction& txn, const std::vector<std::string>& keys, absl::string_view except) {
   for (const auto& key : keys) {
-    auto is_open = [this, &key](const std::string& lead_id) -> absl::StatusOr<bool> {
+    auto is_open = [this, &key, &txn](const std::string& lead_id) -> absl::StatusOr<bool> {
       LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
       // Not projected yet: it was created moments ago, so it is open.
       if (!lead.has_value()) return true;
-      // A claim the lead gave up since (its phone changed) is no match.
-      const auto& held = lead->identity_keys();
-      return !domain::IsTerminal(lead->status_semantic()) &&
-             std::find(held.begin(), held.end(), key) != held.end();
+      if (domain::IsTerminal(lead->status_semantic())) return false;
+      // A key the lead gave up since (its phone changed) is no match. The
+      // resolver's own record of its keys is current; the read model's
+      // (for leads made before it kept one) may lag.
+      LEADFLOW_ASSIGN_OR_RETURN(auto known, KnownKeysOf(txn, lead_id));
+      const auto held = known.has_value() ? *known
+                                          : std::vector<std::string>(lead->identity_keys().begin(),
+                                                                     lead->identity_keys().end());
+      return std::find(held.begin(), held.end(), key) != held.end();
     };
     LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(store::Keyspace::kState, IdentityKey(key)));
     if (own.has_value() && *own != except) {
@@ -178,7 +231,8 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
       }
       resolution.add_claimed_identity_keys(key);
     }
-    Resolve(resolution, txn);
+    resolution.set_new_lead(!existing.has_value());
+    LEADFLOW_RETURN_IF_ERROR(Resolve(resolution, txn));
     if (decider_ == nullptr) {
       txn.Emit(CommandRecord(command, "leadflow/intake"));
       continue;
@@ -194,39 +248,48 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
   return absl::OkStatus();
 }
 
-v1::Lead ContactPointsOf(const v1::Command& command) {
-  if (command.has_create_lead()) return command.create_lead().lead();
-  v1::Lead points;
-  if (!command.has_update_lead()) return points;
-  const v1::UpdateLead& update = command.update_lead();
-  for (const auto& path : update.update_mask().paths()) {
-    if (path == "phones") *points.mutable_phones() = update.lead().phones();
-    if (path == "emails") *points.mutable_emails() = update.lead().emails();
-    if (path == "messengers") *points.mutable_messengers() = update.lead().messengers();
+absl::StatusOr<std::vector<std::string>> PersonKeysOf(const v1::Command& command,
+                                                      const domain::DomainConfig& config,
+                                                      const LeadReadModel& leads) {
+  if (command.has_reopen_lead()) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads.Get(command.aggregate_id()));
+    if (!lead.has_value()) return std::vector<std::string>();
+    return std::vector<std::string>(lead->identity_keys().begin(), lead->identity_keys().end());
   }
-  return points;
+  v1::Lead points;
+  if (command.has_create_lead()) {
+    points = command.create_lead().lead();
+  } else if (command.has_update_lead()) {
+    const v1::UpdateLead& update = command.update_lead();
+    for (const auto& path : update.update_mask().paths()) {
+      if (path == "phones") *points.mutable_phones() = update.lead().phones();
+      if (path == "emails") *points.mutable_emails() = update.lead().emails();
+      if (path == "messengers") *points.mutable_messengers() = update.lead().messengers();
+    }
+  } else {
+    return std::vector<std::string>();
+  }
+  if (!domain::NormalizeLead(&points, "lead.", config).ok()) return std::vector<std::string>();
+  return domain::LeadIdentityKeys(points);
 }
 
 absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, ProcessorTransaction& txn) {
   v1::Command command;
   absl::Status parsed = ParseProto(record.value, &command, "record value");
-  if (parsed.ok() && ((!command.has_create_lead() && !command.has_update_lead()) ||
-                      command.command_id().empty())) {
+  if (parsed.ok() &&
+      ((!command.has_create_lead() && !command.has_update_lead() && !command.has_reopen_lead()) ||
+       command.command_id().empty())) {
     parsed = domain::InvalidField(
-        "command", "intake takes CreateLead and UpdateLead commands with an id only");
+        "command", "intake takes CreateLead, UpdateLead and ReopenLead commands with an id only");
   }
   if (!parsed.ok()) {
     txn.Emit(DeadLetter(record, Name(), parsed.message()));
     ++dead_letters_;
     return absl::OkStatus();
   }
-  // The gateway keyed it by the person's first identity key. A lead whose
-  // contact points do not normalise has none: it is refused where it is.
-  v1::Lead described = ContactPointsOf(command);
-  std::vector<std::string> keys;
-  if (domain::NormalizeLead(&described, "lead.", config_).ok()) {
-    keys = domain::LeadIdentityKeys(described);
-  }
+  // The gateway keyed it by the person's first identity key.
+  LEADFLOW_ASSIGN_OR_RETURN(const std::vector<std::string> keys,
+                            PersonKeysOf(command, config_, *leads_));
   if (!keys.empty() && log::PartitionForKey(keys.front(), partitions_) != record.partition) {
     txn.Emit(ForwardedRecord(record, keys.front()));
     ++forwarded_;
@@ -241,9 +304,10 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
     LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys, command.aggregate_id()));
     if (open_lead.has_value()) {
       other_lead = true;
-      v1::PersonOpenLead* open = command.has_create_lead()
-                                     ? command.mutable_create_lead()->mutable_open_lead()
-                                     : command.mutable_update_lead()->mutable_open_lead();
+      v1::PersonOpenLead* open =
+          command.has_create_lead()   ? command.mutable_create_lead()->mutable_open_lead()
+          : command.has_update_lead() ? command.mutable_update_lead()->mutable_open_lead()
+                                      : command.mutable_reopen_lead()->mutable_open_lead();
       open->set_lead_id(open_lead->first);
       open->set_identity_key(open_lead->second);
     }
@@ -258,9 +322,8 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
   } else {
     // The command processor decides it. A new lead's keys are claimed only
     // if it will be created (the rules are pure, the same there); an
-    // update's, unless another lead holds them: the lead it names is
-    // checked to hold a key before a claim is used, so a claim of an update
-    // refused later matches nothing.
+    // update's or a reopen's unless another open lead holds them, before
+    // the aggregate has decided (docs/architecture.md, "Known limits").
     claims = command.has_create_lead() ? domain::Decide(nullptr, command, decide_config_).ok()
                                        : !other_lead;
     txn.Emit(CommandRecord(command, "leadflow/api"));
@@ -270,10 +333,34 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
   resolution.set_event_id(command.command_id());
   if (claims) {
     resolution.set_lead_id(command.aggregate_id());
+    resolution.set_new_lead(command.has_create_lead());
     for (const auto& key : keys) resolution.add_claimed_identity_keys(key);
+    if (command.has_update_lead()) {
+      // The lead gives up its keys of the kinds the update replaced that
+      // are not among the new ones.
+      std::vector<std::string> replaced;
+      for (const auto& path : command.update_lead().update_mask().paths()) {
+        if (path == "phones") replaced.push_back("phone");
+        if (path == "emails") replaced.push_back("email");
+        if (path == "messengers") replaced.push_back("messenger");
+      }
+      LEADFLOW_ASSIGN_OR_RETURN(auto known, KnownKeysOf(txn, command.aggregate_id()));
+      if (!known.has_value()) {
+        LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(command.aggregate_id()));
+        known.emplace();
+        if (lead.has_value())
+          known->assign(lead->identity_keys().begin(), lead->identity_keys().end());
+      }
+      for (const auto& key : *known) {
+        const bool kind_replaced =
+            std::find(replaced.begin(), replaced.end(), KindOf(key)) != replaced.end();
+        if (kind_replaced && std::find(keys.begin(), keys.end(), key) == keys.end()) {
+          resolution.add_released_identity_keys(key);
+        }
+      }
+    }
   }
-  Resolve(resolution, txn);
-  return absl::OkStatus();
+  return Resolve(resolution, txn);
 }
 
 void IntakeProcessor::AfterCommit(int32_t partition, int64_t next_offset,

@@ -80,9 +80,15 @@ class IntakeProcessor final : public Processor {
   }
 
  private:
-  void Apply(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
+  absl::Status Apply(const storage::v1::IntakeResolution& resolution,
+                     ProcessorTransaction& txn) const;
   // Apply, and the changelog record of it where the log keeps changelogs.
-  void Resolve(const storage::v1::IntakeResolution& resolution, ProcessorTransaction& txn) const;
+  absl::Status Resolve(const storage::v1::IntakeResolution& resolution,
+                       ProcessorTransaction& txn) const;
+  // The keys the resolver knows `lead_id` holds; nullopt for a lead made
+  // before it kept them (the read model knows).
+  absl::StatusOr<std::optional<std::vector<std::string>>> KnownKeysOf(
+      ProcessorTransaction& txn, const std::string& lead_id) const;
   // The person's open lead and the identity key that found it, if any,
   // other than `except` (the lead a command is for: its own keys are no
   // other lead's).
@@ -107,10 +113,14 @@ class IntakeProcessor final : public Processor {
 // mapping when its content-type header says application/json.
 absl::StatusOr<v1::ChannelEvent> DecodeChannelEvent(const log::Record& record);
 
-// The contact points a lead command gives its lead, as a Lead holding only
-// them: all of a CreateLead's, and those an UpdateLead replaces (its mask
-// names phones, emails or messengers); none for any other command. Their
-// identity keys route the command to its person's resolver.
-v1::Lead ContactPointsOf(const v1::Command& command);
+// The identity keys of the person a lead command is about, which route it
+// to the person's resolver: a CreateLead's, those an UpdateLead gives its
+// lead (its mask names phones, emails or messengers), and for a ReopenLead
+// those the lead holds (from `leads`). Empty for any other command, and for
+// contact points that do not normalise (the command is refused where it
+// is decided).
+absl::StatusOr<std::vector<std::string>> PersonKeysOf(const v1::Command& command,
+                                                      const domain::DomainConfig& config,
+                                                      const LeadReadModel& leads);
 
 }  // namespace leadflow::processors
