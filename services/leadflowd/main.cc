@@ -8,11 +8,14 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -55,6 +58,8 @@ struct Options {
   std::vector<std::string> act_for_others;
   bool sync_writes = true;
   bool rebuild_read_models = false;
+  // gRPC server reflection (what grpcurl lists and describes).
+  bool reflection = true;
   std::string time_zone = "UTC";
   std::string clock_file;
   // Kafka engine when set.
@@ -70,6 +75,21 @@ struct Options {
   std::string kafka_config;
   // Storage faults to inject (tests of failure handling).
   std::vector<std::string> inject_faults;
+};
+
+// Takes gRPC's reflection plugin off a server: linking grpc++_reflection
+// registers it for every server built in the process.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    const std::string reflection = grpc::reflection::ProtoServerReflectionPlugin().name();
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+                                    return plugin->name() == reflection;
+                                  }),
+                   plugins->end());
+  }
 };
 
 int Fail(const absl::Status& status) {
@@ -292,6 +312,7 @@ int Run(const Options& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(domain::InputLimits::kRequestBytes);
@@ -423,6 +444,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--sync-writes", options.sync_writes,
                  "fsync every write (off: a power cut may lose the last writes; a crash does not)")
+      ->capture_default_str();
+  app.add_option("--reflection", options.reflection,
+                 "Serve gRPC server reflection (the schema, for grpcurl and other tools)")
       ->capture_default_str();
   app.add_flag("--rebuild-read-models", options.rebuild_read_models,
                "Drop the read models and rebuild them from the event log at start");

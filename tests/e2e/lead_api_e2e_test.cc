@@ -477,6 +477,19 @@ TEST_CASE("health checking says SERVING") {
 namespace leadflow {
 namespace {
 
+TEST_CASE("with --reflection false there is no reflection, and health still answers") {
+  Fixture f({"--reflection", "false"});
+  std::string bytes;
+  // ServerReflectionRequest{list_services: ""}, as one request.
+  grpc::Status status = testing::RawUnaryCall(
+      f.channel, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      std::string("\x3a\x00", 2), &bytes);
+  CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  status = testing::RawUnaryCall(f.channel, "/grpc.health.v1.Health/Check", "", &bytes);
+  REQUIRE(status.ok());
+  CHECK(bytes == std::string("\x08\x01", 2));
+}
+
 TEST_CASE("server reflection lists the leadflow services") {
   testing::TempDir dir;
   testing::ServerProcess server(dir.Sub("data"));
