@@ -153,10 +153,11 @@ std::vector<Link> LinksOf(const v1::Command& command) {
 
 // The record a command from the API travels in. A new lead of a person
 // with a phone, email or messenger, an update that replaces a lead's, and
-// a reopen of a lead that has some go to intake, keyed by the person's first identity key, as the
-// person's channel events do: their one resolver claims the identities for the lead, or refuses the
-// command when another open lead has them, so no read-model lag splits a person over two leads.
-// Every other command goes straight to its aggregate's partition.
+// a reopen of a lead that has some go to intake, keyed by the person's
+// first identity key, as the person's channel events do: their one
+// resolver claims the identities for the lead, or refuses the command when
+// another open lead has them, so no read-model lag splits a person over two
+// leads. Every other command goes straight to its aggregate's partition.
 absl::StatusOr<log::OutgoingRecord> RecordOf(const v1::Command& command,
                                              const domain::DomainConfig& config,
                                              const processors::LeadReadModel& leads) {

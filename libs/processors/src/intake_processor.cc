@@ -58,6 +58,20 @@ absl::StatusOr<std::optional<std::vector<std::string>>> IntakeProcessor::KnownKe
       std::vector<std::string>(known.keys().begin(), known.keys().end()));
 }
 
+absl::StatusOr<std::vector<std::string>> IntakeProcessor::HeldKeysOf(
+    ProcessorTransaction& txn, const std::string& lead_id, const v1::Lead* projected) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto known, KnownKeysOf(txn, lead_id));
+  if (known.has_value()) return *std::move(known);
+  std::optional<v1::Lead> read;
+  if (projected == nullptr) {
+    LEADFLOW_ASSIGN_OR_RETURN(read, leads_->Get(lead_id));
+    if (!read.has_value()) return std::vector<std::string>();
+    projected = &*read;
+  }
+  return std::vector<std::string>(projected->identity_keys().begin(),
+                                  projected->identity_keys().end());
+}
+
 absl::Status IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolution,
                                     ProcessorTransaction& txn) const {
   const store::Keyspace state = store::Keyspace::kState;
@@ -70,7 +84,12 @@ absl::Status IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolut
     LEADFLOW_ASSIGN_OR_RETURN(auto claim, txn.Get(state, IdentityKey(key)));
     if (claim.has_value() && *claim == lead_id) txn.Delete(state, IdentityKey(key));
   }
-  if (lead_id.empty()) return absl::OkStatus();
+  // Most resolutions attach a channel event to a lead and change no keys.
+  if (lead_id.empty() ||
+      (resolution.claimed_identity_keys_size() == 0 &&
+       resolution.released_identity_keys_size() == 0 && !resolution.new_lead())) {
+    return absl::OkStatus();
+  }
   std::optional<std::vector<std::string>> known;
   if (resolution.new_lead()) {
     known.emplace();
@@ -78,10 +97,6 @@ absl::Status IntakeProcessor::Apply(const storage::v1::IntakeResolution& resolut
     LEADFLOW_ASSIGN_OR_RETURN(known, KnownKeysOf(txn, lead_id));
     // A lead made before the resolver kept its keys: the read model knows.
     if (!known.has_value()) return absl::OkStatus();
-  }
-  if (resolution.claimed_identity_keys_size() == 0 &&
-      resolution.released_identity_keys_size() == 0 && !resolution.new_lead()) {
-    return absl::OkStatus();
   }
   storage::v1::LeadIdentityKeys record;
   for (const auto& key : *known) {
@@ -132,13 +147,8 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
       // Not projected yet: it was created moments ago, so it is open.
       if (!lead.has_value()) return true;
       if (domain::IsTerminal(lead->status_semantic())) return false;
-      // A key the lead gave up since (its phone changed) is no match. The
-      // resolver's own record of its keys is current; the read model's
-      // (for leads made before it kept one) may lag.
-      LEADFLOW_ASSIGN_OR_RETURN(auto known, KnownKeysOf(txn, lead_id));
-      const auto held = known.has_value() ? *known
-                                          : std::vector<std::string>(lead->identity_keys().begin(),
-                                                                     lead->identity_keys().end());
+      // A key the lead gave up since (its phone changed) is no match.
+      LEADFLOW_ASSIGN_OR_RETURN(const auto held, HeldKeysOf(txn, lead_id, &*lead));
       return std::find(held.begin(), held.end(), key) != held.end();
     };
     LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(store::Keyspace::kState, IdentityKey(key)));
@@ -344,14 +354,8 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
         if (path == "emails") replaced.push_back("email");
         if (path == "messengers") replaced.push_back("messenger");
       }
-      LEADFLOW_ASSIGN_OR_RETURN(auto known, KnownKeysOf(txn, command.aggregate_id()));
-      if (!known.has_value()) {
-        LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(command.aggregate_id()));
-        known.emplace();
-        if (lead.has_value())
-          known->assign(lead->identity_keys().begin(), lead->identity_keys().end());
-      }
-      for (const auto& key : *known) {
+      LEADFLOW_ASSIGN_OR_RETURN(const auto held, HeldKeysOf(txn, command.aggregate_id()));
+      for (const auto& key : held) {
         const bool kind_replaced =
             std::find(replaced.begin(), replaced.end(), KindOf(key)) != replaced.end();
         if (kind_replaced && std::find(keys.begin(), keys.end(), key) == keys.end()) {

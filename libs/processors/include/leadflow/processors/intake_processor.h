@@ -89,6 +89,12 @@ class IntakeProcessor final : public Processor {
   // before it kept them (the read model knows).
   absl::StatusOr<std::optional<std::vector<std::string>>> KnownKeysOf(
       ProcessorTransaction& txn, const std::string& lead_id) const;
+  // The keys `lead_id` holds: the resolver's record, current; else (a lead
+  // made before it kept one) the read model's, `projected` when the caller
+  // has read it already, which may lag.
+  absl::StatusOr<std::vector<std::string>> HeldKeysOf(ProcessorTransaction& txn,
+                                                      const std::string& lead_id,
+                                                      const v1::Lead* projected = nullptr) const;
   // The person's open lead and the identity key that found it, if any,
   // other than `except` (the lead a command is for: its own keys are no
   // other lead's).
