@@ -71,6 +71,8 @@ print(sum(int(p.get("endOffset", 0)) for p in status.get("processors", [])
 
 start_server
 listen=$target  # restarts keep the address
+# The CLI and the bench call with the administrator key of the first start.
+export LEADFLOW_TOKEN_FILE="$data/admin.key"
 if [ -n "${LEADFLOW_ROBOTS:-}" ]; then
   "$bin/leadflow/leadflow" --target "$target" apply -f "$LEADFLOW_ROBOTS" >/dev/null
 fi

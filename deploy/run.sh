@@ -2,9 +2,13 @@
 # Quick start: installs what is missing, builds, and runs leadflowd in the
 # foreground on the embedded log. Data lives in ./leadflow-data (override with
 # LEADFLOW_DATA_DIR); gRPC on 127.0.0.1:50051 (LEADFLOW_LISTEN). Ctrl-C stops.
+# The administrator's API key is kept where the CLI looks for its
+# credential, ~/.config/leadflow/token (made at the first start).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/deploy/build.sh" leadflowd leadflow
 exec "$root/build/services/leadflowd/leadflowd" \
   --data-dir "${LEADFLOW_DATA_DIR:-$root/leadflow-data}" \
-  --listen "${LEADFLOW_LISTEN:-127.0.0.1:50051}" "$@"
+  --listen "${LEADFLOW_LISTEN:-127.0.0.1:50051}" \
+  --admin-key-file "${LEADFLOW_ADMIN_KEY_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/leadflow/token}" \
+  "$@"

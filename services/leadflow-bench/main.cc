@@ -25,6 +25,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/base/derived_id.h"
+#include "leadflow/tls/grpc_tls.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace {
@@ -40,6 +42,7 @@ namespace {
 using namespace leadflow;  // NOLINT: the binary's own wiring
 
 struct Options {
+  std::string token_file;
   std::string target = "127.0.0.1:50051";
   int events = 20000;
   int batch = 500;
@@ -544,7 +547,22 @@ int RunReads(const Options& options, const std::shared_ptr<grpc::Channel>& chann
 }
 
 int Run(const Options& options) {
-  auto channel = grpc::CreateChannel(options.target, grpc::InsecureChannelCredentials());
+  std::string token;
+  if (!options.token_file.empty()) {
+    std::ifstream in(options.token_file);
+    std::getline(in, token);
+    if (token.empty()) {
+      std::fprintf(stderr, "leadflow-bench: --token-file %s: no credential there\n",
+                   options.token_file.c_str());
+      return 2;
+    }
+  }
+  auto made = tls::ChannelTo(options.target, {}, token);
+  if (!made.ok()) {
+    std::fprintf(stderr, "leadflow-bench: %s\n", made.status().ToString().c_str());
+    return 2;
+  }
+  std::shared_ptr<grpc::Channel> channel = *std::move(made);
   auto admin = v1::AdminService::NewStub(channel);
   if (Outstanding(*admin) < 0) {
     std::fprintf(stderr, "leadflow-bench: no leadflowd at %s\n", options.target.c_str());
@@ -573,6 +591,9 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"leadflow-bench: throughput and latency of a running leadflowd"};
   app.add_option("--target", options.target, "leadflowd address")->capture_default_str();
+  app.add_option("--token-file", options.token_file,
+                 "File whose first line is the credential (leadflowd's admin.key)")
+      ->envname("LEADFLOW_TOKEN_FILE");
   app.add_option("--events", options.events, "Step 1: channel events to publish (0: skip)")
       ->capture_default_str();
   app.add_option("--batch", options.batch, "Events per PublishChannelEvents call")

@@ -104,15 +104,51 @@ struct Common {
   std::string target = "127.0.0.1:50051";
   int timeout = 30;
   tls::ClientTls tls;
-  // Made at the first call, from target and tls.
+  // Where the bearer credential is, when LEADFLOW_TOKEN does not hold it.
+  std::string token_file;
+  // Made at the first call, from target, tls and the credential.
   mutable std::shared_ptr<grpc::Channel> channel;
 };
+
+// The first line of `path`, "" when it cannot be read.
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+// The bearer credential (an API key or a JWT), found as kubectl and psql
+// find theirs: $LEADFLOW_TOKEN, else the file --token-file or
+// $LEADFLOW_TOKEN_FILE names, else $XDG_CONFIG_HOME/leadflow/token
+// (~/.config/leadflow/token). "" when there is none: a client certificate
+// may be the credential, and otherwise the server says what is missing.
+std::string TokenOf(const Common& common) {
+  if (const char* token = std::getenv("LEADFLOW_TOKEN"); token != nullptr && *token != '\0') {
+    return token;
+  }
+  if (!common.token_file.empty()) {
+    std::string token = FirstLine(common.token_file);
+    if (token.empty()) {
+      std::fprintf(stderr, "leadflow: --token-file %s: no credential there\n",
+                   common.token_file.c_str());
+      std::exit(2);
+    }
+    return token;
+  }
+  const char* config = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  const std::string dir = config != nullptr && *config != '\0' ? config
+                          : home != nullptr                    ? absl::StrCat(home, "/.config")
+                                                               : "";
+  return dir.empty() ? "" : FirstLine(absl::StrCat(dir, "/leadflow/token"));
+}
 
 // The channel to leadflowd; a TLS file that cannot be used ends the CLI
 // with the reason (exit code 2, as for a bad flag).
 std::shared_ptr<grpc::Channel> ChannelOf(const Common& common) {
   if (common.channel == nullptr) {
-    auto channel = tls::ChannelTo(common.target, common.tls);
+    auto channel = tls::ChannelTo(common.target, common.tls, TokenOf(common));
     if (!channel.ok()) {
       std::fprintf(stderr, "leadflow: %s\n", std::string(channel.status().message()).c_str());
       std::exit(2);
@@ -120,14 +156,6 @@ std::shared_ptr<grpc::Channel> ChannelOf(const Common& common) {
     common.channel = *std::move(channel);
   }
   return common.channel;
-}
-
-// Who a change names as its actor: "cli" unless --actor says otherwise. A
-// client with a certificate is its certificate's name to the server, so by
-// default it names no one and acts as itself.
-std::string ActorOf(const Common& common, const std::string& given = "cli") {
-  if (given == "cli" && !common.tls.cert_file.empty()) return "";
-  return given;
 }
 
 template <typename Service>
@@ -138,6 +166,9 @@ std::unique_ptr<typename Service::Stub> StubOf(const Common& common) {
 // A unary method of a generated stub.
 template <typename Stub, typename Request, typename Response>
 using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+constexpr const char* kActorHelp =
+    "Who does it (default: the caller; naming another needs the right to act for others)";
 
 // Gives a request that has a `request_id` field one when it has none, and
 // returns it ("" for requests without the field): every change the CLI
@@ -334,7 +365,7 @@ int PrintRobotRuns(const v1::DryRunRobotsResponse& response) {
 }
 
 struct PipelineArgs {
-  std::string file, id, actor = "cli", until;
+  std::string file, id, actor, until;
   bool dry_run = false, show_removed = false, json = false;
 };
 
@@ -347,7 +378,7 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
                                    "triggers) as a YAML file has them; print what changed");
   apply->add_option("-f,--file", args.file, "YAML file (see examples/pipelines/)")->required();
   apply->add_flag("--dry-run", args.dry_run, "Only say what would change");
-  apply->add_option("--actor", args.actor, "Who does it")->capture_default_str();
+  apply->add_option("--actor", args.actor, kActorHelp);
   apply->callback([&args, &common, &rc, changes] {
     v1::ApplyPipelinesRequest request;
     if (auto s = ReadPipelinesFile(args.file, request.mutable_pipelines()); !s.ok()) {
@@ -355,7 +386,7 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
       return;
     }
     request.set_dry_run(args.dry_run);
-    request.set_actor(ActorOf(common, args.actor));
+    request.set_actor(args.actor);
     rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::ApplyPipelines,
               request, common.timeout, changes);
   });
@@ -387,12 +418,12 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
       "remove", "Remove a deal pipeline (its deals stay on record); print what changed");
   remove->add_option("id", args.id, "Deal pipeline id")->required();
   remove->add_flag("--dry-run", args.dry_run, "Only say what would change");
-  remove->add_option("--actor", args.actor, "Who does it")->capture_default_str();
+  remove->add_option("--actor", args.actor, kActorHelp);
   remove->callback([&args, &common, &rc, changes] {
     v1::RemovePipelineRequest request;
     request.set_name(NameIn("pipelines", args.id));
     request.set_dry_run(args.dry_run);
-    request.set_actor(ActorOf(common, args.actor));
+    request.set_actor(args.actor);
     rc = Call(*StubOf<v1::PipelineService>(common), &v1::PipelineService::Stub::RemovePipeline,
               request, common.timeout, changes);
   });
@@ -535,7 +566,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     contact->set_last_name(args.last_name);
     AddContactPoints(args, contact->mutable_phones(), contact->mutable_emails());
     contact->set_responsible_id(args.responsible);
-    request.set_actor(ActorOf(common));
     submit(&Stub::CreateContact, request);
   });
 
@@ -557,7 +587,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     AddContactPoints(args, company->mutable_phones(), company->mutable_emails());
     company->mutable_requisites()->set_tax_id(args.tax_id);
     company->set_responsible_id(args.responsible);
-    request.set_actor(ActorOf(common));
     submit(&Stub::CreateCompany, request);
   });
 
@@ -586,7 +615,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     deal->set_contact_id(args.contact);
     deal->set_company_id(args.company);
     deal->set_responsible_id(args.responsible);
-    request.set_actor(ActorOf(common));
     submit(&Stub::CreateDeal, request);
   });
   auto* move = deals->add_subcommand("move", "Move a deal to a stage of its pipeline");
@@ -596,7 +624,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     v1::MoveDealRequest request;
     request.set_name(NameIn("deals", args.name));
     request.set_stage_id(args.stage);
-    request.set_actor(ActorOf(common));
     submit(&Stub::MoveDeal, request);
   });
 
@@ -632,7 +659,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     activity->set_owner(args.owner);
     activity->set_subject(args.subject);
     activity->set_responsible_id(args.responsible);
-    request.set_actor(ActorOf(common));
     submit(&Stub::PlanActivity, request);
   });
   auto* complete = activities->add_subcommand("complete", "Complete an activity");
@@ -642,7 +668,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     v1::CompleteActivityRequest request;
     request.set_name(NameIn("activities", args.name));
     request.set_result(args.result);
-    request.set_actor(ActorOf(common));
     submit(&Stub::CompleteActivity, request);
   });
   auto* reschedule = activities->add_subcommand("reschedule", "Move an activity's deadline");
@@ -659,7 +684,6 @@ void AddCrmCommands(CLI::App& app, CrmArgs& args, const Common& common, int& rc)
     }
     *request.mutable_deadline() = *deadline;
     request.set_reason(args.reason);
-    request.set_actor(ActorOf(common));
     submit(&Stub::RescheduleActivity, request);
   });
 }
@@ -727,6 +751,57 @@ int TailEvents(const Common& common, const std::vector<std::string>& from, bool 
 
 }  // namespace
 
+struct AccessArgs {
+  std::string principal, name, reason;
+  std::vector<std::string> roles;
+  bool act_for_others = false;
+  bool show_revoked = false;
+};
+
+void AddAccessCommands(CLI::App& app, AccessArgs& args, const Common& common, int& rc) {
+  auto* keys = app.add_subcommand("api-keys", "Service credentials (the administrator's)");
+  keys->require_subcommand(1);
+  auto* create =
+      keys->add_subcommand("create", "Issue an API key; prints it once (only its hash is kept)");
+  create->add_option("--principal", args.principal, "Who the key acts as")->required();
+  create->add_option("--role", args.roles, "A role of the principal (repeatable)");
+  create->add_flag("--act-for-others", args.act_for_others,
+                   "May name another actor (an integration recording the operator of a call)");
+  create->callback([&args, &common, &rc] {
+    v1::CreateApiKeyRequest request;
+    request.set_principal(args.principal);
+    for (const auto& role : args.roles) request.add_roles(role);
+    request.set_act_for_others(args.act_for_others);
+    rc = Unary(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::CreateApiKey, request,
+               common.timeout);
+  });
+  auto* list = keys->add_subcommand("list", "API keys, one JSON object per line");
+  list->add_flag("--show-revoked", args.show_revoked, "Revoked keys too");
+  list->callback([&args, &common, &rc] {
+    v1::ListApiKeysRequest request;
+    request.set_show_revoked(args.show_revoked);
+    rc = Call(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::ListApiKeys, request,
+              common.timeout, [](const v1::ListApiKeysResponse& response) {
+                return PrintEach(response.api_keys());
+              });
+  });
+  auto* revoke = keys->add_subcommand("revoke", "Refuse an API key from now on");
+  revoke->add_option("id", args.name, "Key id (or apiKeys/{id})")->required();
+  revoke->add_option("--reason", args.reason, "Why (kept in its event)");
+  revoke->callback([&args, &common, &rc] {
+    v1::RevokeApiKeyRequest request;
+    request.set_name(NameIn("apiKeys", args.name));
+    request.set_reason(args.reason);
+    rc = Unary(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::RevokeApiKey, request,
+               common.timeout);
+  });
+  auto* whoami = app.add_subcommand("whoami", "Who the server takes the caller for");
+  whoami->callback([&common, &rc] {
+    rc = Unary(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::GetCaller,
+               v1::GetCallerRequest(), common.timeout);
+  });
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"leadflow: client of a running leadflowd"};
   app.require_subcommand(1);
@@ -749,6 +824,10 @@ int main(int argc, char** argv) {
                  "Name to check the server's certificate against (default: the target's host)")
       ->envname("LEADFLOW_TLS_SERVER_NAME")
       ->group("TLS");
+  app.add_option("--token-file", common.token_file,
+                 "File whose first line is the credential (an API key or a JWT; default: "
+                 "$LEADFLOW_TOKEN, else ~/.config/leadflow/token)")
+      ->envname("LEADFLOW_TOKEN_FILE");
   app.add_option("--request-id", RequestIdFlag(),
                  "Idempotency key of a change (default: a fresh one per run; the CLI's retries "
                  "reuse it)");
@@ -939,7 +1018,6 @@ int main(int argc, char** argv) {
     request.set_name(NameIn("leads", lead_id));
     request.set_status_id(new_status);
     request.set_request_id(request_id);
-    request.set_actor(ActorOf(common));
     if (expected_version >= 0) request.set_expected_version(expected_version);
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ChangeLeadStatus, request,
                common.timeout);
@@ -953,7 +1031,6 @@ int main(int argc, char** argv) {
     v1::AssignLeadRequest request;
     request.set_name(NameIn("leads", lead_id));
     request.set_responsible_id(responsible);
-    request.set_actor(ActorOf(common));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::AssignLead, request, common.timeout);
   });
 
@@ -973,18 +1050,20 @@ int main(int argc, char** argv) {
     } while (rc == 0 && !request.page_token().empty());
   });
 
-  std::string reopen_reason, reopen_status, actor = "cli";
+  std::string reopen_reason, reopen_status, actor;
   auto* reopen = leads->add_subcommand("reopen", "Take a junk lead back into work (supervisors)");
   reopen->add_option("id", lead_id)->required();
   reopen->add_option("--reason", reopen_reason, "Why it is not junk")->required();
   reopen->add_option("--status", reopen_status, "An in-progress status (default: the first)");
-  reopen->add_option("--actor", actor, "Who does it: a supervisor's user id")->required();
+  reopen->add_option("--actor", actor,
+                     "Who does it: a supervisor (default: the caller; naming another needs the "
+                     "right to act for others)");
   reopen->callback([&] {
     v1::ReopenLeadRequest request;
     request.set_name(NameIn("leads", lead_id));
     request.set_reason(reopen_reason);
     request.set_status_id(reopen_status);
-    request.set_actor(ActorOf(common, actor));
+    request.set_actor(actor);
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ReopenLead, request, common.timeout);
   });
 
@@ -1004,7 +1083,6 @@ int main(int argc, char** argv) {
     }
     request.set_reason(*reason);
     request.set_text(junk_text);
-    request.set_actor(ActorOf(common));
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MarkLeadJunk, request, common.timeout);
   });
 
@@ -1024,14 +1102,14 @@ int main(int argc, char** argv) {
   convert->add_option("--responsible", *conversion.mutable_responsible_id(),
                       "Of the deal and new records (default: the lead's)");
   convert->add_option("--request-id", request_id, "Idempotency key");
-  convert->add_option("--actor", actor, "Who does it")->capture_default_str();
+  convert->add_option("--actor", actor, kActorHelp);
   convert->callback([&] {
     v1::ConvertLeadRequest request;
     request.set_name(NameIn("leads", lead_id));
     *request.mutable_conversion() = conversion;
     request.mutable_conversion()->set_create_company(create_company);
     request.set_request_id(request_id);
-    request.set_actor(ActorOf(common, actor));
+    request.set_actor(actor);
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::ConvertLead, request, common.timeout);
   });
 
@@ -1041,13 +1119,13 @@ int main(int argc, char** argv) {
   merge->add_option("kept", lead_id, "The lead kept: id or leads/{id}")->required();
   merge->add_option("merged", merged_id, "The lead merged into it: id or leads/{id}")->required();
   merge->add_option("--request-id", request_id, "Idempotency key");
-  merge->add_option("--actor", actor, "Who does it")->capture_default_str();
+  merge->add_option("--actor", actor, kActorHelp);
   merge->callback([&] {
     v1::MergeLeadsRequest request;
     request.set_name(NameIn("leads", lead_id));
     request.set_merged(NameIn("leads", merged_id));
     request.set_request_id(request_id);
-    request.set_actor(ActorOf(common, actor));
+    request.set_actor(actor);
     rc = Unary(*StubOf<v1::LeadService>(common), &LeadStub::MergeLeads, request, common.timeout);
   });
 
@@ -1058,6 +1136,8 @@ int main(int argc, char** argv) {
   // contacts, companies, deals, activities
   CrmArgs crm_args;
   AddCrmCommands(app, crm_args, common, rc);
+  AccessArgs access_args;
+  AddAccessCommands(app, access_args, common, rc);
 
   std::string counters_user;
   auto* counters = app.add_subcommand(

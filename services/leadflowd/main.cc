@@ -24,11 +24,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "leadflow/api/access_service.h"
+#include "leadflow/api/authenticator.h"
 #include "leadflow/api/crm_service.h"
 #include "leadflow/api/event_service.h"
 #include "leadflow/api/intake_service.h"
 #include "leadflow/api/lead_service.h"
 #include "leadflow/api/pipeline_service.h"
+#include "leadflow/auth/api_key.h"
+#include "leadflow/auth/jwt.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/input_limits.h"
@@ -73,6 +77,10 @@ struct Options {
   tls::ServerTls tls;
   // librdkafka settings for every Kafka client (security), from a file.
   std::string kafka_config;
+  // The administrator's API key (default: <data-dir>/admin.key).
+  std::string admin_key_file;
+  // JWTs from an identity provider, when jwt.jwks_file is set.
+  auth::JwtSettings jwt;
   // Storage faults to inject (tests of failure handling).
   std::vector<std::string> inject_faults;
 };
@@ -156,6 +164,14 @@ int Run(const Options& options) {
   // Checked before anything is opened: a wrong flag is said at once.
   auto credentials = tls::ServerCredentialsFor(options.listen, options.tls);
   if (!credentials.ok()) return Fail(credentials.status());
+  std::shared_ptr<const auth::JwtVerifier> jwt;
+  if (!options.jwt.jwks_file.empty()) {
+    auto verifier = auth::JwtVerifier::Create(options.jwt);
+    if (!verifier.ok()) return Fail(verifier.status());
+    jwt = *std::move(verifier);
+  } else if (!options.jwt.issuer.empty() || !options.jwt.audiences.empty()) {
+    return Fail(absl::InvalidArgumentError("--jwt-issuer and --jwt-audience need --jwt-jwks"));
+  }
   if (!options.kafka_config.empty() && options.kafka_brokers.empty()) {
     return Fail(absl::InvalidArgumentError(
         "--kafka-config needs --kafka-brokers: the embedded engine has no Kafka clients"));
@@ -299,7 +315,8 @@ int Run(const Options& options) {
   context.outcomes = &outcomes;
   context.clock = clock.get();
   context.config = config;
-  context.act_for_others = options.act_for_others;
+  api::Authenticator authenticator(&items, {jwt, options.act_for_others});
+  context.auth = &authenticator;
   context.server_status = [&] { return CollectStatus(*log, runners); };
 
   api::IntakeServiceImpl intake_service(&context);
@@ -308,6 +325,7 @@ int Run(const Options& options) {
   api::PipelineServiceImpl pipeline_service(&context);
   api::EventServiceImpl event_service(&context);
   api::AdminServiceImpl admin_service(&context);
+  api::AccessServiceImpl access_service(&context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -322,6 +340,7 @@ int Run(const Options& options) {
   builder.RegisterService(&pipeline_service);
   builder.RegisterService(&event_service);
   builder.RegisterService(&admin_service);
+  builder.RegisterService(&access_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat(
@@ -356,6 +375,35 @@ int Run(const Options& options) {
     for (size_t p = 0; p < events_end.size(); ++p) behind = behind || consumed[p] < events_end[p];
   }
   for (auto* runner : runners) runner->Start();
+
+  // Every call needs a credential: the first start makes the
+  // administrator's, and every start makes sure it is in force.
+  const std::string admin_key_file =
+      options.admin_key_file.empty() ? data_dir + "/admin.key" : options.admin_key_file;
+  auto admin_key = auth::LoadOrCreateKeyFile(admin_key_file);
+  if (!admin_key.ok()) return Fail(admin_key.status());
+  // Retried while the log cannot take it yet (Kafka brokers still
+  // electing, partitions not assigned): the same command each time.
+  for (absl::Status issued = absl::UnavailableError("");;) {
+    issued = api::EnsureAdministratorKey(&context, admin_key->key, "admin");
+    if (issued.ok()) break;
+    if (!absl::IsUnavailable(issued) && !absl::IsDeadlineExceeded(issued)) {
+      return Fail(absl::Status(issued.code(), absl::StrCat("--admin-key-file ", admin_key_file,
+                                                           ": ", issued.message())));
+    }
+    std::printf("leadflowd: administrator key not issued yet (%s); retrying\n",
+                issued.ToString().c_str());
+    std::fflush(stdout);
+    if (sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) return 0;
+  }
+  std::printf("leadflowd: administrator API key %s %s%s\n",
+              admin_key->created ? "written to" : "from", admin_key_file.c_str(),
+              admin_key->created ? " (keep it secret; the CLI reads LEADFLOW_TOKEN_FILE)" : "");
+  if (jwt != nullptr) {
+    std::printf("leadflowd: JWTs of %s for %s accepted (%zu keys from %s)\n",
+                options.jwt.issuer.c_str(), absl::StrJoin(options.jwt.audiences, ", ").c_str(),
+                jwt->key_count(), options.jwt.jwks_file.c_str());
+  }
   server->GetHealthCheckService()->SetServingStatus(true);
 
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
@@ -466,13 +514,37 @@ int main(int argc, char** argv) {
       ->group("TLS");
   app.add_option("--act-for-others", options.act_for_others,
                  "Clients (client-certificate common names) that may name another actor in "
-                 "their requests; every other mutual-TLS client acts as itself (comma-separated)")
+                 "their requests; every other mutual-TLS client acts as itself (comma-separated; "
+                 "API keys say it themselves)")
       ->delimiter(',')
       ->group("TLS");
   app.add_flag("--allow-plaintext", options.tls.allow_plaintext,
                "Serve plaintext gRPC on a non-loopback --listen address (without TLS only "
                "loopback is served)")
       ->group("TLS");
+  app.add_option("--admin-key-file", options.admin_key_file,
+                 "The administrator's API key: made here at first start (mode 0600) when the "
+                 "file does not exist, issued from it when it does (default: "
+                 "<data-dir>/admin.key)")
+      ->group("Access");
+  app.add_option("--jwt-jwks", options.jwt.jwks_file,
+                 "Accept JWTs signed by these keys (a JWKS file of RSA or P-256 keys: RS256, "
+                 "ES256)")
+      ->check(CLI::ExistingFile)
+      ->group("Access");
+  app.add_option("--jwt-issuer", options.jwt.issuer, "The iss JWTs must carry")->group("Access");
+  app.add_option("--jwt-audience", options.jwt.audiences,
+                 "An aud JWTs must carry one of (comma-separated)")
+      ->delimiter(',')
+      ->group("Access");
+  app.add_option("--jwt-principal-claim", options.jwt.principal_claim,
+                 "The claim naming the caller (the actor of its events)")
+      ->capture_default_str()
+      ->group("Access");
+  app.add_option("--jwt-roles-claim", options.jwt.roles_claim,
+                 "The claim listing the caller's roles (an array of strings)")
+      ->capture_default_str()
+      ->group("Access");
   app.add_option("--kafka-brokers", options.kafka_brokers,
                  "Run on Apache Kafka (bootstrap servers host:port,…) instead of the embedded log");
   app.add_option("--kafka-config", options.kafka_config,

@@ -15,7 +15,9 @@ for _ in $(seq 100); do grep -q 'listening on' "$work/out" && break; sleep 0.1; 
 port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/out")
 [ -n "$port" ] || { cat "$work/out"; echo "FAIL: no port"; exit 1; }
 export LEADFLOW_TARGET=127.0.0.1:$port
+export LEADFLOW_TOKEN_FILE="$work/data/admin.key"
 lf() { "$LEADFLOW_CLI" "$@"; }
+served_as() { local token=$1; shift; LEADFLOW_TOKEN=$token lf "$@" >/dev/null; }
 
 json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
 wait_idle() {
@@ -213,5 +215,56 @@ wait_idle
 check "an overdue activity counts" [ "$(lf counters boris | json "d.get('activitiesOverdue', 0)")" = 1 ]
 check "activities list --owner --state" \
   [ "$(lf activities list --owner "deals/$lead-deal" --state planned | wc -l)" = 1 ]
+
+# --- credentials: the administrator key from the first start, API keys
+# issued, used and revoked, and every refusal with its reason.
+check "the administrator key is private" [ "$(stat -c %a "$work/data/admin.key")" = 600 ]
+check "the server says where the key is" grep -q "administrator API key written to $work/data/admin.key" "$work/out"
+check "whoami: the administrator" [ "$(lf whoami | json "d['principal']")" = admin ]
+if LEADFLOW_TOKEN_FILE= lf leads list 2>"$work/err"; then check "anonymous calls are refused" false; fi
+check "anonymous: UNAUTHENTICATED, saying what to send" grep -q "UNAUTHENTICATED: no credentials" "$work/err"
+cp "$work/data/admin.key" "$work/config-token"
+mkdir -p "$XDG_CONFIG_HOME/leadflow" && cp "$work/data/admin.key" "$XDG_CONFIG_HOME/leadflow/token"
+check "the CLI finds ~/.config/leadflow/token" [ "$(LEADFLOW_TOKEN_FILE= lf whoami | json "d['principal']")" = admin ]
+rm "$XDG_CONFIG_HOME/leadflow/token"
+lf api-keys create --principal telephony --role integration >"$work/key.json"
+key=$(json "d['key']" <"$work/key.json")
+key_name=$(json "d['apiKey']['name']" <"$work/key.json")
+check "a new key is shown once, its hash never" bash -c "! grep -q secretSha256 '$work/key.json'"
+check "the key acts as its principal" [ "$(LEADFLOW_TOKEN=$key lf whoami | json "d['principal']")" = telephony ]
+check "the key publishes" served_as "$key" publish call --id cli-key-call --phone "+79165550077"
+if LEADFLOW_TOKEN=$key lf api-keys list 2>"$work/err"; then check "an integration cannot list keys" false; fi
+check "listing keys needs the administrator" grep -q "PERMISSION_DENIED.*administrator" "$work/err"
+if LEADFLOW_TOKEN=$key lf leads reopen "$call_lead" --reason x --actor sveta 2>"$work/err" >/dev/null; then
+  check "a key cannot act for someone else" false
+fi
+check "spoofing the actor: PERMISSION_DENIED on actor" grep -q "PERMISSION_DENIED: actor: the caller is 'telephony'" "$work/err"
+check "the keys are listed" [ "$(lf api-keys list | wc -l)" = 2 ]
+check "revoke" [ "$(lf api-keys revoke "$key_name" --reason rotated | json "d['revokeReason']")" = rotated ]
+if LEADFLOW_TOKEN=$key lf whoami 2>"$work/err"; then check "a revoked key is refused" false; fi
+check "a revoked key: UNAUTHENTICATED, saying so" grep -q "UNAUTHENTICATED: API key $key_name was revoked" "$work/err"
+check "the secret is never echoed" bash -c "! grep -q '${key:22}' '$work/err'"
+check "revoked keys are listed on request" [ "$(lf api-keys list --show-revoked | wc -l)" = 2 ]
+check "and only then" [ "$(lf api-keys list | wc -l)" = 1 ]
+echo "not-a-token" >"$work/bad-token"
+if lf --token-file "$work/bad-token" whoami 2>"$work/err"; then check "a malformed token is refused" false; fi
+check "a malformed token: neither an API key nor a JWT" grep -q "neither an API key" "$work/err"
+
+# --- access settings refused at start, naming the flag or file.
+refused() { # name, expected text, leadflowd arguments
+  local name=$1 expected=$2; shift 2
+  if "$LEADFLOWD" --data-dir "$work/refused-data" --listen 127.0.0.1:0 "$@" >"$work/refused.out" 2>&1; then
+    check "$name: refused" false
+    return
+  fi
+  check "$name: says why" grep -qF -- "$expected" "$work/refused.out"
+}
+echo '{}' >"$work/not-jwks.json"
+refused "a JWKS without keys" "is not a JWKS" --jwt-jwks "$work/not-jwks.json" --jwt-issuer x --jwt-audience y
+refused "an issuer without keys" "need --jwt-jwks" --jwt-issuer x
+echo "SECRET-not-a-key" >"$work/bad.key"
+refused "an administrator key file without a key" "bad.key does not hold an API key" \
+  --admin-key-file "$work/bad.key"
+check "the key file's content is not echoed" bash -c "! grep -q SECRET '$work/refused.out'"
 
 finish

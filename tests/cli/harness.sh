@@ -9,6 +9,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# The CLI's credential comes from each test, never from the user's own
+# ~/.config/leadflow/token.
+export XDG_CONFIG_HOME="$work/config"
+unset LEADFLOW_TOKEN LEADFLOW_TOKEN_FILE
 
 pass=0 fail=0
 check() { # name, then a command that must succeed

@@ -23,6 +23,7 @@ brokers=$(sed -n 's/.*bootstrap servers //p' "$work/broker")
 pids+=($!)
 wait_for "$work/server" 'listening on'
 export LEADFLOW_TARGET=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$work/server")
+export LEADFLOW_TOKEN_FILE="$work/data/admin.key"
 lf() { "$LEADFLOW_CLI" "$@"; }
 json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
 # Idle: nothing left to process, and every partition has joined its owner
@@ -74,15 +75,28 @@ check "garbage has a reason" grep -q 'leadflow_reason=record value: cannot decod
 check "the invalid phone is named" grep -q "leadflow_reason=call.customer_phone: '12' is not a valid phone number" "$work/dead"
 
 kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -e -q -X isolation.level=read_committed \
-  -f '%h\n' >"$work/events"
+  -f '%p %o %h\n' >"$work/events"
 lf events tail >"$work/tail"
 check "kcat sees every domain event" [ "$(wc -l <"$work/events")" = "$(wc -l <"$work/tail")" ]
 check "events carry CloudEvents headers" grep -q 'ce_type=leadflow.v1.LeadCreated' "$work/events"
-check "four events: two leads, each created and its communication recorded" [ "$(wc -l <"$work/events")" = 4 ]
+check "four lead events: two leads, each created and its communication recorded" \
+  [ "$(grep -vc 'ce_type=leadflow.v1.ApiKey' "$work/events")" = 4 ]
+check "the administrator's key recorded once" [ "$(grep -c 'ce_type=leadflow.v1.ApiKeyIssued' "$work/events")" = 1 ]
+kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -e -q -X isolation.level=read_committed \
+  -f '%s\n' >"$work/payloads"
+# lfk_<16 hex id>_<secret>: the secret starts at the 22nd character.
+secret_absent() {
+  local secret
+  secret=$(head -n1 "$LEADFLOW_TOKEN_FILE" | cut -c22-)
+  [ "${#secret}" -ge 40 ] && ! grep -qF -- "$secret" "$work/payloads"
+}
+check "the key's secret is nowhere on the event topic" secret_absent
 
-# Decoded without our code: the shipped descriptor set and protoc. Each
-# partition's first event is the LeadCreated of its first lead.
-kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -c 1 -e -q -f '%s' >"$work/event.bin"
+# Decoded without our code: the shipped descriptor set and protoc, on the
+# first LeadCreated the header listing shows.
+read -r created_partition created_offset _ < <(grep -m1 'ce_type=leadflow.v1.LeadCreated' "$work/events")
+kcat -C -b "$brokers" -t leadflow.events.v1 -p "$created_partition" -o "$created_offset" -c 1 -e -q \
+  -f '%s' >"$work/event.bin"
 protoc --descriptor_set_in="$LEADFLOW_DESCRIPTOR_SET" --decode=leadflow.v1.EventEnvelope \
   <"$work/event.bin" >"$work/event.txt" 2>&1 || true
 check "the descriptor set decodes an event" grep -q 'type: "leadflow.v1.LeadCreated"' "$work/event.txt"

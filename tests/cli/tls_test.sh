@@ -73,6 +73,7 @@ refused "a key of another certificate" "not the private key of --tls-cert" \
 
 # --- TLS: the CLI connects with the CA, by address or by name; not without.
 start tls --tls-cert server.pem --tls-key server.key
+export LEADFLOW_TOKEN_FILE="$work/tls-data/admin.key"
 check "the server says it serves TLS" grep -q "leadflowd: TLS with server.pem" "$work/tls.out"
 target=127.0.0.1:$port
 check "publish over TLS" served --target "$target" --tls-ca ca.pem \
@@ -102,6 +103,8 @@ done
 check "the call's lead, read over TLS" [ "$(wc -l <"$work/leads")" = 1 ]
 
 # --- mutual TLS: only clients with a certificate of the configured CA.
+# Here the client certificate is the credential.
+unset LEADFLOW_TOKEN_FILE
 start mtls --tls-cert server.pem --tls-key server.key --tls-client-ca ca.pem \
   --act-for-others front-office
 check "the server says client certificates are required" \
@@ -186,6 +189,7 @@ pids+=($!)
 for _ in $(seq 100); do grep -q 'bootstrap servers' "$work/broker.out" && break; sleep 0.1; done
 bootstrap=$(sed -n 's/.*bootstrap servers //p' "$work/broker.out")
 start kafka --kafka-brokers "$bootstrap" --kafka-replication 1 --kafka-config "$work/kafka.conf"
+export LEADFLOW_TOKEN_FILE="$work/kafka-data/admin.key"
 check "the settings' keys are printed" \
   grep -q "kafka client settings from $work/kafka.conf: client.id, socket.keepalive.enable, sasl.password" \
   "$work/kafka.out"

@@ -409,6 +409,18 @@ TEST_CASE("list filters by status, responsible and source, with page tokens") {
   CHECK(status.error_message().rfind("page_token", 0) == 0);
 }
 
+// The first start records the administrator's credential (ApiKeyIssued) on
+// the event topic too; these tests follow the lead events around it.
+template <typename Reader>
+bool ReadLeadEvent(Reader& reader, v1::SubscribedEvent* event) {
+  while (reader->Read(event)) {
+    if (event->event().type().rfind("leadflow.v1.ApiKey", 0) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 TEST_CASE("the event subscription streams every domain event from a position") {
   Fixture f;
   auto created = f.Create("s-1", "+79167200001");
@@ -426,10 +438,10 @@ TEST_CASE("the event subscription streams every domain event from a position") {
   v1::SubscribeEventsRequest request;
   auto reader = events->SubscribeEvents(ctx.get(), request);
   v1::SubscribedEvent event;
-  REQUIRE(reader->Read(&event));
+  REQUIRE(ReadLeadEvent(reader, &event));
   CHECK(event.event().type() == "leadflow.v1.LeadCreated");
   CHECK(event.event().event_id() == created.event_ids(0));
-  REQUIRE(reader->Read(&event));
+  REQUIRE(ReadLeadEvent(reader, &event));
   CHECK(event.event().type() == "leadflow.v1.LeadStatusChanged");
   CHECK(event.position().offset() == moved.position().offset());
   ctx->TryCancel();
@@ -442,7 +454,7 @@ TEST_CASE("the event subscription streams every domain event from a position") {
   v1::SubscribeEventsRequest later;
   *later.add_start() = moved.position();
   auto later_reader = events->SubscribeEvents(later_ctx.get(), later);
-  REQUIRE(later_reader->Read(&event));
+  REQUIRE(ReadLeadEvent(later_reader, &event));
   CHECK(event.event().type() == "leadflow.v1.LeadStatusChanged");
   later_ctx->TryCancel();
   while (later_reader->Read(&event)) {

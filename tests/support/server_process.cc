@@ -12,11 +12,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "leadflow/tls/grpc_tls.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace leadflow::testing {
@@ -155,8 +157,29 @@ void ServerProcess::Start() {
   target_ = process_.Start("LEADFLOWD", args, "listening on ");
 }
 
+std::string ServerProcess::AdminKeyFile() const {
+  for (size_t i = 0; i + 1 < extra_args_.size(); ++i) {
+    if (extra_args_[i] == "--admin-key-file") return extra_args_[i + 1];
+  }
+  return data_dir_ + "/admin.key";
+}
+
+std::string ServerProcess::AdminKey() const {
+  std::ifstream in(AdminKeyFile());
+  std::string key;
+  std::getline(in, key);
+  REQUIRE_FALSE(key.empty());
+  return key;
+}
+
 std::shared_ptr<grpc::Channel> ServerProcess::Channel() const {
-  return grpc::CreateChannel(target_, grpc::InsecureChannelCredentials());
+  return ChannelWithToken(AdminKey());
+}
+
+std::shared_ptr<grpc::Channel> ServerProcess::ChannelWithToken(const std::string& token) const {
+  auto channel = tls::ChannelTo(target_, {}, token);
+  REQUIRE(channel.ok());
+  return *channel;
 }
 
 std::unique_ptr<grpc::ClientContext> Deadline(int seconds) {

@@ -82,7 +82,13 @@ class ServerProcess {
   bool running() const { return process_.running(); }
   pid_t pid() const { return process_.pid(); }
   const std::string& target() const { return target_; }
+  // A channel whose calls carry the administrator key leadflowd made at
+  // first start (its --admin-key-file, else <data dir>/admin.key).
   std::shared_ptr<grpc::Channel> Channel() const;
+  // A channel whose calls carry `token` (none when empty).
+  std::shared_ptr<grpc::Channel> ChannelWithToken(const std::string& token) const;
+  std::string AdminKeyFile() const;
+  std::string AdminKey() const;
   std::string Output() const { return process_.Output(); }
 
  private:

@@ -9,7 +9,6 @@
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
-#include "leadflow/domain/acting.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
@@ -18,7 +17,6 @@
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/command_record.h"
 #include "leadflow/processors/intake_processor.h"
-#include "leadflow/tls/grpc_tls.h"
 
 namespace leadflow::api {
 namespace {
@@ -79,6 +77,7 @@ absl::Status CommandGateway::CheckRequestId(absl::string_view request_id) {
 // injected one.
 absl::Time CommandGateway::CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap) {
   const absl::Time capped = absl::Now() + cap;
+  if (ctx == nullptr) return capped;
   const absl::Time deadline = absl::FromChrono(ctx->deadline());
   return std::min(capped, deadline);
 }
@@ -205,6 +204,7 @@ absl::Status CommandGateway::CheckLinks(const grpc::ServerContext* ctx,
 }
 
 absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,
+                                                          const domain::Principal& principal,
                                                           v1::Command command,
                                                           absl::string_view name_field) const {
   // Refused before it reaches the log: an oversized command would
@@ -216,11 +216,9 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   // does not exist is refused here, naming the field.
   if (absl::Status links = CheckLinks(ctx, command); !links.ok()) return links;
   *command.mutable_issue_time() = ToTimestamp(context_->clock->Now());
-  // A client with a verified certificate acts as itself, whatever the
-  // request says (unless it may act for others).
-  LEADFLOW_ASSIGN_OR_RETURN(
-      std::string actor, domain::ActingAs(ctx == nullptr ? std::nullopt : tls::PeerPrincipal(*ctx),
-                                          command.actor(), context_->act_for_others));
+  // The caller acts as itself, whatever the request says, unless it may
+  // act for others.
+  LEADFLOW_ASSIGN_OR_RETURN(std::string actor, domain::ActingAs(principal, command.actor()));
   command.set_actor(std::move(actor));
   const std::string command_id = command.command_id();
   auto ticket = context_->outcomes->Register(command_id);

@@ -85,25 +85,31 @@ absl::StatusOr<processors::ItemReadModel::Page> CrmServiceImpl::ListItems(
 grpc::Status CrmServiceImpl::CreateContact(grpc::ServerContext* ctx,
                                            const v1::CreateContactRequest* request,
                                            v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CreateCommand(*request, request->contact_id(), "contact_id", "ct");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_create_contact()->mutable_contact() = request->contact();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::UpdateContact(grpc::ServerContext* ctx,
                                            const v1::UpdateContactRequest* request,
                                            v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command =
       CommandGateway::ChangeCommand(*request, request->contact().name(), "contact", "contact.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_contact()->mutable_contact() = request->contact();
   *command->mutable_update_contact()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command), "contact.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "contact.name"), response);
 }
 
 grpc::Status CrmServiceImpl::GetContact(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
                                         v1::Contact* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto item = GetItem(ctx, *request, "contact");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->contact();
@@ -113,6 +119,8 @@ grpc::Status CrmServiceImpl::GetContact(grpc::ServerContext* ctx, const v1::GetI
 grpc::Status CrmServiceImpl::ListContacts(grpc::ServerContext* ctx,
                                           const v1::ListItemsRequest* request,
                                           v1::ListContactsResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto page = ListItems(ctx, *request, "contact");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) *response->add_contacts() = std::move(*item.mutable_contact());
@@ -125,25 +133,31 @@ grpc::Status CrmServiceImpl::ListContacts(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::CreateCompany(grpc::ServerContext* ctx,
                                            const v1::CreateCompanyRequest* request,
                                            v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CreateCommand(*request, request->company_id(), "company_id", "co");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_create_company()->mutable_company() = request->company();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::UpdateCompany(grpc::ServerContext* ctx,
                                            const v1::UpdateCompanyRequest* request,
                                            v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command =
       CommandGateway::ChangeCommand(*request, request->company().name(), "company", "company.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_company()->mutable_company() = request->company();
   *command->mutable_update_company()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command), "company.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "company.name"), response);
 }
 
 grpc::Status CrmServiceImpl::GetCompany(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
                                         v1::Company* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto item = GetItem(ctx, *request, "company");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->company();
@@ -153,6 +167,8 @@ grpc::Status CrmServiceImpl::GetCompany(grpc::ServerContext* ctx, const v1::GetI
 grpc::Status CrmServiceImpl::ListCompanies(grpc::ServerContext* ctx,
                                            const v1::ListItemsRequest* request,
                                            v1::ListCompaniesResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto page = ListItems(ctx, *request, "company");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) *response->add_companies() = std::move(*item.mutable_company());
@@ -165,34 +181,42 @@ grpc::Status CrmServiceImpl::ListCompanies(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::CreateDeal(grpc::ServerContext* ctx,
                                         const v1::CreateDealRequest* request,
                                         v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CreateCommand(*request, request->deal_id(), "deal_id", "dl");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_create_deal()->mutable_deal() = request->deal();
   command->mutable_create_deal()->set_stage_id(request->stage_id());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::UpdateDeal(grpc::ServerContext* ctx,
                                         const v1::UpdateDealRequest* request,
                                         v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command =
       CommandGateway::ChangeCommand(*request, request->deal().name(), "deal", "deal.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_deal()->mutable_deal() = request->deal();
   *command->mutable_update_deal()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command), "deal.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "deal.name"), response);
 }
 
 grpc::Status CrmServiceImpl::MoveDeal(grpc::ServerContext* ctx, const v1::MoveDealRequest* request,
                                       v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandGateway::ChangeCommand(*request, request->name(), "deal", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_move_deal()->set_stage_id(request->stage_id());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::GetDeal(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
                                      v1::Deal* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto item = GetItem(ctx, *request, "deal");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->deal();
@@ -202,6 +226,8 @@ grpc::Status CrmServiceImpl::GetDeal(grpc::ServerContext* ctx, const v1::GetItem
 grpc::Status CrmServiceImpl::ListDeals(grpc::ServerContext* ctx,
                                        const v1::ListItemsRequest* request,
                                        v1::ListDealsResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto page = ListItems(ctx, *request, "deal");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) *response->add_deals() = std::move(*item.mutable_deal());
@@ -214,6 +240,8 @@ grpc::Status CrmServiceImpl::ListDeals(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::PlanActivity(grpc::ServerContext* ctx,
                                           const v1::PlanActivityRequest* request,
                                           v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CreateCommand(*request, request->activity_id(), "activity_id", "ac");
   if (!command.ok()) return ToGrpcStatus(command.status());
   // The owner lives on another partition: check it exists as far as this
@@ -236,31 +264,37 @@ grpc::Status CrmServiceImpl::PlanActivity(grpc::ServerContext* ctx,
     }
   }
   *command->mutable_plan_activity()->mutable_activity() = request->activity();
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::CompleteActivity(grpc::ServerContext* ctx,
                                               const v1::CompleteActivityRequest* request,
                                               v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandGateway::ChangeCommand(*request, request->name(), "activity", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_complete_activity()->set_result(request->result());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::RescheduleActivity(grpc::ServerContext* ctx,
                                                 const v1::RescheduleActivityRequest* request,
                                                 v1::ItemCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandGateway::ChangeCommand(*request, request->name(), "activity", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_reschedule_activity()->mutable_deadline() = request->deadline();
   command->mutable_reschedule_activity()->set_reason(request->reason());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status CrmServiceImpl::GetActivity(grpc::ServerContext* ctx,
                                          const v1::GetItemRequest* request,
                                          v1::Activity* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto item = GetItem(ctx, *request, "activity");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->activity();
@@ -270,6 +304,8 @@ grpc::Status CrmServiceImpl::GetActivity(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::ListActivities(grpc::ServerContext* ctx,
                                             const v1::ListItemsRequest* request,
                                             v1::ListActivitiesResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto page = ListItems(ctx, *request, "activity");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) {
@@ -284,6 +320,8 @@ grpc::Status CrmServiceImpl::ListActivities(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::GetCounters(grpc::ServerContext* ctx,
                                          const v1::GetCountersRequest* request,
                                          v1::Counters* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (request->responsible_id().empty()) {
     return ToGrpcStatus(domain::InvalidField("responsible_id", "required"));
   }
@@ -303,6 +341,8 @@ grpc::Status CrmServiceImpl::GetCounters(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::ListTimeline(grpc::ServerContext* ctx,
                                           const v1::ListTimelineRequest* request,
                                           v1::ListTimelineResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto parsed = domain::ParseResourceName(request->name(), "name");
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
@@ -333,6 +373,8 @@ grpc::Status CrmServiceImpl::ListTimeline(grpc::ServerContext* ctx,
 grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
                                             const v1::FindDuplicateLeadsRequest* request,
                                             v1::FindDuplicatesResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto criteria = DuplicateCriteria(*request, context_->config);
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   auto page = ParseDuplicatePage(*request, 3);

@@ -16,6 +16,8 @@ template <typename Write>
 grpc::Status StreamTopic(const ServiceContext* context, const std::atomic<bool>& shutting_down,
                          grpc::ServerContext* ctx, absl::string_view topic_name,
                          const v1::SubscribeEventsRequest& request, Write write) {
+  const auto caller = context->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const std::string topic(topic_name);
   const int32_t partitions = context->log->PartitionCount(topic);
   std::vector<int64_t> next(partitions, 0);
@@ -93,9 +95,11 @@ grpc::Status EventServiceImpl::SubscribeFollowUps(
       });
 }
 
-grpc::Status AdminServiceImpl::GetServerStatus(grpc::ServerContext*,
+grpc::Status AdminServiceImpl::GetServerStatus(grpc::ServerContext* ctx,
                                                const v1::GetServerStatusRequest*,
                                                v1::ServerStatus* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   *response = context_->server_status();
   return grpc::Status::OK;
 }

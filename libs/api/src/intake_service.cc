@@ -43,6 +43,8 @@ void SetPosition(const log::Position& from, v1::LogPosition* to) {
 grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext* ctx,
                                                     const v1::PublishChannelEventRequest* request,
                                                     v1::PublishChannelEventResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (!request->has_event()) return ToGrpcStatus(domain::InvalidField("event", "required"));
   auto record = ToIntakeRecord(request->event(), "event", *context_);
   if (!record.ok()) return ToGrpcStatus(record.status());
@@ -58,6 +60,8 @@ grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext* ctx,
 grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext* ctx,
                                                      const v1::PublishChannelEventsRequest* request,
                                                      v1::PublishChannelEventsResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (request->events_size() == 0) return ToGrpcStatus(domain::InvalidField("events", "empty"));
   if (request->events_size() > kMaxBatch) {
     return ToGrpcStatus(

@@ -45,6 +45,8 @@ grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,
 grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
                                          const v1::CreateLeadRequest* request,
                                          v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (auto s = CommandGateway::CheckRequestId(request->request_id()); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -77,11 +79,13 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
   auto client = context_->items->FindClient(normalized);
   if (!client.ok()) return ToGrpcStatus(client.status());
   if (!client->matched_on().empty()) *command.mutable_create_lead()->mutable_client() = *client;
-  return Respond(gateway_.Submit(ctx, std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* ctx, const v1::GetLeadRequest* request,
                                       v1::Lead* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto lead_id = LeadIdFromName(request->name(), "name");
   if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
   if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
@@ -101,6 +105,8 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* ctx, const v1::GetLea
 grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
                                         const v1::ListLeadsRequest* request,
                                         v1::ListLeadsResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (request->page_size() < 0) {
     return ToGrpcStatus(domain::InvalidField("page_size", "negative"));
   }
@@ -132,6 +138,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
 grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
                                                  const v1::FindDuplicateLeadsRequest* request,
                                                  v1::FindDuplicateLeadsResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto criteria = DuplicateCriteria(*request, context_->config);  // see duplicate_criteria.h
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   auto page = ParseDuplicatePage(*request, 1);
@@ -154,6 +162,8 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
 grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
                                                const v1::ListLeadTimelineRequest* request,
                                                v1::ListLeadTimelineResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto lead_id = LeadIdFromName(request->name(), "name");
   if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
   if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
@@ -181,58 +191,70 @@ grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
 grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* ctx,
                                          const v1::UpdateLeadRequest* request,
                                          v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandFor(*request, request->lead().name(), "lead.name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_lead()->mutable_lead() = request->lead();
   *command->mutable_update_lead()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *std::move(command), "lead.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "lead.name"), response);
 }
 
 grpc::Status LeadServiceImpl::ChangeLeadStatus(grpc::ServerContext* ctx,
                                                const v1::ChangeLeadStatusRequest* request,
                                                v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_change_lead_status()->set_status_id(request->status_id());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::AssignLead(grpc::ServerContext* ctx,
                                          const v1::AssignLeadRequest* request,
                                          v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_assign_lead()->set_responsible_id(request->responsible_id());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::MarkLeadJunk(grpc::ServerContext* ctx,
                                            const v1::MarkLeadJunkRequest* request,
                                            v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_mark_lead_junk()->set_reason(request->reason());
   command->mutable_mark_lead_junk()->set_text(request->text());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::ReopenLead(grpc::ServerContext* ctx,
                                          const v1::ReopenLeadRequest* request,
                                          v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_reopen_lead()->set_status_id(request->status_id());
   command->mutable_reopen_lead()->set_reason(request->reason());
-  return Respond(gateway_.Submit(ctx, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
 }
 
 grpc::Status LeadServiceImpl::ConvertLead(grpc::ServerContext* ctx,
                                           const v1::ConvertLeadRequest* request,
                                           v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_convert_lead() = request->conversion();
-  auto outcome = gateway_.Submit(ctx, *std::move(command));
+  auto outcome = gateway_.Submit(ctx, *caller, *std::move(command));
   if (outcome.ok()) {
     // The records follow from the LeadConverted event; wait (briefly, within
     // the call) until the deal, the last of them, is readable.
@@ -250,6 +272,8 @@ grpc::Status LeadServiceImpl::ConvertLead(grpc::ServerContext* ctx,
 grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx,
                                          const v1::MergeLeadsRequest* request,
                                          v1::LeadCommandResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto kept_id = LeadIdFromName(request->name(), "name");
   if (!kept_id.ok()) return ToGrpcStatus(kept_id.status());
   auto merged_id = LeadIdFromName(request->merged(), "merged");
@@ -272,7 +296,7 @@ grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx,
   auto command = CommandFor(*request, request->merged(), "merged");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_merge_lead_into()->set_target_lead_id(*kept_id);
-  auto outcome = gateway_.Submit(ctx, *std::move(command), "merged");
+  auto outcome = gateway_.Submit(ctx, *caller, *std::move(command), "merged");
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   const absl::Time deadline = CommandGateway::CallDeadline(ctx, context_->command_timeout);
   while (absl::Now() < deadline) {

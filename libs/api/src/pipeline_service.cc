@@ -94,13 +94,14 @@ absl::Status PipelineServiceImpl::CheckRemovedStagesEmpty(const v1::Pipeline& be
 }
 
 absl::Status PipelineServiceImpl::SubmitAll(const grpc::ServerContext* ctx,
+                                            const domain::Principal& caller,
                                             std::vector<v1::Command> commands,
                                             v1::ApplyPipelinesResponse* response) const {
   // Pipelines land on different partitions: each must be projected before
   // the change is in force.
   std::vector<v1::LogPosition> positions;
   for (auto& command : commands) {
-    LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, gateway_.Submit(ctx, command));
+    LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, gateway_.Submit(ctx, caller, command));
     if (outcome.has_position()) positions.push_back(outcome.position());
   }
   for (const auto& position : positions) {
@@ -113,6 +114,8 @@ absl::Status PipelineServiceImpl::SubmitAll(const grpc::ServerContext* ctx,
 grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext* ctx,
                                                 const v1::ListPipelinesRequest* request,
                                                 v1::ListPipelinesResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
       !s.ok()) {
     return ToGrpcStatus(s);
@@ -131,6 +134,8 @@ grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext* ctx,
 grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext* ctx,
                                               const v1::GetItemRequest* request,
                                               v1::Pipeline* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto id = PipelineIdFromName(request->name());
   if (!id.ok()) return ToGrpcStatus(id.status());
   if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
@@ -151,6 +156,8 @@ grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext* ctx,
 grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
                                                  const v1::ApplyPipelinesRequest* request,
                                                  v1::ApplyPipelinesResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto current = gateway_.Pipelines();
   if (!current.ok()) return ToGrpcStatus(current.status());
   // Everything is checked before anything changes.
@@ -181,12 +188,14 @@ grpc::Status PipelineServiceImpl::ApplyPipelines(grpc::ServerContext* ctx,
     commands.push_back(std::move(command));
   }
   if (request->dry_run()) return grpc::Status::OK;
-  return ToGrpcStatus(SubmitAll(ctx, std::move(commands), response));
+  return ToGrpcStatus(SubmitAll(ctx, *caller, std::move(commands), response));
 }
 
 grpc::Status PipelineServiceImpl::RemovePipeline(grpc::ServerContext* ctx,
                                                  const v1::RemovePipelineRequest* request,
                                                  v1::ApplyPipelinesResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto id = PipelineIdFromName(request->name());
   if (!id.ok()) return ToGrpcStatus(id.status());
   auto current = gateway_.Pipelines();
@@ -204,12 +213,14 @@ grpc::Status PipelineServiceImpl::RemovePipeline(grpc::ServerContext* ctx,
   command.mutable_remove_pipeline();
   std::vector<v1::Command> commands;
   commands.push_back(std::move(command));
-  return ToGrpcStatus(SubmitAll(ctx, std::move(commands), response));
+  return ToGrpcStatus(SubmitAll(ctx, *caller, std::move(commands), response));
 }
 
 grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
                                                const v1::DryRunRobotsRequest* request,
                                                v1::DryRunRobotsResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto current = gateway_.Pipelines();
   if (!current.ok()) return ToGrpcStatus(current.status());
   if (auto s = CheckProposed(request->pipelines(), *current); !s.ok()) return ToGrpcStatus(s);

@@ -19,13 +19,14 @@ struct Collection {
   absl::string_view type;
   absl::string_view collection;
 };
-constexpr std::array<Collection, 7> kCollections = {{{"lead", "leads"},
+constexpr std::array<Collection, 8> kCollections = {{{"lead", "leads"},
                                                      {"contact", "contacts"},
                                                      {"company", "companies"},
                                                      {"deal", "deals"},
                                                      {"activity", "activities"},
                                                      {"pipeline", "pipelines"},
-                                                     {"team", "teams"}}};
+                                                     {"team", "teams"},
+                                                     {"api_key", "apiKeys"}}};
 
 // The state of the command's aggregate type within `current`, or nullptr.
 template <typename T>
@@ -72,7 +73,8 @@ absl::string_view AggregateTypeOf(const v1::Command& command) {
   if (number < 60) return "deal";
   if (number < 70) return "activity";
   if (number < 80) return "pipeline";
-  return "team";
+  if (number < 90) return "team";
+  return "api_key";
 }
 
 absl::string_view AggregateTypeOf(const v1::AggregateState& state) {
@@ -91,6 +93,8 @@ absl::string_view AggregateTypeOf(const v1::AggregateState& state) {
       return "pipeline";
     case v1::AggregateState::kTeam:
       return "team";
+    case v1::AggregateState::kApiKey:
+      return "api_key";
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -113,6 +117,8 @@ int64_t VersionOf(const v1::AggregateState& state) {
       return state.pipeline().version();
     case v1::AggregateState::kTeam:
       return state.team().version();
+    case v1::AggregateState::kApiKey:
+      return state.api_key().version();
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -135,6 +141,8 @@ std::string IdOf(const v1::AggregateState& state) {
       return state.pipeline().pipeline_id();
     case v1::AggregateState::kTeam:
       return state.team().team_id();
+    case v1::AggregateState::kApiKey:
+      return state.api_key().api_key_id();
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -205,7 +213,7 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
   const bool creates =
       case_number == v1::Command::kCreateLead || case_number == v1::Command::kCreateContact ||
       case_number == v1::Command::kCreateCompany || case_number == v1::Command::kCreateDeal ||
-      case_number == v1::Command::kPlanActivity;
+      case_number == v1::Command::kPlanActivity || case_number == v1::Command::kIssueApiKey;
   // Configure creates or replaces; the built-in default deal pipeline may
   // be removed without being configured (the pipeline rules check).
   // A team's first pick starts its turns.
@@ -252,9 +260,13 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
     status = DecidePipelineCommand(
         StateOf(current, &v1::AggregateState::has_pipeline, &v1::AggregateState::pipeline), command,
         sink);
-  } else {
+  } else if (type == "team") {
     status = DecideTeamCommand(
         StateOf(current, &v1::AggregateState::has_team, &v1::AggregateState::team), command, sink);
+  } else {
+    status = DecideApiKeyCommand(
+        StateOf(current, &v1::AggregateState::has_api_key, &v1::AggregateState::api_key), command,
+        sink);
   }
   if (!status.ok()) return status;
   return sink.Finish();
@@ -276,6 +288,8 @@ v1::AggregateState Evolve(v1::AggregateState state, const v1::EventEnvelope& eve
     EvolvePipelineState(*state.mutable_pipeline(), event);
   } else if (type == "team") {
     EvolveTeamState(*state.mutable_team(), event);
+  } else if (type == "api_key") {
+    EvolveApiKeyState(*state.mutable_api_key(), event);
   }
   return state;
 }

@@ -43,6 +43,10 @@ absl::Status DecideTeamCommand(const v1::Team* current, const v1::Command& comma
                                EventSink& sink);
 void EvolveTeamState(v1::Team& team, const v1::EventEnvelope& event);
 
+absl::Status DecideApiKeyCommand(const v1::ApiKey* current, const v1::Command& command,
+                                 EventSink& sink);
+void EvolveApiKeyState(v1::ApiKey& key, const v1::EventEnvelope& event);
+
 // Shared checks of item fields.
 
 // Normalises phones (E.164) and emails (lower-cased) in place, drops

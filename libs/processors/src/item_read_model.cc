@@ -105,7 +105,8 @@ absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
       {"company", {"responsible", "source_lead", "identity", "title"}},
       {"deal", {"responsible", "pipeline", "stage", "contact", "company", "source_lead"}},
       {"activity", {"owner", "responsible", "state"}},
-      {"pipeline", {}}};
+      {"pipeline", {}},
+      {"api_key", {}}};
   const auto known = std::find_if(kIndexes.begin(), kIndexes.end(),
                                   [&](const auto& entry) { return entry.first == type; });
   for (const auto& filter : filters) {

@@ -1,5 +1,7 @@
 #include "leadflow/tls/grpc_tls.h"
 
+#include <grpcpp/support/client_interceptor.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -94,30 +96,74 @@ std::optional<std::string> PeerPrincipal(const grpc::ServerContext& ctx) {
   return std::string(names.front().data(), names.front().size());
 }
 
+namespace {
+
+// Puts `authorization: Bearer <token>` on every call of a channel.
+class BearerInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerInterceptor(std::shared_ptr<const std::string> header)
+      : header_(std::move(header)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", *header_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::shared_ptr<const std::string> header_;
+};
+
+class BearerInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(const std::string& token)
+      : header_(std::make_shared<const std::string>(absl::StrCat("Bearer ", token))) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* /*info*/) override {
+    return new BearerInterceptor(header_);
+  }
+
+ private:
+  std::shared_ptr<const std::string> header_;
+};
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& target,
-                                                         const ClientTls& tls) {
-  if (!tls.enabled()) return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  if (tls.cert_file.empty() != tls.key_file.empty()) {
-    return absl::InvalidArgumentError(
-        "--tls-cert and --tls-key go together: the client certificate and its private key");
-  }
-  grpc::SslCredentialsOptions options;
-  if (!tls.ca_file.empty()) {
-    auto roots = ReadPem(tls.ca_file, "--tls-ca");
-    if (!roots.ok()) return roots.status();
-    options.pem_root_certs = *std::move(roots);
-  }
-  if (!tls.cert_file.empty()) {
-    auto cert = ReadPem(tls.cert_file, "--tls-cert");
-    if (!cert.ok()) return cert.status();
-    auto key = ReadPem(tls.key_file, "--tls-key");
-    if (!key.ok()) return key.status();
-    options.pem_cert_chain = *std::move(cert);
-    options.pem_private_key = *std::move(key);
-  }
+                                                         const ClientTls& tls,
+                                                         const std::string& bearer_token) {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   grpc::ChannelArguments arguments;
-  if (!tls.server_name.empty()) arguments.SetSslTargetNameOverride(tls.server_name);
-  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), arguments);
+  if (tls.enabled()) {
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls-cert and --tls-key go together: the client certificate and its private key");
+    }
+    grpc::SslCredentialsOptions options;
+    if (!tls.ca_file.empty()) {
+      auto roots = ReadPem(tls.ca_file, "--tls-ca");
+      if (!roots.ok()) return roots.status();
+      options.pem_root_certs = *std::move(roots);
+    }
+    if (!tls.cert_file.empty()) {
+      auto cert = ReadPem(tls.cert_file, "--tls-cert");
+      if (!cert.ok()) return cert.status();
+      auto key = ReadPem(tls.key_file, "--tls-key");
+      if (!key.ok()) return key.status();
+      options.pem_cert_chain = *std::move(cert);
+      options.pem_private_key = *std::move(key);
+    }
+    if (!tls.server_name.empty()) arguments.SetSslTargetNameOverride(tls.server_name);
+    credentials = grpc::SslCredentials(options);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  if (!bearer_token.empty()) {
+    interceptors.push_back(std::make_unique<BearerInterceptorFactory>(bearer_token));
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(target, credentials, arguments,
+                                                                 std::move(interceptors));
 }
 
 }  // namespace leadflow::tls

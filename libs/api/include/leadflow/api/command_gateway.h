@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "leadflow/api/service_context.h"
+#include "leadflow/domain/principal.h"
 #include "leadflow/v1/commands.pb.h"
 
 namespace leadflow::api {
@@ -16,14 +17,16 @@ class CommandGateway {
  public:
   explicit CommandGateway(const ServiceContext* context) : context_(context) {}
 
-  // Stamps the command (issue time from the clock, actor "api" if none),
-  // appends it to the commands topic and waits for its outcome. A refusal
-  // comes back as its status, with every field it names; a command not
+  // Stamps the command (issue time from the clock, actor the principal's
+  // unless it may act for the one the request names), appends it to the commands topic and waits
+  // for its outcome. A refusal comes back as its status, with every field it names; a command not
   // applied within the call's deadline as UNAVAILABLE (it stays on the log:
   // retrying with the same request_id returns its outcome). A refusal that
   // names the aggregate ("name") is told as naming `name_field`, the
   // request field that named it (e.g. "lead.name", "merged").
-  absl::StatusOr<v1::CommandOutcome> Submit(const grpc::ServerContext* ctx, v1::Command command,
+  // `ctx` may be null (leadflowd's own commands): no client deadline.
+  absl::StatusOr<v1::CommandOutcome> Submit(const grpc::ServerContext* ctx,
+                                            const domain::Principal& principal, v1::Command command,
                                             absl::string_view name_field = "name") const;
   // Waits until the read models have applied `position` (when set).
   absl::Status AwaitPosition(const grpc::ServerContext* ctx, const v1::LogPosition& position,

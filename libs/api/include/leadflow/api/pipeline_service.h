@@ -36,7 +36,8 @@ class PipelineServiceImpl final : public v1::PipelineService::Service {
                                        absl::string_view field) const;
   // Submits the commands in order and waits until the events of each are
   // projected.
-  absl::Status SubmitAll(const grpc::ServerContext* ctx, std::vector<v1::Command> commands,
+  absl::Status SubmitAll(const grpc::ServerContext* ctx, const domain::Principal& caller,
+                         std::vector<v1::Command> commands,
                          v1::ApplyPipelinesResponse* response) const;
 
   const ServiceContext* context_;

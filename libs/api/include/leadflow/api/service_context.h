@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "leadflow/api/authenticator.h"
 #include "leadflow/base/clock.h"
 #include "leadflow/domain/domain_config.h"
 #include "leadflow/log/log.h"
@@ -32,9 +33,8 @@ struct ServiceContext {
   const Clock* clock = nullptr;
   // Region and supervisors; pipelines come from `items`.
   domain::DomainConfig config;
-  // Clients (client-certificate common names) that may name another actor
-  // in their requests; every other mutual-TLS client acts as itself.
-  std::vector<std::string> act_for_others;
+  // Who each call comes from.
+  const Authenticator* auth = nullptr;
   // Where "today" of the counters ends.
   absl::TimeZone time_zone = absl::UTCTimeZone();
   // How long a command may take to be applied before the call gives up

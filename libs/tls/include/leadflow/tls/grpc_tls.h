@@ -54,9 +54,12 @@ struct ClientTls {
   }
 };
 
-// A channel to `target`, plaintext or TLS as `tls` says; INVALID_ARGUMENT
-// naming a file that cannot be read, or a certificate without its key.
+// A channel to `target`, plaintext or TLS as `tls` says, sending
+// `authorization: Bearer <bearer_token>` with every call when the token is
+// set (an API key or a JWT); INVALID_ARGUMENT naming a file that cannot be
+// read, or a certificate without its key.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& target,
-                                                         const ClientTls& tls);
+                                                         const ClientTls& tls,
+                                                         const std::string& bearer_token = "");
 
 }  // namespace leadflow::tls
