@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/config/access_yaml.h"
 #include "leadflow/config/enum_names.h"
 #include "leadflow/config/pipelines_yaml.h"
 #include "leadflow/tls/grpc_tls.h"
@@ -314,14 +315,30 @@ v1::FindDuplicateLeadsRequest DuplicateRequest(const DuplicateArgs& args) {
   return request;
 }
 
-// The pipelines of a YAML file ("pipelines: [...]").
-absl::Status ReadPipelinesFile(const std::string& file,
-                               google::protobuf::RepeatedPtrField<v1::Pipeline>* pipelines) {
+absl::StatusOr<std::string> ReadTextFile(const std::string& file) {
   std::ifstream in(file);
   if (!in) return absl::NotFoundError("cannot read the file");
   std::stringstream text;
   text << in.rdbuf();
-  return config::ReadPipelinesYaml(text.str(), pipelines);
+  return text.str();
+}
+
+// The pipelines of a YAML file ("pipelines: [...]").
+absl::Status ReadPipelinesFile(const std::string& file,
+                               google::protobuf::RepeatedPtrField<v1::Pipeline>* pipelines) {
+  LEADFLOW_ASSIGN_OR_RETURN(std::string text, ReadTextFile(file));
+  return config::ReadPipelinesYaml(text, pipelines);
+}
+
+// One line per change of roles, teams or users; "no changes" when none.
+int PrintAccessChanges(const v1::ApplyAccessPolicyResponse& response, bool dry_run) {
+  for (const auto& change : response.changes()) std::printf("%s\n", change.c_str());
+  if (response.changes().empty()) {
+    std::printf("no changes\n");
+  } else if (dry_run) {
+    std::printf("dry run: nothing was changed\n");
+  }
+  return 0;
 }
 
 // "<id>: <action>" per pipeline with what differs indented below it; "no
@@ -375,13 +392,33 @@ void AddPipelineCommands(CLI::App& app, PipelineArgs& args, const Common& common
   };
   auto* apply = app.add_subcommand("apply",
                                    "Set lead statuses and deal pipelines (with their robots and "
-                                   "triggers) as a YAML file has them; print what changed");
-  apply->add_option("-f,--file", args.file, "YAML file (see examples/pipelines/)")->required();
+                                   "triggers), or roles, teams and users (access:), as a YAML "
+                                   "file has them; print what changed");
+  apply->add_option("-f,--file", args.file, "YAML file (see examples/pipelines/, examples/access/)")
+      ->required();
   apply->add_flag("--dry-run", args.dry_run, "Only say what would change");
   apply->add_option("--actor", args.actor, kActorHelp);
   apply->callback([&args, &common, &rc, changes] {
+    absl::StatusOr<std::string> text = ReadTextFile(args.file);
+    if (!text.ok()) {
+      rc = Invalid(args.file, text.status());
+      return;
+    }
+    if (config::IsAccessYaml(*text)) {
+      v1::ApplyAccessPolicyRequest request;
+      if (auto s = config::ReadAccessYaml(*text, request.mutable_policy()); !s.ok()) {
+        rc = Invalid(args.file, s);
+        return;
+      }
+      request.set_validate_only(args.dry_run);
+      rc = Call(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::ApplyAccessPolicy,
+                request, common.timeout, [&args](const v1::ApplyAccessPolicyResponse& response) {
+                  return PrintAccessChanges(response, args.dry_run);
+                });
+      return;
+    }
     v1::ApplyPipelinesRequest request;
-    if (auto s = ReadPipelinesFile(args.file, request.mutable_pipelines()); !s.ok()) {
+    if (auto s = config::ReadPipelinesYaml(*text, request.mutable_pipelines()); !s.ok()) {
       rc = Invalid(args.file, s);
       return;
     }
@@ -794,6 +831,12 @@ void AddAccessCommands(CLI::App& app, AccessArgs& args, const Common& common, in
     request.set_reason(args.reason);
     rc = Unary(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::RevokeApiKey, request,
                common.timeout);
+  });
+  auto* access = app.add_subcommand("access", "Roles, teams and users (apply with `apply -f`)");
+  access->require_subcommand(1);
+  access->add_subcommand("show", "The access policy in force, as JSON")->callback([&common, &rc] {
+    rc = Unary(*StubOf<v1::AccessService>(common), &v1::AccessService::Stub::GetAccessPolicy,
+               v1::GetAccessPolicyRequest(), common.timeout);
   });
   auto* whoami = app.add_subcommand("whoami", "Who the server takes the caller for");
   whoami->callback([&common, &rc] {

@@ -1,17 +1,21 @@
-// Authentication through the real binary: the administrator key made at
-// first start, API keys issued, used and revoked, JWTs of a configured
-// identity provider, the actor taken from the credential, and every
-// refusal with its reason.
+// Authentication and access through the real binary: the administrator key
+// made at first start, API keys issued, used and revoked, JWTs of a
+// configured identity provider, the actor taken from the credential, every
+// refusal with its reason, and the access policy's roles enforced on
+// commands, reads, lists, duplicates and the event stream.
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "leadflow/v1/service.grpc.pb.h"
+#include "support/access_policies.h"
 #include "support/grpc_status.h"
 #include "support/jwt_minter.h"
+#include "support/pipeline_client.h"
 #include "support/server_process.h"
 
 namespace leadflow {
@@ -258,6 +262,241 @@ TEST_CASE("a JWT of the configured provider acts as its subject; others are refu
   CheckUnauthenticated(v1::AccessService::NewStub(f.server.ChannelWithToken(""))
                            ->GetCaller(&ctx, v1::GetCallerRequest(), &ignored),
                        "expected 'Bearer");
+}
+
+TEST_CASE("roles decide what each principal may see and change") {
+  Fixture f;
+  auto admin = f.server.Channel();
+  auto access = v1::AccessService::NewStub(admin);
+  auto pipelines = v1::PipelineService::NewStub(admin);
+  auto crm = v1::CrmService::NewStub(admin);
+  auto leads = v1::LeadService::NewStub(admin);
+  auto user = [&](const std::string& name) {
+    return f.server.ChannelWithToken(
+        f.idp.Sign(JwtMinter::Claims(kIssuer, "leadflow", name, absl::Minutes(5))));
+  };
+
+  // Before any policy everyone may do everything (as before roles).
+  v1::LeadCommandResponse early;
+  REQUIRE(
+      f.CreateLead(f.idp.Sign(JwtMinter::Claims(kIssuer, "leadflow", "nobody", absl::Minutes(5))),
+                   "+79167100020", "", &early)
+          .ok());
+
+  v1::Pipeline services;
+  services.set_pipeline_id("services");
+  services.set_kind(v1::PIPELINE_KIND_DEAL);
+  services.set_title("Services");
+  for (const auto& [id, semantic] : std::vector<std::pair<std::string, v1::StatusSemantic>>{
+           {"NEW", v1::STATUS_SEMANTIC_IN_PROGRESS},
+           {"WON", v1::STATUS_SEMANTIC_SUCCESS},
+           {"LOST", v1::STATUS_SEMANTIC_FAILURE}}) {
+    v1::PipelineStage* stage = services.add_stages();
+    stage->set_stage_id(id);
+    stage->set_title(id);
+    stage->set_semantic(semantic);
+  }
+  testing::ApplyPipelines(*pipelines, {services});
+
+  // Only an administrator applies a policy; a dry run changes nothing.
+  v1::ApplyAccessPolicyRequest apply;
+  *apply.mutable_policy() = testing::SeedAccessPolicy();
+  v1::ApplyAccessPolicyResponse applied;
+  auto ctx = Deadline();
+  CHECK(v1::AccessService::NewStub(user("boris"))
+            ->ApplyAccessPolicy(ctx.get(), apply, &applied)
+            .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  apply.set_validate_only(true);
+  ctx = Deadline();
+  REQUIRE(access->ApplyAccessPolicy(ctx.get(), apply, &applied).ok());
+  CHECK(applied.changes_size() == 10);
+  v1::AccessPolicy in_force;
+  ctx = Deadline();
+  REQUIRE(access->GetAccessPolicy(ctx.get(), v1::GetAccessPolicyRequest(), &in_force).ok());
+  CHECK(in_force.version() == 0);
+  apply.set_validate_only(false);
+  ctx = Deadline();
+  REQUIRE(access->ApplyAccessPolicy(ctx.get(), apply, &applied).ok());
+  CHECK(applied.policy().version() == 1);
+  ctx = Deadline();
+  REQUIRE(access->ApplyAccessPolicy(ctx.get(), apply, &applied).ok());
+  CHECK(applied.changes().empty());
+  CHECK(applied.policy().version() == 1);
+  // A user naming a role nobody defined is refused, naming the field.
+  v1::ApplyAccessPolicyRequest bad = apply;
+  bad.mutable_policy()->mutable_users(0)->set_roles(0, "ghost");
+  ctx = Deadline();
+  const grpc::Status refused = access->ApplyAccessPolicy(ctx.get(), bad, &applied);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message().find("policy.users[0].roles[0]") != std::string::npos);
+
+  // Deals: one of olga's pipeline and team, one of ivan's, one of boris's
+  // in the default pipeline, one of boris's in services.
+  auto deal = [&](const std::string& pipeline, const std::string& responsible) {
+    v1::CreateDealRequest request;
+    request.mutable_deal()->set_title(responsible + " " + pipeline);
+    request.mutable_deal()->set_pipeline_id(pipeline);
+    request.mutable_deal()->set_responsible_id(responsible);
+    v1::ItemCommandResponse response;
+    auto call = Deadline();
+    const grpc::Status status = crm->CreateDeal(call.get(), request, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return response.item().deal();
+  };
+  const v1::Deal olgas = deal("services", "olga");
+  const v1::Deal ivans = deal("services", "ivan");
+  const v1::Deal borises_default = deal("default", "boris");
+  const v1::Deal borises_services = deal("services", "boris");
+
+  // The services team lists only its pipeline's deals of its team, and is
+  // refused another pipeline's deal.
+  auto olga_crm = v1::CrmService::NewStub(user("olga"));
+  v1::ListDealsResponse listed;
+  ctx = Deadline();
+  v1::ListItemsRequest page_of_one;
+  page_of_one.set_page_size(1);
+  REQUIRE(olga_crm->ListDeals(ctx.get(), page_of_one, &listed).ok());
+  REQUIRE(listed.deals_size() == 1);
+  CHECK(listed.deals(0).deal_id() == std::min(olgas.deal_id(), ivans.deal_id()));
+  // The page token leads to the other visible deal and then ends: hidden
+  // deals are neither counted nor paged through.
+  page_of_one.set_page_token(listed.next_page_token());
+  REQUIRE_FALSE(listed.next_page_token().empty());
+  ctx = Deadline();
+  REQUIRE(olga_crm->ListDeals(ctx.get(), page_of_one, &listed).ok());
+  REQUIRE(listed.deals_size() == 1);
+  CHECK(listed.deals(0).deal_id() == std::max(olgas.deal_id(), ivans.deal_id()));
+  CHECK(listed.next_page_token().empty());
+  v1::GetItemRequest get;
+  get.set_name(borises_default.name());
+  v1::Deal got;
+  ctx = Deadline();
+  const grpc::Status other_pipeline = olga_crm->GetDeal(ctx.get(), get, &got);
+  CHECK(other_pipeline.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(other_pipeline.error_message().find("'olga' may not read " + borises_default.name()) !=
+        std::string::npos);
+  get.set_name(borises_services.name());
+  ctx = Deadline();
+  CHECK(olga_crm->GetDeal(ctx.get(), get, &got).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  get.set_name(ivans.name());
+  ctx = Deadline();
+  CHECK(olga_crm->GetDeal(ctx.get(), get, &got).ok());
+  // She moves her team's deal, not another's.
+  v1::MoveDealRequest move;
+  move.set_name(ivans.name());
+  move.set_stage_id("WON");
+  v1::ItemCommandResponse moved;
+  ctx = Deadline();
+  CHECK(olga_crm->MoveDeal(ctx.get(), move, &moved).ok());
+  move.set_name(borises_services.name());
+  ctx = Deadline();
+  CHECK(olga_crm->MoveDeal(ctx.get(), move, &moved).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+
+  // First line sees leads, not deals.
+  auto fedor_crm = v1::CrmService::NewStub(user("fedor"));
+  get.set_name(olgas.name());
+  ctx = Deadline();
+  CHECK(fedor_crm->GetDeal(ctx.get(), get, &got).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  ctx = Deadline();
+  REQUIRE(fedor_crm->ListDeals(ctx.get(), v1::ListItemsRequest(), &listed).ok());
+  CHECK(listed.deals().empty());
+
+  // A manager changes only own leads, and lists only those.
+  v1::CreateLeadRequest own;
+  own.mutable_lead()->set_first_name("Own");
+  own.mutable_lead()->add_phones()->set_number("+79167100021");
+  own.mutable_lead()->set_responsible_id("boris");
+  v1::LeadCommandResponse own_lead;
+  ctx = Deadline();
+  REQUIRE(v1::LeadService::NewStub(user("boris"))->CreateLead(ctx.get(), own, &own_lead).ok());
+  own.mutable_lead()->set_responsible_id("sveta");
+  ctx = Deadline();
+  CHECK(
+      v1::LeadService::NewStub(user("boris"))->CreateLead(ctx.get(), own, &own_lead).error_code() ==
+      grpc::StatusCode::PERMISSION_DENIED);
+  auto boris_leads = v1::LeadService::NewStub(user("boris"));
+  v1::ChangeLeadStatusRequest status_change;
+  status_change.set_status_id("PROCESSED");
+  status_change.set_name(own_lead.lead().name());
+  ctx = Deadline();
+  const grpc::Status own_move = boris_leads->ChangeLeadStatus(ctx.get(), status_change, &own_lead);
+  INFO(own_move.error_message());
+  CHECK(own_move.ok());
+  status_change.set_name(early.lead().name());
+  v1::LeadCommandResponse not_moved;
+  ctx = Deadline();
+  const grpc::Status others_move =
+      boris_leads->ChangeLeadStatus(ctx.get(), status_change, &not_moved);
+  CHECK(others_move.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(others_move.error_message().find("'boris' may not move " + early.lead().name()) !=
+        std::string::npos);
+  v1::ListLeadsResponse boris_list;
+  ctx = Deadline();
+  REQUIRE(boris_leads->ListLeads(ctx.get(), v1::ListLeadsRequest(), &boris_list).ok());
+  REQUIRE(boris_list.leads_size() == 1);
+  CHECK(boris_list.leads(0).responsible_id() == "boris");
+  // The duplicate check finds the lead he may not read, saying only that
+  // it is there.
+  v1::FindDuplicateLeadsRequest duplicates;
+  duplicates.set_phone("+79167100020");
+  v1::FindDuplicateLeadsResponse found;
+  ctx = Deadline();
+  REQUIRE(boris_leads->FindDuplicateLeads(ctx.get(), duplicates, &found).ok());
+  REQUIRE(found.duplicates_size() == 1);
+  CHECK(found.duplicates(0).hidden());
+  CHECK(found.duplicates(0).lead().name() == early.lead().name());
+  CHECK(found.duplicates(0).lead().phones().empty());
+  // A spoofed actor is still refused.
+  own.mutable_lead()->set_responsible_id("boris");
+  own.set_actor("sveta");
+  ctx = Deadline();
+  CHECK(boris_leads->CreateLead(ctx.get(), own, &not_moved).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  // Who holds no role may do nothing now, publishing included.
+  v1::PublishChannelEventRequest publish;
+  publish.mutable_event()->set_id("nobody-1");
+  publish.mutable_event()->set_source("test");
+  publish.mutable_event()->mutable_call()->set_customer_phone("+79167100022");
+  v1::PublishChannelEventResponse published;
+  ctx = Deadline();
+  CHECK(v1::IntakeService::NewStub(user("nobody"))
+            ->PublishChannelEvent(ctx.get(), publish, &published)
+            .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+
+  // The event stream of a restricted principal carries only what it may
+  // read: olga sees her team's deals' events and nothing else.
+  auto stream_ctx = Deadline();
+  auto reader = v1::EventService::NewStub(user("olga"))
+                    ->SubscribeEvents(stream_ctx.get(), v1::SubscribeEventsRequest());
+  std::set<std::string> seen;
+  v1::SubscribedEvent event;
+  // Every deal event is written before this point; the stream shows those
+  // of the two deals she may read (created, and ivan's moved).
+  while (seen.size() < 2 && reader->Read(&event)) {
+    CHECK(event.event().aggregate_type() == "deal");
+    seen.insert(event.event().aggregate_id());
+  }
+  CHECK(seen == std::set<std::string>{olgas.deal_id(), ivans.deal_id()});
+  // Nothing hidden arrives before the cancel takes effect either.
+  stream_ctx->TryCancel();
+  while (reader->Read(&event)) {
+    CHECK(event.event().aggregate_type() == "deal");
+    CHECK((event.event().aggregate_id() == olgas.deal_id() ||
+           event.event().aggregate_id() == ivans.deal_id()));
+  }
+
+  // GetCaller shows the rights a policy gives.
+  v1::Caller olga;
+  REQUIRE(
+      f.Caller(f.idp.Sign(JwtMinter::Claims(kIssuer, "leadflow", "olga", absl::Minutes(5))), &olga)
+          .ok());
+  CHECK(std::find(olga.rights().begin(), olga.rights().end(),
+                  "deal[services]: read=team create=team update=team move=team merge=team "
+                  "delete=team export=team configure=team") != olga.rights().end());
 }
 
 }  // namespace

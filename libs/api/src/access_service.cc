@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/access_policy.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/principal.h"
 
@@ -120,6 +121,52 @@ grpc::Status AccessServiceImpl::GetCaller(grpc::ServerContext* ctx, const v1::Ge
   if (!caller->api_key_id.empty()) {
     response->set_api_key(absl::StrCat("apiKeys/", caller->api_key_id));
   }
+  auto policy = context_->items->AccessPolicy();
+  if (!policy.ok()) return ToGrpcStatus(policy.status());
+  for (auto& line : domain::RightsOf(**policy, *caller)) response->add_rights(std::move(line));
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessServiceImpl::GetAccessPolicy(grpc::ServerContext* ctx,
+                                                const v1::GetAccessPolicyRequest*,
+                                                v1::AccessPolicy* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (auto s = domain::MayManageCredentials(*caller); !s.ok()) return ToGrpcStatus(s);
+  auto policy = context_->items->AccessPolicy();
+  if (!policy.ok()) return ToGrpcStatus(policy.status());
+  *response = **policy;
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessServiceImpl::ApplyAccessPolicy(grpc::ServerContext* ctx,
+                                                  const v1::ApplyAccessPolicyRequest* request,
+                                                  v1::ApplyAccessPolicyResponse* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (auto s = domain::MayManageCredentials(*caller); !s.ok()) return ToGrpcStatus(s);
+  v1::AccessPolicy wanted = request->policy();
+  wanted.clear_update_time();
+  wanted.clear_updated_by();
+  wanted.clear_version();
+  if (auto s = domain::ValidateAccessPolicy(wanted); !s.ok()) return ToGrpcStatus(s);
+  auto current = context_->items->AccessPolicy();
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  for (auto& change : domain::AccessPolicyChanges(**current, wanted)) {
+    response->add_changes(std::move(change));
+  }
+  if (request->validate_only()) {
+    *response->mutable_policy() = std::move(wanted);
+    return grpc::Status::OK;
+  }
+  v1::Command command;
+  command.set_command_id(CommandGateway::CommandId(domain::kAccessPolicyId, ""));
+  command.set_aggregate_id(std::string(domain::kAccessPolicyId));
+  *command.mutable_configure_access()->mutable_policy() = std::move(wanted);
+  auto outcome = SubmitAndAwait(gateway_, ctx, *caller, std::move(command));
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  *response->mutable_policy() = outcome->state().access_policy();
+  if (outcome->has_position()) *response->mutable_position() = outcome->position();
   return grpc::Status::OK;
 }
 

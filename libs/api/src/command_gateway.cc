@@ -9,6 +9,7 @@
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/access_policy.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
@@ -203,6 +204,28 @@ absl::Status CommandGateway::CheckLinks(const grpc::ServerContext* ctx,
   return absl::OkStatus();
 }
 
+absl::Status CommandGateway::Authorize(const domain::Principal& principal,
+                                       const v1::Command& command) const {
+  LEADFLOW_ASSIGN_OR_RETURN(std::shared_ptr<const v1::AccessPolicy> policy,
+                            context_->items->AccessPolicy());
+  if (domain::IsOpen(*policy) || principal.HasRole(domain::kAdministratorRole)) {
+    return absl::OkStatus();
+  }
+  // The item as the read model has it: a change racing another that moves
+  // the item out of the caller's reach is judged on the state before it.
+  const absl::string_view type = domain::AggregateTypeOf(command);
+  std::optional<v1::AggregateState> current;
+  if (type == "lead") {
+    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead,
+                              context_->leads->Get(command.aggregate_id()));
+    if (lead.has_value()) *current.emplace().mutable_lead() = *std::move(lead);
+  } else {
+    LEADFLOW_ASSIGN_OR_RETURN(current, context_->items->Get(type, command.aggregate_id()));
+  }
+  return domain::PermitCommand(*policy, principal, command,
+                               current.has_value() ? &*current : nullptr);
+}
+
 absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,
                                                           const domain::Principal& principal,
                                                           v1::Command command,
@@ -212,6 +235,7 @@ absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerCont
   if (absl::Status limits = domain::CheckCommandLimits(command); !limits.ok()) {
     return limits;
   }
+  LEADFLOW_RETURN_IF_ERROR(Authorize(principal, command));
   // No link points at nothing: a deal or conversion naming a client that
   // does not exist is refused here, naming the field.
   if (absl::Status links = CheckLinks(ctx, command); !links.ok()) return links;

@@ -44,6 +44,7 @@ grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,
 }  // namespace
 
 absl::StatusOr<v1::AggregateState> CrmServiceImpl::GetItem(const grpc::ServerContext* ctx,
+                                                           const domain::Principal& caller,
                                                            const v1::GetItemRequest& request,
                                                            absl::string_view type) const {
   LEADFLOW_ASSIGN_OR_RETURN(std::string id,
@@ -55,12 +56,14 @@ absl::StatusOr<v1::AggregateState> CrmServiceImpl::GetItem(const grpc::ServerCon
     return domain::FieldError(absl::StatusCode::kNotFound, "name",
                               absl::StrCat(type, " ", id, " does not exist"));
   }
+  LEADFLOW_ASSIGN_OR_RETURN(CallerAccess access, gateway_.AccessOf(caller));
+  LEADFLOW_RETURN_IF_ERROR(access.Check(*item));
   return *std::move(item);
 }
 
 absl::StatusOr<processors::ItemReadModel::Page> CrmServiceImpl::ListItems(
-    const grpc::ServerContext* ctx, const v1::ListItemsRequest& request,
-    absl::string_view type) const {
+    const grpc::ServerContext* ctx, const domain::Principal& caller,
+    const v1::ListItemsRequest& request, absl::string_view type) const {
   LEADFLOW_RETURN_IF_ERROR(
       gateway_.AwaitPosition(ctx, request.min_position(), request.has_min_position()));
   std::vector<processors::ItemReadModel::Filter> filters;
@@ -77,7 +80,13 @@ absl::StatusOr<processors::ItemReadModel::Page> CrmServiceImpl::ListItems(
   if (request.activity_state() != v1::ACTIVITY_STATE_UNSPECIFIED) {
     add(v1::ActivityState_Name(request.activity_state()), "state", "activity_state");
   }
-  return context_->items->List(type, filters, request.page_size(), request.page_token());
+  LEADFLOW_ASSIGN_OR_RETURN(CallerAccess access, gateway_.AccessOf(caller));
+  if (access.Unrestricted()) {
+    return context_->items->List(type, filters, request.page_size(), request.page_token());
+  }
+  return context_->items->List(
+      type, filters, request.page_size(), request.page_token(),
+      [&access](const v1::AggregateState& item) { return access.Visible(item); });
 }
 
 // Contacts.
@@ -110,7 +119,7 @@ grpc::Status CrmServiceImpl::GetContact(grpc::ServerContext* ctx, const v1::GetI
                                         v1::Contact* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto item = GetItem(ctx, *request, "contact");
+  auto item = GetItem(ctx, *caller, *request, "contact");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->contact();
   return grpc::Status::OK;
@@ -121,7 +130,7 @@ grpc::Status CrmServiceImpl::ListContacts(grpc::ServerContext* ctx,
                                           v1::ListContactsResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto page = ListItems(ctx, *request, "contact");
+  auto page = ListItems(ctx, *caller, *request, "contact");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) *response->add_contacts() = std::move(*item.mutable_contact());
   response->set_next_page_token(page->next_page_token);
@@ -158,7 +167,7 @@ grpc::Status CrmServiceImpl::GetCompany(grpc::ServerContext* ctx, const v1::GetI
                                         v1::Company* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto item = GetItem(ctx, *request, "company");
+  auto item = GetItem(ctx, *caller, *request, "company");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->company();
   return grpc::Status::OK;
@@ -169,7 +178,7 @@ grpc::Status CrmServiceImpl::ListCompanies(grpc::ServerContext* ctx,
                                            v1::ListCompaniesResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto page = ListItems(ctx, *request, "company");
+  auto page = ListItems(ctx, *caller, *request, "company");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) *response->add_companies() = std::move(*item.mutable_company());
   response->set_next_page_token(page->next_page_token);
@@ -217,7 +226,7 @@ grpc::Status CrmServiceImpl::GetDeal(grpc::ServerContext* ctx, const v1::GetItem
                                      v1::Deal* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto item = GetItem(ctx, *request, "deal");
+  auto item = GetItem(ctx, *caller, *request, "deal");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->deal();
   return grpc::Status::OK;
@@ -228,7 +237,7 @@ grpc::Status CrmServiceImpl::ListDeals(grpc::ServerContext* ctx,
                                        v1::ListDealsResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto page = ListItems(ctx, *request, "deal");
+  auto page = ListItems(ctx, *caller, *request, "deal");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) *response->add_deals() = std::move(*item.mutable_deal());
   response->set_next_page_token(page->next_page_token);
@@ -295,7 +304,7 @@ grpc::Status CrmServiceImpl::GetActivity(grpc::ServerContext* ctx,
                                          v1::Activity* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto item = GetItem(ctx, *request, "activity");
+  auto item = GetItem(ctx, *caller, *request, "activity");
   if (!item.ok()) return ToGrpcStatus(item.status());
   *response = item->activity();
   return grpc::Status::OK;
@@ -306,7 +315,7 @@ grpc::Status CrmServiceImpl::ListActivities(grpc::ServerContext* ctx,
                                             v1::ListActivitiesResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  auto page = ListItems(ctx, *request, "activity");
+  auto page = ListItems(ctx, *caller, *request, "activity");
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& item : page->items) {
     *response->add_activities() = std::move(*item.mutable_activity());
@@ -350,6 +359,16 @@ grpc::Status CrmServiceImpl::ListTimeline(grpc::ServerContext* ctx,
     return ToGrpcStatus(s);
   }
   const auto& [type, id] = *parsed;
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  if (!access->Unrestricted()) {
+    auto visible = access->VisibleAggregate(type, id);
+    if (!visible.ok()) return ToGrpcStatus(visible.status());
+    if (!*visible) {
+      return ToGrpcStatus(absl::PermissionDeniedError(
+          absl::StrCat("'", caller->name, "' may not read ", request->name())));
+    }
+  }
   std::vector<std::string> ids = {id};
   if (type == "lead") {
     auto lead = context_->leads->Get(id);
@@ -403,12 +422,21 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
       },
       page->size, &page->after[2]);
   if (!companies.ok()) return ToGrpcStatus(companies.status());
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  // A duplicate the caller may not read is still one: it learns that it
+  // exists and what matched, nothing of it but its name.
   for (auto& [id, matched_on] : *leads) {
     auto lead = context_->leads->Get(id);
     if (!lead.ok()) return ToGrpcStatus(lead.status());
     if (!lead->has_value()) continue;
     auto* duplicate = response->add_leads();
-    *duplicate->mutable_lead() = **std::move(lead);
+    if (access->Visible(**lead)) {
+      *duplicate->mutable_lead() = **std::move(lead);
+    } else {
+      duplicate->mutable_lead()->set_name((*lead)->name());
+      duplicate->set_hidden(true);
+    }
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
   for (auto& [id, matched_on] : *contacts) {
@@ -416,7 +444,12 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
     if (!item.ok()) return ToGrpcStatus(item.status());
     if (!item->has_value()) continue;
     auto* duplicate = response->add_contacts();
-    *duplicate->mutable_contact() = (*item)->contact();
+    if (access->Visible(**item)) {
+      *duplicate->mutable_contact() = (*item)->contact();
+    } else {
+      duplicate->mutable_contact()->set_name((*item)->contact().name());
+      duplicate->set_hidden(true);
+    }
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
   for (auto& [id, matched_on] : *companies) {
@@ -424,7 +457,12 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
     if (!item.ok()) return ToGrpcStatus(item.status());
     if (!item->has_value()) continue;
     auto* duplicate = response->add_companies();
-    *duplicate->mutable_company() = (*item)->company();
+    if (access->Visible(**item)) {
+      *duplicate->mutable_company() = (*item)->company();
+    } else {
+      duplicate->mutable_company()->set_name((*item)->company().name());
+      duplicate->set_hidden(true);
+    }
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
   response->set_next_page_token(DuplicatePageToken(page->after));

@@ -1,8 +1,11 @@
 #include "leadflow/api/event_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "leadflow/api/caller_access.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
+#include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 
 namespace leadflow::api {
@@ -11,13 +14,17 @@ namespace {
 
 // Streams `topic` from the request's start offsets until the client
 // cancels or the server shuts down; `write` sends one record (false: the
-// client went away).
+// client went away) given what the caller may read.
 template <typename Write>
 grpc::Status StreamTopic(const ServiceContext* context, const std::atomic<bool>& shutting_down,
                          grpc::ServerContext* ctx, absl::string_view topic_name,
                          const v1::SubscribeEventsRequest& request, Write write) {
   const auto caller = context->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  // The policy as the stream starts: a principal's rights are those it
+  // subscribed with (a changed policy applies when it subscribes again).
+  auto access = CallerAccess::For(*caller, *context->items, *context->leads);
+  if (!access.ok()) return ToGrpcStatus(access.status());
   const std::string topic(topic_name);
   const int32_t partitions = context->log->PartitionCount(topic);
   std::vector<int64_t> next(partitions, 0);
@@ -47,7 +54,7 @@ grpc::Status StreamTopic(const ServiceContext* context, const std::atomic<bool>&
       position.set_topic(topic);
       position.set_partition(record.partition);
       position.set_offset(record.offset);
-      auto written = write(record, std::move(position));
+      auto written = write(*access, record, std::move(position));
       if (!written.ok()) return ToGrpcStatus(written.status());
       if (!*written) return grpc::Status::OK;  // the client went away
     }
@@ -65,34 +72,47 @@ absl::Status Undecodable(const log::Record& record) {
 grpc::Status EventServiceImpl::SubscribeEvents(grpc::ServerContext* ctx,
                                                const v1::SubscribeEventsRequest* request,
                                                grpc::ServerWriter<v1::SubscribedEvent>* writer) {
-  return StreamTopic(
-      context_, shutting_down_, ctx, log::kEventsTopic, *request,
-      [writer](const log::Record& record, v1::LogPosition position) -> absl::StatusOr<bool> {
-        v1::SubscribedEvent out;
-        *out.mutable_position() = std::move(position);
-        if (!out.mutable_event()->ParseFromString(record.value)) {
-          return Undecodable(record);
-        }
-        return writer->Write(out);
-      });
+  return StreamTopic(context_, shutting_down_, ctx, log::kEventsTopic, *request,
+                     [writer](const CallerAccess& access, const log::Record& record,
+                              v1::LogPosition position) -> absl::StatusOr<bool> {
+                       v1::SubscribedEvent out;
+                       *out.mutable_position() = std::move(position);
+                       if (!out.mutable_event()->ParseFromString(record.value)) {
+                         return Undecodable(record);
+                       }
+                       // A restricted principal sees the events of items it may read now.
+                       LEADFLOW_ASSIGN_OR_RETURN(
+                           bool visible, access.VisibleAggregate(out.event().aggregate_type(),
+                                                                 out.event().aggregate_id()));
+                       if (!visible) return true;
+                       return writer->Write(out);
+                     });
 }
 
 grpc::Status EventServiceImpl::SubscribeFollowUps(
     grpc::ServerContext* ctx, const v1::SubscribeEventsRequest* request,
     grpc::ServerWriter<v1::SubscribedFollowUp>* writer) {
-  return StreamTopic(
-      context_, shutting_down_, ctx, log::kFollowupsTopic, *request,
-      [writer](const log::Record& record, v1::LogPosition position) -> absl::StatusOr<bool> {
-        v1::SubscribedFollowUp out;
-        *out.mutable_position() = std::move(position);
-        if (!out.mutable_follow_up()->ParseFromString(record.value)) {
-          return Undecodable(record);
-        }
-        for (const auto& header : record.headers) {
-          (*out.mutable_headers())[header.key] = header.value;
-        }
-        return writer->Write(out);
-      });
+  return StreamTopic(context_, shutting_down_, ctx, log::kFollowupsTopic, *request,
+                     [writer](const CallerAccess& access, const log::Record& record,
+                              v1::LogPosition position) -> absl::StatusOr<bool> {
+                       // Keyed by the item's resource name ("leads/{id}").
+                       if (!access.Unrestricted()) {
+                         auto item = domain::ParseResourceName(record.key, "key");
+                         if (!item.ok()) return true;
+                         LEADFLOW_ASSIGN_OR_RETURN(
+                             bool visible, access.VisibleAggregate(item->first, item->second));
+                         if (!visible) return true;
+                       }
+                       v1::SubscribedFollowUp out;
+                       *out.mutable_position() = std::move(position);
+                       if (!out.mutable_follow_up()->ParseFromString(record.value)) {
+                         return Undecodable(record);
+                       }
+                       for (const auto& header : record.headers) {
+                         (*out.mutable_headers())[header.key] = header.value;
+                       }
+                       return writer->Write(out);
+                     });
 }
 
 grpc::Status AdminServiceImpl::GetServerStatus(grpc::ServerContext* ctx,

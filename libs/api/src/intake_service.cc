@@ -1,9 +1,11 @@
 #include "leadflow/api/intake_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "leadflow/api/caller_access.h"
 #include "leadflow/api/command_gateway.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/proto_util.h"
+#include "leadflow/base/status_macros.h"
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/input_limits.h"
@@ -38,6 +40,13 @@ void SetPosition(const log::Position& from, v1::LogPosition* to) {
   to->set_offset(from.offset);
 }
 
+// Publishing makes leads: it needs the right to create them.
+absl::Status MayPublish(const ServiceContext& context, const domain::Principal& caller) {
+  LEADFLOW_ASSIGN_OR_RETURN(CallerAccess access,
+                            CallerAccess::For(caller, *context.items, *context.leads));
+  return access.MayPublish();
+}
+
 }  // namespace
 
 grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext* ctx,
@@ -45,6 +54,7 @@ grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext* ctx,
                                                     v1::PublishChannelEventResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (auto s = MayPublish(*context_, *caller); !s.ok()) return ToGrpcStatus(s);
   if (!request->has_event()) return ToGrpcStatus(domain::InvalidField("event", "required"));
   auto record = ToIntakeRecord(request->event(), "event", *context_);
   if (!record.ok()) return ToGrpcStatus(record.status());
@@ -62,6 +72,7 @@ grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext* ctx,
                                                      v1::PublishChannelEventsResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (auto s = MayPublish(*context_, *caller); !s.ok()) return ToGrpcStatus(s);
   if (request->events_size() == 0) return ToGrpcStatus(domain::InvalidField("events", "empty"));
   if (request->events_size() > kMaxBatch) {
     return ToGrpcStatus(

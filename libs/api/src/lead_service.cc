@@ -98,6 +98,9 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* ctx, const v1::GetLea
     return ToGrpcStatus(domain::FieldError(absl::StatusCode::kNotFound, "name",
                                            absl::StrCat("lead ", *lead_id, " does not exist")));
   }
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  if (auto s = access->Check(**lead); !s.ok()) return ToGrpcStatus(s);
   *response = **std::move(lead);
   return grpc::Status::OK;
 }
@@ -128,6 +131,11 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   query.source = request->source();
   query.page_size = request->page_size();
   query.page_token = request->page_token();
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  if (!access->Unrestricted()) {
+    query.visible = [&access](const v1::Lead& lead) { return access->Visible(lead); };
+  }
   auto page = context_->leads->List(query);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (auto& lead : page->leads) *response->add_leads() = std::move(lead);
@@ -144,6 +152,8 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   auto page = ParseDuplicatePage(*request, 1);
   if (!page.ok()) return ToGrpcStatus(page.status());
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
   auto matches =
       DuplicateMatches(*criteria, LeadMatches(context_->leads), page->size, &page->after[0]);
   if (!matches.ok()) return ToGrpcStatus(matches.status());
@@ -152,6 +162,14 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
     if (!lead.ok()) return ToGrpcStatus(lead.status());
     if (!lead->has_value()) continue;
     auto* duplicate = response->add_duplicates();
+    // A duplicate the caller may not read is still one: it learns that it
+    // exists and what matched, nothing of the lead but its name.
+    if (!access->Visible(**lead)) {
+      duplicate->mutable_lead()->set_name((*lead)->name());
+      duplicate->set_hidden(true);
+      for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+      continue;
+    }
     *duplicate->mutable_lead() = **std::move(lead);
     for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
   }
@@ -174,6 +192,9 @@ grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
   auto lead = context_->leads->Get(*lead_id);
   if (!lead.ok()) return ToGrpcStatus(lead.status());
   if (lead->has_value()) {
+    auto access = gateway_.AccessOf(*caller);
+    if (!access.ok()) return ToGrpcStatus(access.status());
+    if (auto s = access->Check(**lead); !s.ok()) return ToGrpcStatus(s);
     for (const auto& merged : (*lead)->merged_lead_ids()) ids.push_back(merged);
   }
   auto page =

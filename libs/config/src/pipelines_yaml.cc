@@ -16,6 +16,7 @@
 #include "leadflow/base/status_macros.h"
 #include "leadflow/config/enum_names.h"
 #include "leadflow/v1/robots.pb.h"
+#include "yaml_fields.h"
 
 namespace leadflow::config {
 namespace {
@@ -26,122 +27,6 @@ namespace {
 // the key at fault as a path: "line 7: pipelines[0].stages[1].semantic: …".
 // Each Read* reads one node into its value or message; ReadMap hands each
 // key of a mapping to its YamlField (mostly made by Into or Set).
-
-absl::Status YamlError(const YAML::Node& node, absl::string_view path, absl::string_view message) {
-  const int line = std::max(node.Mark().line, 0) + 1;
-  return absl::InvalidArgumentError(
-      absl::StrCat("line ", line, ": ", path, path.empty() ? "" : ": ", message));
-}
-
-std::string KeyPath(const std::string& path, const std::string& key) {
-  return path.empty() ? key : absl::StrCat(path, ".", key);
-}
-
-// Reads one value of a mapping; `path` names it.
-using YamlField = std::function<absl::Status(const YAML::Node& value, const std::string& path)>;
-using YamlFields = std::map<std::string, YamlField>;
-
-// A mapping whose keys must be among `fields`, each at most once.
-absl::Status ReadMap(const YAML::Node& node, const std::string& path, const YamlFields& fields) {
-  const auto known = absl::StrJoin(
-      fields, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
-  if (!node.IsMap()) return YamlError(node, path, absl::StrCat("expected keys (", known, ")"));
-  std::set<std::string> seen;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.Scalar();
-    const std::string at = KeyPath(path, key);
-    const auto field = fields.find(key);
-    if (field == fields.end()) {
-      return YamlError(entry.first, at, absl::StrCat("unknown key (known: ", known, ")"));
-    }
-    if (!seen.insert(key).second) return YamlError(entry.first, at, "given twice");
-    // An empty value has no place of its own: it is at its key.
-    if (entry.second.IsNull()) return YamlError(entry.first, at, "needs a value");
-    LEADFLOW_RETURN_IF_ERROR(field->second(entry.second, at));
-  }
-  return absl::OkStatus();
-}
-
-// After ReadMap: at most one of the keys of `group` is in the mapping `node`
-// (a oneof would keep the last silently); with `required`, exactly one.
-absl::Status OneOf(const YAML::Node& node, const std::string& path, const YamlFields& group,
-                   bool required) {
-  const auto names = absl::StrJoin(
-      group, ", ", [](std::string* out, const auto& field) { out->append(field.first); });
-  std::string given;
-  for (const auto& entry : node) {
-    const std::string key = entry.first.Scalar();
-    if (group.count(key) == 0) continue;
-    if (!given.empty()) {
-      return YamlError(entry.first, KeyPath(path, key),
-                       absl::StrCat("not with ", given, " (one of ", names, ")"));
-    }
-    given = key;
-  }
-  if (required && given.empty()) {
-    return YamlError(node, path, absl::StrCat("needs one of ", names));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ReadString(const YAML::Node& node, const std::string& path, std::string* out) {
-  if (!node.IsScalar()) {
-    return YamlError(node, path, node.IsNull() ? "needs a value" : "expected a string");
-  }
-  *out = node.Scalar();
-  return absl::OkStatus();
-}
-
-absl::Status ReadBool(const YAML::Node& node, const std::string& path, bool* out) {
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  if (text != "true" && text != "false") {
-    return YamlError(node, path, absl::StrCat("'", text, "' is not true|false"));
-  }
-  *out = text == "true";
-  return absl::OkStatus();
-}
-
-// An enum value by its short name (see ParseEnum).
-template <typename Enum>
-absl::Status ReadEnum(const YAML::Node& node, const std::string& path, Enum* out) {
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  absl::StatusOr<Enum> value = ParseEnum<Enum>(text);
-  if (!value.ok()) return YamlError(node, path, value.status().message());
-  *out = *value;
-  return absl::OkStatus();
-}
-
-// Condition operators go by short names (eq, gte…), not by their enum's.
-absl::Status ReadEnum(const YAML::Node& node, const std::string& path, v1::ConditionOperator* out) {
-  static const std::pair<const char*, v1::ConditionOperator> kOperators[] = {
-      {"eq", v1::CONDITION_OPERATOR_EQUALS},
-      {"ne", v1::CONDITION_OPERATOR_NOT_EQUALS},
-      {"gt", v1::CONDITION_OPERATOR_GREATER},
-      {"gte", v1::CONDITION_OPERATOR_GREATER_OR_EQUAL},
-      {"lt", v1::CONDITION_OPERATOR_LESS},
-      {"lte", v1::CONDITION_OPERATOR_LESS_OR_EQUAL},
-      {"in", v1::CONDITION_OPERATOR_IN},
-      {"not_in", v1::CONDITION_OPERATOR_NOT_IN},
-      {"empty", v1::CONDITION_OPERATOR_EMPTY},
-      {"not_empty", v1::CONDITION_OPERATOR_NOT_EMPTY},
-      {"contains", v1::CONDITION_OPERATOR_CONTAINS}};
-  std::string text;
-  LEADFLOW_RETURN_IF_ERROR(ReadString(node, path, &text));
-  for (const auto& [name, op] : kOperators) {
-    if (text == name) {
-      *out = op;
-      return absl::OkStatus();
-    }
-  }
-  return YamlError(
-      node, path,
-      absl::StrCat("'", text, "' is not ",
-                   absl::StrJoin(kOperators, "|", [](std::string* names, const auto& op) {
-                     names->append(op.first);
-                   })));
-}
 
 // Whole days, hours, minutes and seconds, largest first: 90s, 5m, 1h30m, 1d.
 absl::Status ReadDuration(const YAML::Node& node, const std::string& path,
@@ -173,53 +58,6 @@ absl::Status ReadDuration(const YAML::Node& node, const std::string& path,
   out->set_seconds(seconds);
   out->set_nanos(0);
   return absl::OkStatus();
-}
-
-// A sequence into a repeated field, each item read by `read`.
-template <typename Item, typename Read>
-absl::Status ReadList(const YAML::Node& node, const std::string& path,
-                      google::protobuf::RepeatedPtrField<Item>* out, Read read) {
-  if (!node.IsSequence()) return YamlError(node, path, "expected a list");
-  int i = 0;
-  for (const auto& item : node) {
-    LEADFLOW_RETURN_IF_ERROR(read(item, absl::StrCat(path, "[", i++, "]"), out->Add()));
-  }
-  return absl::OkStatus();
-}
-
-// The reader of a list whose items `read` reads, for Into.
-template <typename Read>
-auto ListOf(Read read) {
-  return [read](const YAML::Node& node, const std::string& path, auto* out) {
-    return ReadList(node, path, out, read);
-  };
-}
-
-// Reads a field of `message` with `read`, e.g. Into(stage,
-// &v1::PipelineStage::mutable_title, ReadString). The field is touched only
-// when its key is there, so a message field stays unset and a oneof is not
-// chosen without it.
-template <typename Message, typename Field, typename Read>
-YamlField Into(Message* message, Field* (Message::*mutable_field)(), Read read) {
-  return [message, mutable_field, read](const YAML::Node& value, const std::string& at) {
-    return read(value, at, (message->*mutable_field)());
-  };
-}
-
-// Reads a bool (true|false) or enum field through its setter, e.g.
-// Set(stage, &v1::PipelineStage::set_semantic).
-template <typename Message, typename Value>
-YamlField Set(Message* message, void (Message::*set)(Value)) {
-  return [message, set](const YAML::Node& value, const std::string& at) -> absl::Status {
-    Value parsed{};
-    if constexpr (std::is_same_v<Value, bool>) {
-      LEADFLOW_RETURN_IF_ERROR(ReadBool(value, at, &parsed));
-    } else {
-      LEADFLOW_RETURN_IF_ERROR(ReadEnum(value, at, &parsed));
-    }
-    (message->*set)(parsed);
-    return absl::OkStatus();
-  };
 }
 
 absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::PipelineStage* stage) {

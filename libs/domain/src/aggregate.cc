@@ -8,6 +8,7 @@
 #include "aggregates.h"
 #include "event_sink.h"
 #include "leadflow/base/derived_id.h"
+#include "leadflow/domain/access_policy.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/input_limits.h"
 #include "leadflow/domain/lead_aggregate.h"
@@ -19,14 +20,15 @@ struct Collection {
   absl::string_view type;
   absl::string_view collection;
 };
-constexpr std::array<Collection, 8> kCollections = {{{"lead", "leads"},
+constexpr std::array<Collection, 9> kCollections = {{{"lead", "leads"},
                                                      {"contact", "contacts"},
                                                      {"company", "companies"},
                                                      {"deal", "deals"},
                                                      {"activity", "activities"},
                                                      {"pipeline", "pipelines"},
                                                      {"team", "teams"},
-                                                     {"api_key", "apiKeys"}}};
+                                                     {"api_key", "apiKeys"},
+                                                     {"access", "access"}}};
 
 // The state of the command's aggregate type within `current`, or nullptr.
 template <typename T>
@@ -74,7 +76,8 @@ absl::string_view AggregateTypeOf(const v1::Command& command) {
   if (number < 70) return "activity";
   if (number < 80) return "pipeline";
   if (number < 90) return "team";
-  return "api_key";
+  if (number < 92) return "api_key";
+  return "access";
 }
 
 absl::string_view AggregateTypeOf(const v1::AggregateState& state) {
@@ -95,6 +98,8 @@ absl::string_view AggregateTypeOf(const v1::AggregateState& state) {
       return "team";
     case v1::AggregateState::kApiKey:
       return "api_key";
+    case v1::AggregateState::kAccessPolicy:
+      return "access";
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -119,6 +124,8 @@ int64_t VersionOf(const v1::AggregateState& state) {
       return state.team().version();
     case v1::AggregateState::kApiKey:
       return state.api_key().version();
+    case v1::AggregateState::kAccessPolicy:
+      return state.access_policy().version();
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -143,6 +150,8 @@ std::string IdOf(const v1::AggregateState& state) {
       return state.team().team_id();
     case v1::AggregateState::kApiKey:
       return state.api_key().api_key_id();
+    case v1::AggregateState::kAccessPolicy:
+      return std::string(kAccessPolicyId);
     case v1::AggregateState::STATE_NOT_SET:
       break;
   }
@@ -219,7 +228,8 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
   // A team's first pick starts its turns.
   const bool upserts = case_number == v1::Command::kConfigurePipeline ||
                        case_number == v1::Command::kRemovePipeline ||
-                       case_number == v1::Command::kPickTeamMember;
+                       case_number == v1::Command::kPickTeamMember ||
+                       case_number == v1::Command::kConfigureAccess;
   if (creates && current != nullptr) {
     return FieldError(absl::StatusCode::kAlreadyExists, "aggregate_id",
                       absl::StrCat(type, " ", command.aggregate_id(), " already exists"));
@@ -263,10 +273,14 @@ absl::StatusOr<std::vector<v1::EventEnvelope>> Decide(const v1::AggregateState* 
   } else if (type == "team") {
     status = DecideTeamCommand(
         StateOf(current, &v1::AggregateState::has_team, &v1::AggregateState::team), command, sink);
-  } else {
+  } else if (type == "api_key") {
     status = DecideApiKeyCommand(
         StateOf(current, &v1::AggregateState::has_api_key, &v1::AggregateState::api_key), command,
         sink);
+  } else {
+    status = DecideAccessCommand(StateOf(current, &v1::AggregateState::has_access_policy,
+                                         &v1::AggregateState::access_policy),
+                                 command, sink);
   }
   if (!status.ok()) return status;
   return sink.Finish();
@@ -290,6 +304,8 @@ v1::AggregateState Evolve(v1::AggregateState state, const v1::EventEnvelope& eve
     EvolveTeamState(*state.mutable_team(), event);
   } else if (type == "api_key") {
     EvolveApiKeyState(*state.mutable_api_key(), event);
+  } else if (type == "access") {
+    EvolveAccessState(*state.mutable_access_policy(), event);
   }
   return state;
 }

@@ -47,6 +47,10 @@ absl::Status DecideApiKeyCommand(const v1::ApiKey* current, const v1::Command& c
                                  EventSink& sink);
 void EvolveApiKeyState(v1::ApiKey& key, const v1::EventEnvelope& event);
 
+absl::Status DecideAccessCommand(const v1::AccessPolicy* current, const v1::Command& command,
+                                 EventSink& sink);
+void EvolveAccessState(v1::AccessPolicy& policy, const v1::EventEnvelope& event);
+
 // Shared checks of item fields.
 
 // Normalises phones (E.164) and emails (lower-cased) in place, drops

@@ -46,9 +46,9 @@ absl::StatusOr<std::string> ActingAs(const Principal& principal, absl::string_vi
 
 absl::Status MayManageCredentials(const Principal& principal) {
   if (principal.HasRole(kAdministratorRole)) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat("'", principal.name,
-                                                  "' may not manage credentials: that needs the ",
-                                                  kAdministratorRole, " role"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("'", principal.name, "' may not manage credentials or access: that needs the ",
+                   kAdministratorRole, " role"));
 }
 
 absl::Status CheckPrincipalName(absl::string_view name, absl::string_view field) {

@@ -45,7 +45,7 @@ absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyItem(const v1::EventE
   if (check != Applied::kApplied) return check;
   v1::AggregateState after = domain::Evolve(before.value_or(v1::AggregateState()), event);
   models_.items->Stage(txn, before.has_value() ? &*before : nullptr, after);
-  if (after.has_pipeline()) pipelines_changed_ = true;
+  if (after.has_pipeline() || after.has_access_policy()) configuration_changed_ = true;
   if (after.has_activity()) {
     LEADFLOW_RETURN_IF_ERROR(models_.counters->StageActivity(
         txn, before.has_value() ? &before->activity() : nullptr, after.activity()));
@@ -59,7 +59,7 @@ absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyItem(const v1::EventE
 
 absl::Status CrmProjection::Process(const std::vector<log::Record>& batch,
                                     ProcessorTransaction& txn) {
-  pipelines_changed_ = false;
+  configuration_changed_ = false;
   for (const auto& record : batch) {
     v1::EventEnvelope event;
     absl::Status parsed = ParseProto(record.value, &event, "event record");
@@ -94,7 +94,7 @@ absl::Status CrmProjection::Process(const std::vector<log::Record>& batch,
 
 void CrmProjection::AfterCommit(int32_t partition, int64_t next_offset,
                                 const std::vector<log::Position>& outputs) {
-  if (pipelines_changed_) models_.items->PipelinesChanged();
+  if (configuration_changed_) models_.items->ConfigurationChanged();
   absl::MutexLock lock(&mu_);
   if (partition >= static_cast<int32_t>(applied_.size())) applied_.resize(partition + 1, 0);
   applied_[partition] = next_offset;

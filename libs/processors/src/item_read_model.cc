@@ -8,6 +8,7 @@
 #include "index_key.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/access_policy.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
@@ -96,17 +97,18 @@ absl::StatusOr<std::optional<v1::AggregateState>> ItemReadModel::Get(ProcessorTr
   return item;
 }
 
-absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
-                                                        const std::vector<Filter>& filters,
-                                                        int32_t page_size,
-                                                        absl::string_view page_token) const {
+absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(
+    absl::string_view type, const std::vector<Filter>& filters, int32_t page_size,
+    absl::string_view page_token,
+    const std::function<bool(const v1::AggregateState&)>& visible) const {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> kIndexes = {
       {"contact", {"responsible", "company", "source_lead", "identity"}},
       {"company", {"responsible", "source_lead", "identity", "title"}},
       {"deal", {"responsible", "pipeline", "stage", "contact", "company", "source_lead"}},
       {"activity", {"owner", "responsible", "state"}},
       {"pipeline", {}},
-      {"api_key", {}}};
+      {"api_key", {}},
+      {"access", {}}};
   const auto known = std::find_if(kIndexes.begin(), kIndexes.end(),
                                   [&](const auto& entry) { return entry.first == type; });
   for (const auto& filter : filters) {
@@ -155,7 +157,7 @@ absl::StatusOr<ItemReadModel::Page> ItemReadModel::List(absl::string_view type,
           return std::find(terms.begin(), terms.end(), std::make_pair(f.index, f.value)) !=
                  terms.end();
         });
-        if (!matches) return true;
+        if (!matches || (visible && !visible(item))) return true;
         if (static_cast<int32_t>(page.items.size()) == limit) {
           page.next_page_token = absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, after));
           return false;
@@ -212,10 +214,27 @@ absl::StatusOr<v1::ClientMatch> ItemReadModel::FindClient(const v1::Lead& lead) 
   return match;
 }
 
-void ItemReadModel::PipelinesChanged() const {
+void ItemReadModel::ConfigurationChanged() const {
   absl::MutexLock lock(&pipelines_mu_);
   ++pipelines_generation_;
   pipelines_.reset();
+  access_policy_.reset();
+}
+
+absl::StatusOr<std::shared_ptr<const v1::AccessPolicy>> ItemReadModel::AccessPolicy() const {
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&pipelines_mu_);
+    if (access_policy_ != nullptr) return access_policy_;
+    generation = pipelines_generation_;
+  }
+  LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::AggregateState> stored,
+                            Get("access", domain::kAccessPolicyId));
+  auto policy = std::make_shared<v1::AccessPolicy>();
+  if (stored.has_value()) *policy = std::move(*stored->mutable_access_policy());
+  absl::MutexLock lock(&pipelines_mu_);
+  if (generation == pipelines_generation_) access_policy_ = policy;
+  return std::shared_ptr<const v1::AccessPolicy>(std::move(policy));
 }
 
 absl::StatusOr<domain::PipelineSet> ItemReadModel::Pipelines() const {

@@ -41,7 +41,7 @@ bool Matches(const v1::Lead& lead, const LeadReadModel::Query& query) {
   if (!query.status_id.empty() && lead.status_id() != query.status_id) return false;
   if (!query.responsible_id.empty() && lead.responsible_id() != query.responsible_id) return false;
   if (query.source != v1::LEAD_SOURCE_UNSPECIFIED && lead.source() != query.source) return false;
-  return true;
+  return !query.visible || query.visible(lead);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 namespace leadflow::api {
 
-// Service credentials over gRPC. Each API key is an aggregate
+// Service credentials and the access policy over gRPC. Each API key is an aggregate
 // ("apiKeys/<id>") changed by commands, so issuing and revoking are events
 // like every other change. Calls return once the change is in force on
 // this instance (projected: the new key works, the revoked one is refused).
@@ -28,6 +28,13 @@ class AccessServiceImpl final : public v1::AccessService::Service {
                             v1::ApiKey* response) override;
   grpc::Status GetCaller(grpc::ServerContext* ctx, const v1::GetCallerRequest* request,
                          v1::Caller* response) override;
+  // Roles, teams and users: the "access" aggregate, replaced whole by an
+  // apply (validate_only answers with the changes and makes none).
+  grpc::Status GetAccessPolicy(grpc::ServerContext* ctx, const v1::GetAccessPolicyRequest* request,
+                               v1::AccessPolicy* response) override;
+  grpc::Status ApplyAccessPolicy(grpc::ServerContext* ctx,
+                                 const v1::ApplyAccessPolicyRequest* request,
+                                 v1::ApplyAccessPolicyResponse* response) override;
 
  private:
   const ServiceContext* context_;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "leadflow/api/caller_access.h"
 #include "leadflow/api/service_context.h"
 #include "leadflow/domain/principal.h"
 #include "leadflow/v1/commands.pb.h"
@@ -18,7 +19,8 @@ class CommandGateway {
   explicit CommandGateway(const ServiceContext* context) : context_(context) {}
 
   // Stamps the command (issue time from the clock, actor the principal's
-  // unless it may act for the one the request names), appends it to the commands topic and waits
+  // unless it may act for the one the request names), checks the
+  // principal's rights (PERMISSION_DENIED), appends it to the commands topic and waits
   // for its outcome. A refusal comes back as its status, with every field it names; a command not
   // applied within the call's deadline as UNAVAILABLE (it stays on the log:
   // retrying with the same request_id returns its outcome). A refusal that
@@ -33,6 +35,10 @@ class CommandGateway {
                              bool has_position) const;
   // The pipelines in force now.
   absl::StatusOr<domain::PipelineSet> Pipelines() const { return context_->items->Pipelines(); }
+  // What the caller may read (the access policy in force now).
+  absl::StatusOr<CallerAccess> AccessOf(const domain::Principal& principal) const {
+    return CallerAccess::For(principal, *context_->items, *context_->leads);
+  }
 
   // A command id: from the client's request id when given (retries are then
   // idempotent), otherwise fresh.
@@ -54,6 +60,10 @@ class CommandGateway {
   static absl::Time CallDeadline(const grpc::ServerContext* ctx, absl::Duration cap);
 
  private:
+  // PERMISSION_DENIED unless the principal's roles grant the command's
+  // action on its item as the read model has it now
+  // (domain::PermitCommand).
+  absl::Status Authorize(const domain::Principal& principal, const v1::Command& command) const;
   // FAILED_PRECONDITION naming the field when the command links to a
   // contact or company that does not exist.
   absl::Status CheckLinks(const grpc::ServerContext* ctx, const v1::Command& command) const;

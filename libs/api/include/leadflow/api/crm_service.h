@@ -63,11 +63,15 @@ class CrmServiceImpl final : public v1::CrmService::Service {
                               v1::FindDuplicatesResponse* response) override;
 
  private:
-  // The item `name` names, which must be of `type`; NOT_FOUND naming "name".
+  // The item `name` names, which must be of `type`; NOT_FOUND naming "name",
+  // PERMISSION_DENIED when the caller may not read it. Lists hold only what
+  // it may read.
   absl::StatusOr<v1::AggregateState> GetItem(const grpc::ServerContext* ctx,
+                                             const domain::Principal& caller,
                                              const v1::GetItemRequest& request,
                                              absl::string_view type) const;
   absl::StatusOr<processors::ItemReadModel::Page> ListItems(const grpc::ServerContext* ctx,
+                                                            const domain::Principal& caller,
                                                             const v1::ListItemsRequest& request,
                                                             absl::string_view type) const;
 

@@ -25,8 +25,8 @@ struct Principal {
   bool HasRole(absl::string_view role) const;
 };
 
-// The role that may manage credentials (and, until roles are configurable,
-// the only one the rules name).
+// The built-in role that may do everything, managing credentials and
+// access among it (access_policy.h).
 inline constexpr absl::string_view kAdministratorRole = "administrator";
 
 // leadflowd itself (the administrator key it issues at first start).
@@ -43,7 +43,8 @@ absl::string_view CredentialName(Principal::Credential credential);
 absl::StatusOr<std::string> ActingAs(const Principal& principal, absl::string_view requested);
 
 // PERMISSION_DENIED unless the principal holds the administrator role:
-// issuing, listing and revoking credentials.
+// issuing, listing and revoking credentials; reading and applying the
+// access policy.
 absl::Status MayManageCredentials(const Principal& principal);
 
 // A principal's or role's name: 1-80 characters of a-z, A-Z, 0-9, '.',

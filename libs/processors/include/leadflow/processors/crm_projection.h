@@ -57,7 +57,8 @@ class CrmProjection final : public Processor {
   mutable absl::Mutex mu_;
   std::vector<int64_t> applied_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> skipped_{0};
-  bool pipelines_changed_ = false;  // by the batch in flight (the runner's thread)
+  bool configuration_changed_ =
+      false;  // pipelines or access, by the batch in flight (the runner's thread)
 };
 
 }  // namespace leadflow::processors

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,11 +47,14 @@ class ItemReadModel {
     std::vector<v1::AggregateState> items;
     std::string next_page_token;
   };
-  // Items of `type` having every filter's index value, in id order.
-  // INVALID_ARGUMENT for a filter the type has no index for (naming its
-  // field) or a page token not issued here.
-  absl::StatusOr<Page> List(absl::string_view type, const std::vector<Filter>& filters,
-                            int32_t page_size, absl::string_view page_token) const;
+  // Items of `type` having every filter's index value, in id order;
+  // when `visible` is set, only those it accepts (the caller's read
+  // rights), before paging. INVALID_ARGUMENT for a filter the type has no
+  // index for (naming its field) or a page token not issued here.
+  absl::StatusOr<Page> List(
+      absl::string_view type, const std::vector<Filter>& filters, int32_t page_size,
+      absl::string_view page_token,
+      const std::function<bool(const v1::AggregateState&)>& visible = {}) const;
   // Ids of `type` items whose `index` holds `value`, in id order: those
   // after `after` (all when empty), at most `limit`.
   absl::StatusOr<std::vector<std::string>> FindIndexed(absl::string_view type,
@@ -66,11 +71,14 @@ class ItemReadModel {
   // The pipelines in force: the built-in ones overlaid with the configured.
   // The command, intake and robot processors ask once per batch, so the set
   // is kept in memory until the projection commits a pipeline change
-  // (PipelinesChanged).
+  // (ConfigurationChanged).
   absl::StatusOr<domain::PipelineSet> Pipelines() const;
-  // Called by the projection once a batch that changed a pipeline is
-  // committed: the next Pipelines() reads them again.
-  void PipelinesChanged() const;
+  // The access policy in force (version 0 when none was applied), asked
+  // on every call: kept in memory like the pipelines.
+  absl::StatusOr<std::shared_ptr<const v1::AccessPolicy>> AccessPolicy() const;
+  // Called by the projection once a batch that changed a pipeline or the
+  // access policy is committed: the next reads go to the store again.
+  void ConfigurationChanged() const;
 
   // Stages the writes that replace `before` (nullptr if new) with `after`.
   void Stage(ProcessorTransaction& txn, const v1::AggregateState* before,
@@ -85,6 +93,7 @@ class ItemReadModel {
   const store::StateStore* db_;
   mutable absl::Mutex pipelines_mu_;
   mutable std::optional<domain::PipelineSet> pipelines_ ABSL_GUARDED_BY(pipelines_mu_);
+  mutable std::shared_ptr<const v1::AccessPolicy> access_policy_ ABSL_GUARDED_BY(pipelines_mu_);
   // Moves on every change, so a read that raced one is not kept.
   mutable uint64_t pipelines_generation_ ABSL_GUARDED_BY(pipelines_mu_) = 0;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,9 @@ class LeadReadModel {
     int32_t page_size = 50;
     // Opaque; from a previous page.
     std::string page_token;
+    // When set, only leads it accepts count (the caller's read rights):
+    // applied before paging, so pages and tokens hold only those.
+    std::function<bool(const v1::Lead&)> visible;
   };
   struct Page {
     std::vector<v1::Lead> leads;

@@ -1,0 +1,65 @@
+#include "leadflow/api/caller_access.h"
+
+#include "absl/strings/str_cat.h"
+#include "leadflow/base/status_macros.h"
+
+namespace leadflow::api {
+
+CallerAccess::CallerAccess(std::shared_ptr<const v1::AccessPolicy> policy,
+                           domain::Principal principal, const processors::ItemReadModel* items,
+                           const processors::LeadReadModel* leads)
+    : policy_(std::move(policy)),
+      principal_(std::move(principal)),
+      items_(items),
+      leads_(leads),
+      unrestricted_(domain::IsOpen(*policy_) || principal_.HasRole(domain::kAdministratorRole)) {}
+
+absl::StatusOr<CallerAccess> CallerAccess::For(const domain::Principal& principal,
+                                               const processors::ItemReadModel& items,
+                                               const processors::LeadReadModel& leads) {
+  LEADFLOW_ASSIGN_OR_RETURN(std::shared_ptr<const v1::AccessPolicy> policy, items.AccessPolicy());
+  return CallerAccess(std::move(policy), principal, &items, &leads);
+}
+
+bool CallerAccess::Visible(const v1::Lead& lead) const {
+  return unrestricted_ ||
+         domain::Permits(*policy_, principal_, v1::ACCESS_ACTION_READ, domain::TargetOf(lead));
+}
+
+bool CallerAccess::Visible(const v1::AggregateState& item) const {
+  if (unrestricted_) return true;
+  const domain::AccessTarget target = domain::TargetOf(item);
+  if (target.item == v1::ACCESS_ITEM_UNSPECIFIED) return false;
+  return domain::Permits(*policy_, principal_, v1::ACCESS_ACTION_READ, target);
+}
+
+absl::Status CallerAccess::Check(const v1::Lead& lead) const {
+  if (unrestricted_) return absl::OkStatus();
+  return domain::Permit(*policy_, principal_, v1::ACCESS_ACTION_READ, domain::TargetOf(lead));
+}
+
+absl::Status CallerAccess::Check(const v1::AggregateState& item) const {
+  if (unrestricted_) return absl::OkStatus();
+  return domain::Permit(*policy_, principal_, v1::ACCESS_ACTION_READ, domain::TargetOf(item));
+}
+
+absl::StatusOr<bool> CallerAccess::VisibleAggregate(absl::string_view type,
+                                                    absl::string_view id) const {
+  if (unrestricted_) return true;
+  if (type == "lead") {
+    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, leads_->Get(id));
+    return lead.has_value() && Visible(*lead);
+  }
+  LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::AggregateState> item, items_->Get(type, id));
+  return item.has_value() && Visible(*item);
+}
+
+absl::Status CallerAccess::MayPublish() const {
+  if (unrestricted_) return absl::OkStatus();
+  domain::AccessTarget target;
+  target.item = v1::ACCESS_ITEM_LEAD;
+  target.creating = true;
+  return domain::Permit(*policy_, principal_, v1::ACCESS_ACTION_CREATE, target);
+}
+
+}  // namespace leadflow::api
