@@ -102,6 +102,26 @@ for _ in $(seq 50); do
 done
 check "the call's lead, read over TLS" [ "$(wc -l <"$work/leads")" = 1 ]
 
+# Roles over TLS: with the seed access policy a manager's key lists only
+# their own leads (none here), reads no other's counters, and is refused
+# the call's lead.
+tls() { lf --target "$target" --tls-ca ca.pem "$@"; }
+json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
+check "access applied over TLS" served --target "$target" --tls-ca ca.pem apply -f "$(dirname "$0")/../../examples/access/seed.yaml"
+boris=$(tls api-keys create --principal boris | json "d['key']")
+call_lead=$(json "d['leadId']" <"$work/leads")
+check "a manager lists none of others' leads" [ "$(LEADFLOW_TOKEN=$boris tls leads list | wc -l)" = 0 ]
+if LEADFLOW_TOKEN=$boris tls leads get "$call_lead" 2>"$work/err" >/dev/null; then
+  check "a manager cannot read another's lead" false
+fi
+check "reading another's lead over TLS: PERMISSION_DENIED" grep -q "PERMISSION_DENIED: 'boris' may not read leads/$call_lead" "$work/err"
+if LEADFLOW_TOKEN=$boris tls counters sveta 2>"$work/err" >/dev/null; then
+  check "a manager cannot read another's counters" false
+fi
+check "another's counters: PERMISSION_DENIED" grep -q "may not read the counters of 'sveta'" "$work/err"
+own_counters() { LEADFLOW_TOKEN=$boris tls counters boris >/dev/null; }
+check "own counters are readable" own_counters
+
 # --- mutual TLS: only clients with a certificate of the configured CA.
 # Here the client certificate is the credential.
 unset LEADFLOW_TOKEN_FILE

@@ -167,6 +167,20 @@ TEST_CASE("seed roles: a manager changes own items, a supervisor all") {
   }
 }
 
+TEST_CASE("counters: a manager reads own, a deal team its team's, a supervisor everyone's") {
+  const v1::AccessPolicy policy = SeedPolicy();
+  CHECK(PermitCounters(policy, Named("boris"), "boris").ok());
+  const absl::Status others = PermitCounters(policy, Named("boris"), "sveta");
+  CHECK(others.code() == absl::StatusCode::kPermissionDenied);
+  CHECK(others.message() ==
+        "'boris' may not read the counters of 'sveta': its roles grant read on none of their "
+        "leads, deals or activities");
+  CHECK(PermitCounters(policy, Named("olga"), "ivan").ok());
+  CHECK_FALSE(PermitCounters(policy, Named("olga"), "boris").ok());
+  CHECK(PermitCounters(policy, Named("sveta"), "boris").ok());
+  CHECK(PermitCounters(policy, Named("fedor"), "boris").ok());
+}
+
 TEST_CASE("a credential's roles count with the policy's") {
   const v1::AccessPolicy policy = SeedPolicy();
   // A JWT saying "supervisor" for someone the policy does not list.

@@ -54,6 +54,11 @@ absl::StatusOr<bool> CallerAccess::VisibleAggregate(absl::string_view type,
   return item.has_value() && Visible(*item);
 }
 
+absl::Status CallerAccess::CheckCountersOf(absl::string_view responsible_id) const {
+  if (unrestricted_) return absl::OkStatus();
+  return domain::PermitCounters(*policy_, principal_, responsible_id);
+}
+
 absl::Status CallerAccess::MayPublish() const {
   if (unrestricted_) return absl::OkStatus();
   domain::AccessTarget target;

@@ -334,6 +334,9 @@ grpc::Status CrmServiceImpl::GetCounters(grpc::ServerContext* ctx,
   if (request->responsible_id().empty()) {
     return ToGrpcStatus(domain::InvalidField("responsible_id", "required"));
   }
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  if (auto s = access->CheckCountersOf(request->responsible_id()); !s.ok()) return ToGrpcStatus(s);
   if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
       !s.ok()) {
     return ToGrpcStatus(s);

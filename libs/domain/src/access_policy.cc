@@ -262,6 +262,30 @@ absl::Status Permit(const v1::AccessPolicy& policy, const Principal& principal,
                          " items with scope ", AccessScopeName(scope))));
 }
 
+absl::Status PermitCounters(const v1::AccessPolicy& policy, const Principal& principal,
+                            absl::string_view responsible_id) {
+  // Deals count in every pipeline: a right in any one will do.
+  std::vector<std::pair<v1::AccessItem, std::string>> targets = {
+      {v1::ACCESS_ITEM_LEAD, ""}, {v1::ACCESS_ITEM_ACTIVITY, ""}, {v1::ACCESS_ITEM_DEAL, ""}};
+  for (const v1::AccessRole& role : policy.roles()) {
+    for (const v1::AccessGrant& grant : role.grants()) {
+      if (!grant.deal_pipeline_id().empty()) {
+        targets.emplace_back(v1::ACCESS_ITEM_DEAL, grant.deal_pipeline_id());
+      }
+    }
+  }
+  for (const auto& [item, pipeline] : targets) {
+    AccessTarget target;
+    target.item = item;
+    target.deal_pipeline_id = pipeline;
+    target.responsible_id = std::string(responsible_id);
+    if (Permits(policy, principal, v1::ACCESS_ACTION_READ, target)) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("'", principal.name, "' may not read the counters of '", responsible_id,
+                   "': its roles grant read on none of their leads, deals or activities"));
+}
+
 AccessTarget TargetOf(const v1::Lead& lead) {
   AccessTarget target;
   target.item = v1::ACCESS_ITEM_LEAD;

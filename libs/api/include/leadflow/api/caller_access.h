@@ -34,6 +34,9 @@ class CallerAccess {
   // aggregates (pipelines, teams, credentials, access) only when
   // unrestricted. A missing item is not visible.
   absl::StatusOr<bool> VisibleAggregate(absl::string_view type, absl::string_view id) const;
+  // Whether the caller may read a responsible's counters
+  // (domain::PermitCounters).
+  absl::Status CheckCountersOf(absl::string_view responsible_id) const;
   // Whether the caller may publish channel events (create leads).
   absl::Status MayPublish() const;
 

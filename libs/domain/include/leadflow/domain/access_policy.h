@@ -56,6 +56,13 @@ bool Permits(const v1::AccessPolicy& policy, const Principal& principal, v1::Acc
 absl::Status Permit(const v1::AccessPolicy& policy, const Principal& principal,
                     v1::AccessAction action, const AccessTarget& target);
 
+// A responsible's counters (their activities due and overdue, their leads
+// and deals without activity) count items of theirs: readable when the
+// principal may read a lead, deal or activity of that responsible.
+// PERMISSION_DENIED naming both otherwise.
+absl::Status PermitCounters(const v1::AccessPolicy& policy, const Principal& principal,
+                            absl::string_view responsible_id);
+
 // The target an item's state describes (lead, contact, company, deal,
 // activity); item UNSPECIFIED for other aggregates.
 AccessTarget TargetOf(const v1::AggregateState& state);
