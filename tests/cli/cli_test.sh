@@ -281,6 +281,31 @@ if lf apply -f "$work/bad-access.yaml" 2>"$work/err"; then check "a bad access f
 check "a bad access file: the line and the key" \
   grep -q "line 5: access.roles\[0\].grants\[0\].scope: 'mine' is not none|own|team|all" "$work/err"
 
+# Robots pick from the access policy's teams: a deal pipeline whose robot
+# assigns its new deals in turn within team "services" (olga, ivan).
+cat >"$work/routed.yaml" <<'YAML'
+pipelines:
+  - id: routed
+    kind: deal
+    title: Routed to the services team
+    stages:
+      - {id: NEW, title: New, semantic: in_progress}
+      - {id: WON, title: Won, semantic: success}
+      - {id: LOST, title: Lost, semantic: failure}
+    robots:
+      - id: to-team
+        stage: NEW
+        assign: {team: {team: services}}
+YAML
+applies() { lf apply -f "$1" >/dev/null; }
+check "a robot naming a policy team is accepted" applies "$work/routed.yaml"
+routed_one=$(lf deals create --pipeline routed --title "Routed 1" | json "d['item']['deal']['dealId']")
+routed_two=$(lf deals create --pipeline routed --title "Routed 2" | json "d['item']['deal']['dealId']")
+wait_idle
+routed_to() { lf deals get "$1" | json "d.get('responsibleId', '')"; }
+check "the policy team's members take the deals in turn" \
+  [ "$(routed_to "$routed_one") $(routed_to "$routed_two")" = "olga ivan" ]
+
 # --- access settings refused at start, naming the flag or file.
 refused() { # name, expected text, leadflowd arguments
   local name=$1 expected=$2; shift 2

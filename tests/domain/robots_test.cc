@@ -495,6 +495,39 @@ TEST_CASE("a deal trigger moves only the deals of its own pipeline") {
   CHECK(events->size() == 1);
 }
 
+TEST_CASE("a robot's team may be a team of the access policy, with its members as they are") {
+  World world;
+  v1::Pipeline lead = DefaultLeadPipeline();
+  v1::Robot assign = MakeRobot("route", "NEW");
+  assign.mutable_action()->mutable_assign()->mutable_team()->set_team("services");
+  *lead.add_robots() = assign;
+  REQUIRE(ValidatePipeline(lead).ok());
+  world.config.pipelines.Put(lead);
+  v1::AccessPolicy policy;
+  v1::AccessTeam* team = policy.add_teams();
+  team->set_team_id("services");
+  team->add_members("olga");
+  team->add_members("ivan");
+  const PipelineSet configured = world.config.pipelines;
+  world.config.pipelines = WithAccessTeams(configured, policy);
+  std::vector<std::string> assigned;
+  for (int i = 0; i < 3; ++i) {
+    v1::Command command = world.Cmd(absl::StrCat("a", i), kStart);
+    command.mutable_create_lead()->mutable_lead()->set_title("x");
+    auto issued = world.Run(command);
+    REQUIRE(issued.size() == 1);
+    assigned.push_back(issued[0].assign_lead().responsible_id());
+  }
+  CHECK(assigned == std::vector<std::string>{"olga", "ivan", "olga"});
+  // A team the policy does not have picks nobody.
+  team->set_team_id("other");
+  world.config.pipelines = WithAccessTeams(configured, policy);
+  v1::Command command = world.Cmd("a-none", kStart);
+  command.mutable_create_lead()->mutable_lead()->set_title("x");
+  const auto none = world.Run(command);
+  CHECK((none.empty() || none[0].assign_lead().responsible_id().empty()));
+}
+
 TEST_CASE("robot configurations are checked, naming the field") {
   auto refusal = [](v1::Robot robot) {
     v1::Pipeline lead = DefaultLeadPipeline();
@@ -518,6 +551,13 @@ TEST_CASE("robot configurations are checked, naming the field") {
   bad = ok;
   bad.mutable_action()->mutable_remind();
   CHECK(refusal(bad) == "pipeline.robots[0].action");
+  bad = ok;
+  bad.mutable_action()->mutable_assign()->mutable_team()->set_team("services");
+  bad.mutable_action()->mutable_assign()->mutable_team()->add_members("olga");
+  CHECK(refusal(bad) == "pipeline.robots[0].action.assign.team.team");
+  bad.mutable_action()->mutable_assign()->mutable_team()->clear_members();
+  bad.mutable_action()->mutable_assign()->mutable_team()->set_team("no spaces");
+  CHECK(refusal(bad) == "pipeline.robots[0].action.assign.team.team");
   bad = ok;
   auto* c = bad.add_conditions();
   c->set_field("no_such_field");

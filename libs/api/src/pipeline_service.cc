@@ -230,6 +230,9 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
     ClearOutputOnly(pipeline);
     config.pipelines.Put(std::move(pipeline));
   }
+  auto policy = context_->items->AccessPolicy();
+  if (!policy.ok()) return ToGrpcStatus(policy.status());
+  config.pipelines = domain::WithAccessTeams(std::move(config.pipelines), **policy);
   const std::string topic(log::kEventsTopic);
   const int32_t partitions = context_->log->PartitionCount(topic);
   // The log as it is now, replayed in time order (ties in partition order)

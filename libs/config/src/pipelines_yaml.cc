@@ -75,6 +75,7 @@ absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::Pipe
 absl::Status ReadTeam(const YAML::Node& node, const std::string& path, v1::TeamPick* team) {
   return ReadMap(node, path,
                  {{"members", Into(team, &v1::TeamPick::mutable_members, ListOf(ReadString))},
+                  {"team", Into(team, &v1::TeamPick::mutable_team, ReadString)},
                   {"rule", Set(team, &v1::TeamPick::set_rule)}});
 }
 

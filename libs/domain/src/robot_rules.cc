@@ -17,6 +17,7 @@
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/pipelines.h"
+#include "leadflow/domain/principal.h"
 #include "leadflow/domain/robots.h"
 
 namespace leadflow::domain {
@@ -166,7 +167,17 @@ absl::Status CheckRuleId(absl::string_view id, absl::string_view field) {
 }
 
 absl::Status CheckTeam(const v1::TeamPick& team, absl::string_view field) {
-  if (team.members().empty()) return InvalidField(absl::StrCat(field, ".members"), "required");
+  if (!team.team().empty()) {
+    if (!team.members().empty()) {
+      return InvalidField(absl::StrCat(field, ".team"),
+                          "members or a team of the access policy, not both");
+    }
+    return CheckPrincipalName(team.team(), absl::StrCat(field, ".team"));
+  }
+  if (team.members().empty()) {
+    return InvalidField(absl::StrCat(field, ".members"),
+                        "required (or team: a team of the access policy)");
+  }
   std::set<std::string> seen;
   for (int i = 0; i < team.members_size(); ++i) {
     if (team.members(i).empty() || !seen.insert(team.members(i)).second) {

@@ -535,4 +535,43 @@ std::string DescribeRobotCommand(const v1::Command& command) {
   }
 }
 
+PipelineSet WithAccessTeams(PipelineSet pipelines, const v1::AccessPolicy& policy) {
+  // A team reference holds no members of its own (ValidateRobots).
+  if (policy.teams().empty()) return pipelines;
+  bool touched = false;
+  auto resolve = [&policy, &touched](v1::TeamPick* pick) {
+    if (pick->team().empty()) return;
+    touched = true;
+    pick->clear_members();
+    for (const v1::AccessTeam& team : policy.teams()) {
+      if (team.team_id() == pick->team()) *pick->mutable_members() = team.members();
+    }
+  };
+  std::vector<v1::Pipeline> changed;
+  for (const auto& [id, pipeline] : pipelines.all()) {
+    if (pipeline.robots().empty()) continue;
+    v1::Pipeline copy = pipeline;
+    touched = false;
+    for (v1::Robot& robot : *copy.mutable_robots()) {
+      v1::RobotAction* action = robot.mutable_action();
+      if (action->has_assign()) {
+        v1::AssignAction* assign = action->mutable_assign();
+        if (assign->has_team()) resolve(assign->mutable_team());
+        if (assign->has_by_field()) {
+          for (auto& [value, team] : *assign->mutable_by_field()->mutable_teams()) resolve(&team);
+          if (assign->by_field().has_otherwise()) {
+            resolve(assign->mutable_by_field()->mutable_otherwise());
+          }
+        }
+      }
+      if (action->has_convert() && action->convert().has_responsible()) {
+        resolve(action->mutable_convert()->mutable_responsible());
+      }
+    }
+    if (touched) changed.push_back(std::move(copy));
+  }
+  for (v1::Pipeline& pipeline : changed) pipelines.Put(std::move(pipeline));
+  return pipelines;
+}
+
 }  // namespace leadflow::domain

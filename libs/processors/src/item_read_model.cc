@@ -12,6 +12,7 @@
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/domain/robots.h"
 
 namespace leadflow::processors {
 namespace {
@@ -219,6 +220,12 @@ void ItemReadModel::ConfigurationChanged() const {
   ++pipelines_generation_;
   pipelines_.reset();
   access_policy_.reset();
+}
+
+absl::StatusOr<domain::PipelineSet> ItemReadModel::PipelinesForRobots() const {
+  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet pipelines, Pipelines());
+  LEADFLOW_ASSIGN_OR_RETURN(std::shared_ptr<const v1::AccessPolicy> policy, AccessPolicy());
+  return domain::WithAccessTeams(std::move(pipelines), *policy);
 }
 
 absl::StatusOr<std::shared_ptr<const v1::AccessPolicy>> ItemReadModel::AccessPolicy() const {

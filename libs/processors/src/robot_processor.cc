@@ -165,7 +165,7 @@ absl::Status RobotProcessor::Restore(const log::Record& record, ProcessorTransac
 
 absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
                                      ProcessorTransaction& txn) {
-  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->Pipelines());
+  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->PipelinesForRobots());
   const store::Keyspace keyspace = store::Keyspace::kState;
   StateWriter writer(txn, keyspace);
   for (const auto& record : batch) {
@@ -212,7 +212,7 @@ absl::Status RobotProcessor::Punctuate(int32_t partition, absl::Time input_time,
         return true;
       }));
   if (due.empty()) return absl::OkStatus();
-  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->Pipelines());
+  LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->PipelinesForRobots());
   const store::Keyspace keyspace = store::Keyspace::kState;
   StateWriter writer(txn, keyspace);
   for (const auto& entry : due) {

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "leadflow/domain/domain_config.h"
+#include "leadflow/v1/access.pb.h"
 #include "leadflow/v1/commands.pb.h"
 #include "leadflow/v1/events.pb.h"
 #include "leadflow/v1/robots.pb.h"
@@ -44,6 +45,11 @@ class TeamQueues {
 // Refusals name the field under `prefix` ("pipeline.robots[1].action").
 // Called by ValidatePipeline.
 absl::Status ValidateRobots(const v1::Pipeline& pipeline, absl::string_view prefix);
+
+// The pipelines with every robot's team that names an access policy team
+// (TeamPick.team) given that team's members as `policy` has them; a team
+// the policy does not have picks nobody. Robots run with what this returns.
+PipelineSet WithAccessTeams(PipelineSet pipelines, const v1::AccessPolicy& policy);
 
 // Whether robots care about this aggregate type (lead, deal, activity).
 bool RobotsWatch(absl::string_view aggregate_type);

@@ -73,6 +73,9 @@ class ItemReadModel {
   // is kept in memory until the projection commits a pipeline change
   // (ConfigurationChanged).
   absl::StatusOr<domain::PipelineSet> Pipelines() const;
+  // The pipelines with their robots' access-policy teams given their
+  // members (domain::WithAccessTeams): what robots run with.
+  absl::StatusOr<domain::PipelineSet> PipelinesForRobots() const;
   // The access policy in force (version 0 when none was applied), asked
   // on every call: kept in memory like the pipelines.
   absl::StatusOr<std::shared_ptr<const v1::AccessPolicy>> AccessPolicy() const;
