@@ -272,6 +272,10 @@ check "first line reading a deal: PERMISSION_DENIED saying why" \
   grep -q "PERMISSION_DENIED: 'fedor' may not read deals/$lead-deal" "$work/err"
 check "first line lists no deals" [ "$(LEADFLOW_TOKEN=$fedor lf deals list | wc -l)" = 0 ]
 check "first line lists leads" [ "$(LEADFLOW_TOKEN=$fedor lf leads list | wc -l)" -ge 1 ]
+if LEADFLOW_TOKEN=$fedor lf robots dry-run -f "$examples/robots.yaml" 2>"$work/err" >/dev/null; then
+  check "a robots dry run needs the configure right" false
+fi
+check "a robots dry run without configure: PERMISSION_DENIED" grep -q "PERMISSION_DENIED: 'fedor' may not configure" "$work/err"
 if LEADFLOW_TOKEN=$fedor lf apply -f "$seed_access" 2>"$work/err" >/dev/null; then
   check "only an administrator applies access" false
 fi

@@ -119,6 +119,17 @@ if LEADFLOW_TOKEN=$boris tls counters sveta 2>"$work/err" >/dev/null; then
   check "a manager cannot read another's counters" false
 fi
 check "another's counters: PERMISSION_DENIED" grep -q "may not read the counters of 'sveta'" "$work/err"
+if LEADFLOW_TOKEN_FILE= tls leads list 2>"$work/err" >/dev/null; then
+  check "anonymous over TLS is refused" false
+fi
+check "anonymous over TLS: UNAUTHENTICATED" grep -q "UNAUTHENTICATED: no credentials" "$work/err"
+boris_key=$(LEADFLOW_TOKEN=$boris tls whoami | json "d['apiKey']")
+tls api-keys revoke "$boris_key" --reason left >/dev/null
+if LEADFLOW_TOKEN=$boris tls leads list 2>"$work/err" >/dev/null; then
+  check "a revoked key over TLS is refused" false
+fi
+check "a revoked key over TLS: UNAUTHENTICATED, saying so" grep -q "was revoked at" "$work/err"
+boris=$(tls api-keys create --principal boris | json "d['key']")
 own_counters() { LEADFLOW_TOKEN=$boris tls counters boris >/dev/null; }
 check "own counters are readable" own_counters
 

@@ -8,6 +8,7 @@
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/access_policy.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/pipelines.h"
@@ -221,6 +222,23 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
                                                v1::DryRunRobotsResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  // A dry run replays every item's events: it needs the right to
+  // configure each pipeline it proposes (the lead statuses when none).
+  auto policy = context_->items->AccessPolicy();
+  if (!policy.ok()) return ToGrpcStatus(policy.status());
+  std::vector<v1::Command> configures;
+  for (const v1::Pipeline& pipeline : request->pipelines()) {
+    *configures.emplace_back().mutable_configure_pipeline()->mutable_pipeline() = pipeline;
+  }
+  if (configures.empty()) {
+    configures.emplace_back().mutable_configure_pipeline()->mutable_pipeline()->set_kind(
+        v1::PIPELINE_KIND_LEAD);
+  }
+  for (const v1::Command& configure : configures) {
+    if (auto s = domain::PermitCommand(**policy, *caller, configure, nullptr); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   auto current = gateway_.Pipelines();
   if (!current.ok()) return ToGrpcStatus(current.status());
   if (auto s = CheckProposed(request->pipelines(), *current); !s.ok()) return ToGrpcStatus(s);
@@ -230,8 +248,6 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
     ClearOutputOnly(pipeline);
     config.pipelines.Put(std::move(pipeline));
   }
-  auto policy = context_->items->AccessPolicy();
-  if (!policy.ok()) return ToGrpcStatus(policy.status());
   config.pipelines = domain::WithAccessTeams(std::move(config.pipelines), **policy);
   const std::string topic(log::kEventsTopic);
   const int32_t partitions = context_->log->PartitionCount(topic);
