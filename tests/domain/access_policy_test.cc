@@ -199,35 +199,84 @@ TEST_CASE("commands need the right their action and item name") {
   v1::Command move;
   move.set_aggregate_id("ld-1");
   move.mutable_change_lead_status()->set_status_id("PROCESSED");
-  CHECK(PermitCommand(policy, Named("fedor"), move, &lead).ok());
-  CHECK(PermitCommand(policy, Named("boris"), move, &lead).code() ==
+  CHECK(PermitCommand(policy, Named("fedor"), move, {&lead}).ok());
+  CHECK(PermitCommand(policy, Named("boris"), move, {&lead}).code() ==
         absl::StatusCode::kPermissionDenied);
   lead.mutable_lead()->set_responsible_id("boris");
-  CHECK(PermitCommand(policy, Named("boris"), move, &lead).ok());
+  CHECK(PermitCommand(policy, Named("boris"), move, {&lead}).ok());
 
   v1::Command create;
   create.set_aggregate_id("dl-1");
   create.mutable_create_deal()->mutable_deal()->set_pipeline_id("services");
-  CHECK(PermitCommand(policy, Named("olga"), create, nullptr).ok());
+  CHECK(PermitCommand(policy, Named("olga"), create, {}).ok());
   create.mutable_create_deal()->mutable_deal()->set_responsible_id("boris");
-  CHECK(PermitCommand(policy, Named("olga"), create, nullptr).code() ==
+  CHECK(PermitCommand(policy, Named("olga"), create, {}).code() ==
         absl::StatusCode::kPermissionDenied);
   create.mutable_create_deal()->mutable_deal()->set_pipeline_id("default");
   create.mutable_create_deal()->mutable_deal()->clear_responsible_id();
-  CHECK(PermitCommand(policy, Named("olga"), create, nullptr).code() ==
+  CHECK(PermitCommand(policy, Named("olga"), create, {}).code() ==
         absl::StatusCode::kPermissionDenied);
 
   v1::Command configure;
   configure.set_aggregate_id("services");
   configure.mutable_configure_pipeline()->mutable_pipeline()->set_pipeline_id("services");
   configure.mutable_configure_pipeline()->mutable_pipeline()->set_kind(v1::PIPELINE_KIND_DEAL);
-  CHECK(PermitCommand(policy, Named("olga"), configure, nullptr).code() ==
+  CHECK(PermitCommand(policy, Named("olga"), configure, {}).code() ==
         absl::StatusCode::kPermissionDenied);
   // A grant of every action holds configure too, where its scope is all.
-  CHECK(PermitCommand(policy, Named("boris"), configure, nullptr).code() ==
+  CHECK(PermitCommand(policy, Named("boris"), configure, {}).code() ==
         absl::StatusCode::kPermissionDenied);
-  CHECK(PermitCommand(policy, Named("sveta"), configure, nullptr).ok());
-  CHECK(PermitCommand(policy, Named("root", {"administrator"}), configure, nullptr).ok());
+  CHECK(PermitCommand(policy, Named("sveta"), configure, {}).ok());
+  CHECK(PermitCommand(policy, Named("root", {"administrator"}), configure, {}).ok());
+}
+
+TEST_CASE("a command is judged on every item it touches") {
+  const v1::AccessPolicy policy = SeedPolicy();
+  v1::AggregateState own;
+  own.mutable_lead()->set_name("leads/ld-own");
+  own.mutable_lead()->set_responsible_id("boris");
+  v1::AggregateState others;
+  others.mutable_lead()->set_name("leads/ld-other");
+  others.mutable_lead()->set_responsible_id("sveta");
+
+  // A merge needs merge on the lead kept too.
+  v1::Command merge;
+  merge.set_aggregate_id("ld-own");
+  merge.mutable_merge_lead_into()->set_target_lead_id("ld-other");
+  CHECK(PermitCommand(policy, Named("boris"), merge, {&own, &others}).code() ==
+        absl::StatusCode::kPermissionDenied);
+  CHECK(PermitCommand(policy, Named("boris"), merge, {&own, &own}).ok());
+  CHECK(PermitCommand(policy, Named("boris"), merge, {&own, nullptr}).code() ==
+        absl::StatusCode::kPermissionDenied);
+
+  // A conversion needs create on the deal it makes, in its pipeline.
+  v1::Command convert;
+  convert.set_aggregate_id("ld-own");
+  convert.mutable_convert_lead()->set_deal_pipeline_id("default");
+  CHECK(PermitCommand(policy, Named("boris"), convert, {&own}).ok());
+  convert.mutable_convert_lead()->set_responsible_id("sveta");
+  CHECK(PermitCommand(policy, Named("boris"), convert, {&own}).code() ==
+        absl::StatusCode::kPermissionDenied);
+  // First line moves leads but makes no deals.
+  convert.mutable_convert_lead()->clear_responsible_id();
+  CHECK(PermitCommand(policy, Named("fedor"), convert, {&own}).code() ==
+        absl::StatusCode::kPermissionDenied);
+
+  // An activity needs update on its owner.
+  v1::Command plan;
+  plan.set_aggregate_id("ac-1");
+  plan.mutable_plan_activity()->mutable_activity()->set_owner("leads/ld-other");
+  CHECK(PermitCommand(policy, Named("boris"), plan, {nullptr, nullptr, &others}).code() ==
+        absl::StatusCode::kPermissionDenied);
+  CHECK(PermitCommand(policy, Named("boris"), plan, {nullptr, nullptr, &own}).ok());
+
+  // A change of an item the read model does not have reaches only scope all.
+  v1::Command move;
+  move.set_aggregate_id("ld-new");
+  move.mutable_change_lead_status()->set_status_id("PROCESSED");
+  CHECK(PermitCommand(policy, Named("boris"), move, {}).code() ==
+        absl::StatusCode::kPermissionDenied);
+  CHECK(PermitCommand(policy, Named("sveta"), move, {}).ok());
 }
 
 TEST_CASE("a policy is checked before it is applied, naming the field") {
@@ -264,6 +313,16 @@ TEST_CASE("a policy is checked before it is applied, naming the field") {
     AddGrant(p.mutable_roles(2), v1::ACCESS_ITEM_DEAL, v1::ACCESS_SCOPE_OWN,
              {v1::ACCESS_ACTION_CONFIGURE});
     CHECK(refused(p) == "policy.roles[2].grants[5].scope");
+  }
+  {
+    v1::AccessPolicy p = policy;
+    p.mutable_roles(0)->mutable_grants(0)->set_scope(static_cast<v1::AccessScope>(99));
+    CHECK(refused(p) == "policy.roles[0].grants[0]");
+  }
+  {
+    v1::AccessPolicy p = policy;
+    p.mutable_roles(0)->mutable_grants(0)->set_actions(0, static_cast<v1::AccessAction>(42));
+    CHECK(refused(p) == "policy.roles[0].grants[0].actions[0]");
   }
   {
     v1::AccessPolicy p = policy;

@@ -211,19 +211,37 @@ absl::Status CommandGateway::Authorize(const domain::Principal& principal,
   if (domain::IsOpen(*policy) || principal.HasRole(domain::kAdministratorRole)) {
     return absl::OkStatus();
   }
-  // The item as the read model has it: a change racing another that moves
-  // the item out of the caller's reach is judged on the state before it.
-  const absl::string_view type = domain::AggregateTypeOf(command);
-  std::optional<v1::AggregateState> current;
-  if (type == "lead") {
-    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead,
-                              context_->leads->Get(command.aggregate_id()));
-    if (lead.has_value()) *current.emplace().mutable_lead() = *std::move(lead);
-  } else {
-    LEADFLOW_ASSIGN_OR_RETURN(current, context_->items->Get(type, command.aggregate_id()));
+  // The items as the read model has them: a change racing another that
+  // moves an item out of the caller's reach is judged on the state before it.
+  auto load = [this](absl::string_view type,
+                     const std::string& id) -> absl::StatusOr<std::optional<v1::AggregateState>> {
+    if (id.empty()) return std::nullopt;
+    if (type != "lead") return context_->items->Get(type, id);
+    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, context_->leads->Get(id));
+    std::optional<v1::AggregateState> state;
+    if (lead.has_value()) *state.emplace().mutable_lead() = *std::move(lead);
+    return state;
+  };
+  LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::AggregateState> current,
+                            load(domain::AggregateTypeOf(command), command.aggregate_id()));
+  std::optional<v1::AggregateState> merge_target;
+  if (command.has_merge_lead_into()) {
+    LEADFLOW_ASSIGN_OR_RETURN(merge_target,
+                              load("lead", command.merge_lead_into().target_lead_id()));
   }
-  return domain::PermitCommand(*policy, principal, command,
-                               current.has_value() ? &*current : nullptr);
+  std::optional<v1::AggregateState> owner;
+  if (command.has_plan_activity()) {
+    auto parsed =
+        domain::ParseResourceName(command.plan_activity().activity().owner(), "activity.owner");
+    if (parsed.ok()) {
+      LEADFLOW_ASSIGN_OR_RETURN(owner, load(parsed->first, parsed->second));
+    }
+  }
+  domain::CommandItems items;
+  items.current = current.has_value() ? &*current : nullptr;
+  items.merge_target = merge_target.has_value() ? &*merge_target : nullptr;
+  items.activity_owner = owner.has_value() ? &*owner : nullptr;
+  return domain::PermitCommand(*policy, principal, command, items);
 }
 
 absl::StatusOr<v1::CommandOutcome> CommandGateway::Submit(const grpc::ServerContext* ctx,

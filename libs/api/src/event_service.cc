@@ -1,6 +1,7 @@
 #include "leadflow/api/event_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "leadflow/api/caller_access.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/proto_util.h"
@@ -72,21 +73,30 @@ absl::Status Undecodable(const log::Record& record) {
 grpc::Status EventServiceImpl::SubscribeEvents(grpc::ServerContext* ctx,
                                                const v1::SubscribeEventsRequest* request,
                                                grpc::ServerWriter<v1::SubscribedEvent>* writer) {
-  return StreamTopic(context_, shutting_down_, ctx, log::kEventsTopic, *request,
-                     [writer](const CallerAccess& access, const log::Record& record,
-                              v1::LogPosition position) -> absl::StatusOr<bool> {
-                       v1::SubscribedEvent out;
-                       *out.mutable_position() = std::move(position);
-                       if (!out.mutable_event()->ParseFromString(record.value)) {
-                         return Undecodable(record);
-                       }
-                       // A restricted principal sees the events of items it may read now.
-                       LEADFLOW_ASSIGN_OR_RETURN(
-                           bool visible, access.VisibleAggregate(out.event().aggregate_type(),
-                                                                 out.event().aggregate_id()));
-                       if (!visible) return true;
-                       return writer->Write(out);
-                     });
+  return StreamTopic(
+      context_, shutting_down_, ctx, log::kEventsTopic, *request,
+      [writer, context = context_](const CallerAccess& access, const log::Record& record,
+                                   v1::LogPosition position) -> absl::StatusOr<bool> {
+        v1::SubscribedEvent out;
+        *out.mutable_position() = std::move(position);
+        if (!out.mutable_event()->ParseFromString(record.value)) {
+          return Undecodable(record);
+        }
+        // A restricted principal sees the events of items it may read
+        // now, judged once the read model has this event (a new item's
+        // first event is judged on the item it made).
+        if (!access.Unrestricted() &&
+            !context->projection->WaitForApplied(record.partition, record.offset,
+                                                 absl::Now() + absl::Seconds(10))) {
+          return absl::UnavailableError(
+              "the read model is behind the event stream; subscribe again");
+        }
+        LEADFLOW_ASSIGN_OR_RETURN(
+            bool visible,
+            access.VisibleAggregate(out.event().aggregate_type(), out.event().aggregate_id()));
+        if (!visible) return true;
+        return writer->Write(out);
+      });
 }
 
 grpc::Status EventServiceImpl::SubscribeFollowUps(

@@ -191,11 +191,15 @@ grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
   std::vector<std::string> ids = {*lead_id};
   auto lead = context_->leads->Get(*lead_id);
   if (!lead.ok()) return ToGrpcStatus(lead.status());
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
   if (lead->has_value()) {
-    auto access = gateway_.AccessOf(*caller);
-    if (!access.ok()) return ToGrpcStatus(access.status());
     if (auto s = access->Check(**lead); !s.ok()) return ToGrpcStatus(s);
     for (const auto& merged : (*lead)->merged_lead_ids()) ids.push_back(merged);
+  } else if (!access->Unrestricted()) {
+    // No lead to judge: a restricted caller reads no history of it.
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        absl::StrCat("'", caller->name, "' may not read ", request->name())));
   }
   auto page =
       context_->timeline->ListCombined("lead", ids, request->page_size(), request->page_token());

@@ -101,6 +101,12 @@ absl::Status PipelineServiceImpl::SubmitAll(const grpc::ServerContext* ctx,
   // Pipelines land on different partitions: each must be projected before
   // the change is in force.
   std::vector<v1::LogPosition> positions;
+  // All or nothing: every pipeline's right is checked before any is applied.
+  LEADFLOW_ASSIGN_OR_RETURN(std::shared_ptr<const v1::AccessPolicy> policy,
+                            context_->items->AccessPolicy());
+  for (const auto& command : commands) {
+    LEADFLOW_RETURN_IF_ERROR(domain::PermitCommand(*policy, caller, command, {}));
+  }
   for (auto& command : commands) {
     LEADFLOW_ASSIGN_OR_RETURN(v1::CommandOutcome outcome, gateway_.Submit(ctx, caller, command));
     if (outcome.has_position()) positions.push_back(outcome.position());
@@ -235,7 +241,7 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
         v1::PIPELINE_KIND_LEAD);
   }
   for (const v1::Command& configure : configures) {
-    if (auto s = domain::PermitCommand(**policy, *caller, configure, nullptr); !s.ok()) {
+    if (auto s = domain::PermitCommand(**policy, *caller, configure, {}); !s.ok()) {
       return ToGrpcStatus(s);
     }
   }
@@ -295,9 +301,20 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
   // the others are counted.
   constexpr int kMaxDryRunRuns = 10000;
   int64_t runs_total = 0;
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  absl::Status visibility;
   auto take_runs = [&] {
     for (auto& run : dry_run.TakeRuns()) {
       if (!run.changes && run.refused.empty()) continue;  // a trigger's move that moves nothing
+      // Only runs on items the caller may read (the item as it is now).
+      if (!access->Unrestricted()) {
+        auto item = domain::ParseResourceName(run.command.robot().item(), "item");
+        if (!item.ok()) continue;
+        auto visible = access->VisibleAggregate(item->first, item->second);
+        if (!visible.ok()) visibility.Update(visible.status());
+        if (!visible.ok() || !*visible) continue;
+      }
       if (runs_total++ >= kMaxDryRunRuns) continue;
       v1::RobotRun* out = response->add_runs();
       *out->mutable_cause() = run.command.robot();
@@ -327,6 +344,7 @@ grpc::Status PipelineServiceImpl::DryRunRobots(grpc::ServerContext* ctx,
   dry_run.Finish(request->has_until() ? FromTimestamp(request->until()) : context_->clock->Now());
   take_runs();
   response->set_events_read(events_read);
+  if (!visibility.ok()) return ToGrpcStatus(visibility);
   response->set_runs_total(runs_total);
   return grpc::Status::OK;
 }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/pipelines.h"
@@ -327,9 +328,10 @@ AccessTarget TargetOf(const v1::AggregateState& state) {
 }
 
 absl::Status PermitCommand(const v1::AccessPolicy& policy, const Principal& principal,
-                           const v1::Command& command, const v1::AggregateState* current) {
+                           const v1::Command& command, const CommandItems& items) {
   const CommandRight right = RightOf(command);
   if (right.item == v1::ACCESS_ITEM_UNSPECIFIED) return absl::OkStatus();
+  if (IsOpen(policy) || principal.HasRole(kAdministratorRole)) return absl::OkStatus();
   AccessTarget target;
   if (right.action == v1::ACCESS_ACTION_CONFIGURE) {
     target.item = right.item;
@@ -342,15 +344,55 @@ absl::Status PermitCommand(const v1::AccessPolicy& policy, const Principal& prin
     target.name = absl::StrCat("pipelines/", target.item == v1::ACCESS_ITEM_LEAD
                                                  ? kLeadPipelineId
                                                  : absl::string_view(target.deal_pipeline_id));
-  } else if (right.action == v1::ACCESS_ACTION_CREATE || current == nullptr) {
-    // A change of an item that does not exist is refused NOT_FOUND by the
-    // decision; checked as a create here, it reveals nothing.
+  } else if (right.action == v1::ACCESS_ACTION_CREATE) {
     target = CreatedTarget(command, right.item);
+  } else if (items.current == nullptr || TargetOf(*items.current).item != right.item) {
+    // Not (yet) in the read model, or of another type: nobody's item.
+    target.item = right.item;
+    target.name = ResourceName(AggregateTypeOf(command), command.aggregate_id());
   } else {
-    target = TargetOf(*current);
-    if (target.item != right.item) return absl::OkStatus();
+    target = TargetOf(*items.current);
   }
-  return Permit(policy, principal, right.action, target);
+  LEADFLOW_RETURN_IF_ERROR(Permit(policy, principal, right.action, target));
+
+  if (command.has_merge_lead_into()) {
+    AccessTarget kept;
+    if (items.merge_target != nullptr && items.merge_target->has_lead()) {
+      kept = TargetOf(items.merge_target->lead());
+    } else {
+      kept.item = v1::ACCESS_ITEM_LEAD;
+      kept.name = ResourceName("lead", command.merge_lead_into().target_lead_id());
+    }
+    LEADFLOW_RETURN_IF_ERROR(Permit(policy, principal, v1::ACCESS_ACTION_MERGE, kept));
+  }
+  if (command.has_convert_lead()) {
+    const v1::ConvertLead& convert = command.convert_lead();
+    const std::string responsible =
+        !convert.responsible_id().empty() ? convert.responsible_id() : target.responsible_id;
+    AccessTarget made;
+    made.creating = true;
+    made.responsible_id = responsible;
+    made.item = v1::ACCESS_ITEM_DEAL;
+    made.deal_pipeline_id = convert.deal_pipeline_id();
+    LEADFLOW_RETURN_IF_ERROR(Permit(policy, principal, v1::ACCESS_ACTION_CREATE, made));
+    if (convert.contact_id().empty()) {
+      made.item = v1::ACCESS_ITEM_CONTACT;
+      made.deal_pipeline_id.clear();
+      LEADFLOW_RETURN_IF_ERROR(Permit(policy, principal, v1::ACCESS_ACTION_CREATE, made));
+    }
+    if (convert.create_company() && convert.company_id().empty()) {
+      made.item = v1::ACCESS_ITEM_COMPANY;
+      made.deal_pipeline_id.clear();
+      LEADFLOW_RETURN_IF_ERROR(Permit(policy, principal, v1::ACCESS_ACTION_CREATE, made));
+    }
+  }
+  if (command.has_plan_activity() && items.activity_owner != nullptr) {
+    const AccessTarget owner = TargetOf(*items.activity_owner);
+    if (owner.item != v1::ACCESS_ITEM_UNSPECIFIED) {
+      LEADFLOW_RETURN_IF_ERROR(Permit(policy, principal, v1::ACCESS_ACTION_UPDATE, owner));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> RightsOf(const v1::AccessPolicy& policy, const Principal& principal) {
@@ -416,6 +458,9 @@ absl::Status ValidateAccessPolicy(const v1::AccessPolicy& policy) {
     for (int g = 0; g < role.grants_size(); ++g) {
       const v1::AccessGrant& grant = role.grants(g);
       const std::string grant_at = absl::StrCat(at, ".grants[", g, "]");
+      if (!v1::AccessItem_IsValid(grant.item()) || !v1::AccessScope_IsValid(grant.scope())) {
+        return InvalidField(grant_at, "an item or scope this server does not know");
+      }
       if (grant.item() == v1::ACCESS_ITEM_UNSPECIFIED) {
         return InvalidField(grant_at + ".item", "required: lead|contact|company|deal|activity");
       }
@@ -441,8 +486,10 @@ absl::Status ValidateAccessPolicy(const v1::AccessPolicy& policy) {
                             "one)");
       }
       for (int a = 0; a < grant.actions_size(); ++a) {
-        if (grant.actions(a) == v1::ACCESS_ACTION_UNSPECIFIED) {
-          return InvalidField(absl::StrCat(grant_at, ".actions[", a, "]"), "unspecified");
+        if (grant.actions(a) == v1::ACCESS_ACTION_UNSPECIFIED ||
+            !v1::AccessAction_IsValid(grant.actions(a))) {
+          return InvalidField(absl::StrCat(grant_at, ".actions[", a, "]"),
+                              "unspecified, or an action this server does not know");
         }
       }
     }

@@ -68,13 +68,28 @@ absl::Status PermitCounters(const v1::AccessPolicy& policy, const Principal& pri
 AccessTarget TargetOf(const v1::AggregateState& state);
 AccessTarget TargetOf(const v1::Lead& lead);
 
-// What a command needs: the action and its target (from `current` for a
-// change, from the command for a create). OK for commands access does not
-// govern here (credentials and the policy itself need the administrator
-// role; team picks are the robots'). `current` is the aggregate's state,
-// null when it does not exist.
+// The items a command touches, as the read model has them (null: not
+// there).
+struct CommandItems {
+  // The command's own aggregate.
+  const v1::AggregateState* current = nullptr;
+  // MergeLeadInto: the lead kept.
+  const v1::AggregateState* merge_target = nullptr;
+  // PlanActivity: the lead or deal the activity is for.
+  const v1::AggregateState* activity_owner = nullptr;
+};
+
+// What a command needs: its action on its item (as it is for a change; as
+// the command would make it for a create), and on the other items it
+// touches: a merge `merge` on the lead kept too, a conversion `create` on
+// the deal (in its pipeline, with its responsible) and on a new contact or
+// company, a planned activity `update` on its owner. A change of an item
+// the read model does not have is judged as an item nobody is responsible
+// for (only scope all reaches it). OK for commands access does not govern
+// here (credentials and the policy itself need the administrator role;
+// team picks are the robots').
 absl::Status PermitCommand(const v1::AccessPolicy& policy, const Principal& principal,
-                           const v1::Command& command, const v1::AggregateState* current);
+                           const v1::Command& command, const CommandItems& items);
 
 // What the principal may do, one line per item type (and per deal
 // pipeline the policy names): "deal[services]: read=team create=team ...".
