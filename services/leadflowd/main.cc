@@ -374,6 +374,7 @@ int Run(const Options& options) {
     behind = false;
     for (size_t p = 0; p < events_end.size(); ++p) behind = behind || consumed[p] < events_end[p];
   }
+  authenticator.SetReady();
   for (auto* runner : runners) runner->Start();
 
   // Every call needs a credential: the first start makes the

@@ -13,6 +13,11 @@ namespace leadflow::api {
 
 absl::StatusOr<domain::Principal> Authenticator::Authenticate(
     const grpc::ServerContext& ctx) const {
+  if (!ready_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError(
+        "leadflowd is catching up with the event log (credentials and rights are not known "
+        "yet); retry");
+  }
   const auto& metadata = ctx.client_metadata();
   auto header = metadata.find("authorization");
   if (header != metadata.end()) {

@@ -2,6 +2,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,7 +34,12 @@ class Authenticator {
   // The principal, or UNAUTHENTICATED saying why not (no credentials, a
   // malformed one, an unknown or revoked key, a wrong secret, a JWT that is
   // expired or for another audience, …). Secrets are never quoted.
+  // UNAVAILABLE for every call until SetReady: before the read models have
+  // caught up with the log, keys and the access policy are not known yet
+  // (a policy not yet projected would read as open).
   absl::StatusOr<domain::Principal> Authenticate(const grpc::ServerContext& ctx) const;
+  // Called once the read models hold what the log had at start.
+  void SetReady() { ready_.store(true, std::memory_order_release); }
   // The same for a bearer credential (what follows "Bearer ").
   absl::StatusOr<domain::Principal> FromBearer(absl::string_view credential) const;
 
@@ -42,6 +48,7 @@ class Authenticator {
 
   const processors::ItemReadModel* items_;
   Options options_;
+  std::atomic<bool> ready_{false};
 };
 
 }  // namespace leadflow::api
