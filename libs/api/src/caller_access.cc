@@ -43,14 +43,22 @@ absl::Status CallerAccess::Check(const v1::AggregateState& item) const {
   return domain::Permit(*policy_, principal_, v1::ACCESS_ACTION_READ, domain::TargetOf(item));
 }
 
+absl::StatusOr<std::optional<v1::AggregateState>> CurrentState(
+    const processors::ItemReadModel& items, const processors::LeadReadModel& leads,
+    absl::string_view type, absl::string_view id) {
+  if (id.empty()) return std::nullopt;
+  if (type != "lead") return items.Get(type, id);
+  LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, leads.Get(id));
+  std::optional<v1::AggregateState> state;
+  if (lead.has_value()) *state.emplace().mutable_lead() = *std::move(lead);
+  return state;
+}
+
 absl::StatusOr<bool> CallerAccess::VisibleAggregate(absl::string_view type,
                                                     absl::string_view id) const {
   if (unrestricted_) return true;
-  if (type == "lead") {
-    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, leads_->Get(id));
-    return lead.has_value() && Visible(*lead);
-  }
-  LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::AggregateState> item, items_->Get(type, id));
+  LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::AggregateState> item,
+                            CurrentState(*items_, *leads_, type, id));
   return item.has_value() && Visible(*item);
 }
 

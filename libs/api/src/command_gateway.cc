@@ -213,14 +213,8 @@ absl::Status CommandGateway::Authorize(const domain::Principal& principal,
   }
   // The items as the read model has them: a change racing another that
   // moves an item out of the caller's reach is judged on the state before it.
-  auto load = [this](absl::string_view type,
-                     const std::string& id) -> absl::StatusOr<std::optional<v1::AggregateState>> {
-    if (id.empty()) return std::nullopt;
-    if (type != "lead") return context_->items->Get(type, id);
-    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, context_->leads->Get(id));
-    std::optional<v1::AggregateState> state;
-    if (lead.has_value()) *state.emplace().mutable_lead() = *std::move(lead);
-    return state;
+  auto load = [this](absl::string_view type, absl::string_view id) {
+    return CurrentState(*context_->items, *context_->leads, type, id);
   };
   LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::AggregateState> current,
                             load(domain::AggregateTypeOf(command), command.aggregate_id()));

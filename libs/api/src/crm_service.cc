@@ -427,46 +427,30 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
   if (!companies.ok()) return ToGrpcStatus(companies.status());
   auto access = gateway_.AccessOf(*caller);
   if (!access.ok()) return ToGrpcStatus(access.status());
-  // A duplicate the caller may not read is still one: it learns that it
-  // exists and what matched, nothing of it but its name.
   for (auto& [id, matched_on] : *leads) {
     auto lead = context_->leads->Get(id);
     if (!lead.ok()) return ToGrpcStatus(lead.status());
     if (!lead->has_value()) continue;
     auto* duplicate = response->add_leads();
-    if (access->Visible(**lead)) {
-      *duplicate->mutable_lead() = **std::move(lead);
-    } else {
-      duplicate->mutable_lead()->set_name((*lead)->name());
-      duplicate->set_hidden(true);
-    }
-    for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+    const bool visible = access->Visible(**lead);
+    ShowDuplicate(**std::move(lead), visible, std::move(matched_on), duplicate->mutable_lead(),
+                  duplicate);
   }
   for (auto& [id, matched_on] : *contacts) {
     auto item = context_->items->Get("contact", id);
     if (!item.ok()) return ToGrpcStatus(item.status());
     if (!item->has_value()) continue;
     auto* duplicate = response->add_contacts();
-    if (access->Visible(**item)) {
-      *duplicate->mutable_contact() = (*item)->contact();
-    } else {
-      duplicate->mutable_contact()->set_name((*item)->contact().name());
-      duplicate->set_hidden(true);
-    }
-    for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+    ShowDuplicate((*item)->contact(), access->Visible(**item), std::move(matched_on),
+                  duplicate->mutable_contact(), duplicate);
   }
   for (auto& [id, matched_on] : *companies) {
     auto item = context_->items->Get("company", id);
     if (!item.ok()) return ToGrpcStatus(item.status());
     if (!item->has_value()) continue;
     auto* duplicate = response->add_companies();
-    if (access->Visible(**item)) {
-      *duplicate->mutable_company() = (*item)->company();
-    } else {
-      duplicate->mutable_company()->set_name((*item)->company().name());
-      duplicate->set_hidden(true);
-    }
-    for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+    ShowDuplicate((*item)->company(), access->Visible(**item), std::move(matched_on),
+                  duplicate->mutable_company(), duplicate);
   }
   response->set_next_page_token(DuplicatePageToken(page->after));
   return grpc::Status::OK;

@@ -53,6 +53,21 @@ inline absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Duplicat
   return criteria;
 }
 
+// Fills a found duplicate as the caller may see it: `item` whole into
+// `shown`, or, when the caller may not read it, only its name, with
+// `hidden` set (it learns that a duplicate exists and what matched).
+template <typename Duplicate, typename Item>
+void ShowDuplicate(Item item, bool visible, std::vector<std::string> matched_on, Item* shown,
+                   Duplicate* duplicate) {
+  if (visible) {
+    *shown = std::move(item);
+  } else {
+    shown->set_name(item.name());
+    duplicate->set_hidden(true);
+  }
+  for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+}
+
 // Where a duplicate search's pages stand: the page size, and per list
 // (leads; or leads, contacts, companies) the last id already returned ("" at
 // the start), or nullopt once that list is complete.

@@ -162,16 +162,9 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
     if (!lead.ok()) return ToGrpcStatus(lead.status());
     if (!lead->has_value()) continue;
     auto* duplicate = response->add_duplicates();
-    // A duplicate the caller may not read is still one: it learns that it
-    // exists and what matched, nothing of the lead but its name.
-    if (!access->Visible(**lead)) {
-      duplicate->mutable_lead()->set_name((*lead)->name());
-      duplicate->set_hidden(true);
-      for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
-      continue;
-    }
-    *duplicate->mutable_lead() = **std::move(lead);
-    for (auto& m : matched_on) duplicate->add_matched_on(std::move(m));
+    const bool visible = access->Visible(**lead);
+    ShowDuplicate(**std::move(lead), visible, std::move(matched_on), duplicate->mutable_lead(),
+                  duplicate);
   }
   response->set_next_page_token(DuplicatePageToken(page->after));
   return grpc::Status::OK;

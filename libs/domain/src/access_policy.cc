@@ -202,10 +202,6 @@ AccessTarget CreatedTarget(const v1::Command& command, v1::AccessItem item) {
   return target;
 }
 
-absl::Status CheckName(absl::string_view name, const std::string& field) {
-  return CheckPrincipalName(name, field);
-}
-
 }  // namespace
 
 bool IsOpen(const v1::AccessPolicy& policy) { return policy.version() == 0; }
@@ -444,7 +440,7 @@ absl::Status ValidateAccessPolicy(const v1::AccessPolicy& policy) {
   for (int r = 0; r < policy.roles_size(); ++r) {
     const v1::AccessRole& role = policy.roles(r);
     const std::string at = absl::StrCat("policy.roles[", r, "]");
-    if (auto s = CheckName(role.role_id(), at + ".role_id"); !s.ok()) return s;
+    if (auto s = CheckPrincipalName(role.role_id(), at + ".role_id"); !s.ok()) return s;
     if (role.role_id() == kAdministratorRole) {
       return InvalidField(at + ".role_id",
                           "'administrator' is built in (it may do everything) and not configured");
@@ -498,7 +494,7 @@ absl::Status ValidateAccessPolicy(const v1::AccessPolicy& policy) {
   for (int t = 0; t < policy.teams_size(); ++t) {
     const v1::AccessTeam& team = policy.teams(t);
     const std::string at = absl::StrCat("policy.teams[", t, "]");
-    if (auto s = CheckName(team.team_id(), at + ".team_id"); !s.ok()) return s;
+    if (auto s = CheckPrincipalName(team.team_id(), at + ".team_id"); !s.ok()) return s;
     if (!teams.insert(team.team_id()).second) {
       return InvalidField(at + ".team_id", absl::StrCat("team '", team.team_id(), "' repeats"));
     }
@@ -506,7 +502,8 @@ absl::Status ValidateAccessPolicy(const v1::AccessPolicy& policy) {
       return InvalidField(at + ".members", absl::StrCat("more than ", kMaxTeamMembers));
     }
     for (int m = 0; m < team.members_size(); ++m) {
-      if (auto s = CheckName(team.members(m), absl::StrCat(at, ".members[", m, "]")); !s.ok()) {
+      if (auto s = CheckPrincipalName(team.members(m), absl::StrCat(at, ".members[", m, "]"));
+          !s.ok()) {
         return s;
       }
     }
@@ -515,7 +512,7 @@ absl::Status ValidateAccessPolicy(const v1::AccessPolicy& policy) {
   for (int u = 0; u < policy.users_size(); ++u) {
     const v1::AccessUser& user = policy.users(u);
     const std::string at = absl::StrCat("policy.users[", u, "]");
-    if (auto s = CheckName(user.user_id(), at + ".user_id"); !s.ok()) return s;
+    if (auto s = CheckPrincipalName(user.user_id(), at + ".user_id"); !s.ok()) return s;
     if (!users.insert(user.user_id()).second) {
       return InvalidField(at + ".user_id", absl::StrCat("user '", user.user_id(), "' repeats"));
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -10,6 +11,13 @@
 #include "leadflow/processors/lead_read_model.h"
 
 namespace leadflow::api {
+
+// An aggregate as the read models have it now: a lead from the lead read
+// model, the rest from the item read model; nullopt when not there (or
+// `id` is empty).
+absl::StatusOr<std::optional<v1::AggregateState>> CurrentState(
+    const processors::ItemReadModel& items, const processors::LeadReadModel& leads,
+    absl::string_view type, absl::string_view id);
 
 // What one caller may read (and whether it may publish channel events),
 // under the access policy in force when the call began: Get answers
