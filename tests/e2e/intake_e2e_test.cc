@@ -2,6 +2,7 @@
 // (clean and SIGKILL mid-stream), malformed input.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -367,6 +368,11 @@ void OnePersonOneLead(const std::vector<std::string>& server_args, int ops, int 
   std::map<std::string, std::set<std::string>> refused_for;  // phone → open leads named
   std::atomic<int> created{0};
   std::atomic<int> calls{0};
+  // Calls start once a CreateLead has been answered: clients alternate
+  // kinds, so without it calls (only appended) can claim every person
+  // before any CreateLead (decided, slower on Kafka) gets through, and no
+  // CreateLead would be accepted. The race decides the rest.
+  std::atomic<bool> create_answered{false};
   std::vector<std::string> failures;
   std::vector<std::thread> clients;
   for (int client = 0; client < 4; ++client) {
@@ -386,6 +392,7 @@ void OnePersonOneLead(const std::vector<std::string>& server_args, int ops, int 
           request.mutable_lead()->add_phones()->set_number(phone);
           v1::LeadCommandResponse response;
           status = leads->CreateLead(Deadline().get(), request, &response);
+          create_answered = true;
           if (status.ok()) ++created;
           if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
             const std::string& message = status.error_message();
@@ -395,6 +402,7 @@ void OnePersonOneLead(const std::vector<std::string>& server_args, int ops, int 
             continue;
           }
         } else {
+          while (!create_answered) std::this_thread::sleep_for(std::chrono::milliseconds(1));
           v1::PublishChannelEventRequest request;
           *request.mutable_event() = testing::CallEvent(absl::StrCat("call-", i), phone);
           v1::PublishChannelEventResponse response;
