@@ -31,6 +31,7 @@
 #include "leadflow/api/intake_service.h"
 #include "leadflow/api/lead_service.h"
 #include "leadflow/api/pipeline_service.h"
+#include "leadflow/api/report_service.h"
 #include "leadflow/auth/api_key.h"
 #include "leadflow/auth/jwt.h"
 #include "leadflow/base/derived_id.h"
@@ -273,7 +274,8 @@ int Run(const Options& options) {
   processors::FollowUpProcessor follow_ups;
   processors::RobotProcessor robots(db, &items, &counters, clock.get());
   processors::OutcomeRelay relay(log.get(), &outcomes);
-  processors::CrmProjection projection({&leads, &items, &timeline, &counters});
+  processors::ReportReadModel reports(db);
+  processors::CrmProjection projection({&leads, &items, &timeline, &counters, &reports});
 
   if (options.rebuild_read_models) {
     // The read model is derived: drop it with its offsets and fold the log again.
@@ -310,6 +312,8 @@ int Run(const Options& options) {
   context.items = &items;
   context.counters = &counters;
   context.time_zone = time_zone;
+  context.time_zone_name = options.time_zone;
+  context.reports = &reports;
   context.projection = &projection;
   context.timeline = &timeline;
   context.outcomes = &outcomes;
@@ -326,6 +330,7 @@ int Run(const Options& options) {
   api::EventServiceImpl event_service(&context);
   api::AdminServiceImpl admin_service(&context);
   api::AccessServiceImpl access_service(&context);
+  api::ReportServiceImpl report_service(&context);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -341,6 +346,7 @@ int Run(const Options& options) {
   builder.RegisterService(&event_service);
   builder.RegisterService(&admin_service);
   builder.RegisterService(&access_service);
+  builder.RegisterService(&report_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(absl::UnavailableError(absl::StrCat(

@@ -57,13 +57,14 @@ struct KafkaPipeline {
     leads = std::make_unique<LeadReadModel>(db.get());
     items = std::make_unique<ItemReadModel>(db.get());
     counters = std::make_unique<ActivityCounters>(db.get());
+    reports = std::make_unique<ReportReadModel>(db.get());
     intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig(),
                                                kPartitions);
     commands = std::make_unique<CommandProcessor>(&outcomes, items.get(), domain::DomainConfig(),
                                                   kPartitions);
     timeline = std::make_unique<TimelineReadModel>(db.get());
-    projection = std::make_unique<CrmProjection>(
-        CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
+    projection = std::make_unique<CrmProjection>(CrmProjection::Models{
+        leads.get(), items.get(), timeline.get(), counters.get(), reports.get()});
     follow_ups = std::make_unique<FollowUpProcessor>();
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get(),
                                                 follow_ups.get()}) {
@@ -142,6 +143,7 @@ struct KafkaPipeline {
   std::unique_ptr<IntakeProcessor> intake;
   std::unique_ptr<ItemReadModel> items;
   std::unique_ptr<ActivityCounters> counters;
+  std::unique_ptr<ReportReadModel> reports;
   std::unique_ptr<CommandProcessor> commands;
   std::unique_ptr<CrmProjection> projection;
   std::unique_ptr<FollowUpProcessor> follow_ups;

@@ -47,12 +47,13 @@ struct Pipeline {
     leads = std::make_unique<LeadReadModel>(db);
     items = std::make_unique<ItemReadModel>(db);
     counters = std::make_unique<ActivityCounters>(db);
+    reports = std::make_unique<ReportReadModel>(db);
     intake = std::make_unique<IntakeProcessor>(leads.get(), items.get(), domain::DomainConfig(), 3);
     commands =
         std::make_unique<CommandProcessor>(&outcomes, items.get(), domain::DomainConfig(), 3);
     timeline = std::make_unique<TimelineReadModel>(db);
-    projection = std::make_unique<CrmProjection>(
-        CrmProjection::Models{leads.get(), items.get(), timeline.get(), counters.get()});
+    projection = std::make_unique<CrmProjection>(CrmProjection::Models{
+        leads.get(), items.get(), timeline.get(), counters.get(), reports.get()});
     follow_ups = std::make_unique<FollowUpProcessor>();
     for (Processor* p : std::vector<Processor*>{intake.get(), commands.get(), projection.get(),
                                                 follow_ups.get()}) {
@@ -110,6 +111,7 @@ struct Pipeline {
   std::unique_ptr<IntakeProcessor> intake;
   std::unique_ptr<ItemReadModel> items;
   std::unique_ptr<ActivityCounters> counters;
+  std::unique_ptr<ReportReadModel> reports;
   std::unique_ptr<CommandProcessor> commands;
   std::unique_ptr<CrmProjection> projection;
   std::unique_ptr<FollowUpProcessor> follow_ups;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/domain/field_error.h"
 
 namespace leadflow::api {
 
@@ -24,6 +25,31 @@ absl::StatusOr<CallerAccess> CallerAccess::For(const domain::Principal& principa
 bool CallerAccess::Visible(const v1::Lead& lead) const {
   return unrestricted_ ||
          domain::Permits(*policy_, principal_, v1::ACCESS_ACTION_READ, domain::TargetOf(lead));
+}
+
+bool CallerAccess::VisibleFigures(v1::AccessItem item, absl::string_view deal_pipeline_id,
+                                  absl::string_view responsible_id) const {
+  if (unrestricted_) return true;
+  domain::AccessTarget target;
+  target.item = item;
+  target.deal_pipeline_id = std::string(deal_pipeline_id);
+  target.responsible_id = std::string(responsible_id);
+  return domain::Permits(*policy_, principal_, v1::ACCESS_ACTION_READ, target);
+}
+
+bool CallerAccess::MayReadAny(v1::AccessItem item, absl::string_view deal_pipeline_id) const {
+  return unrestricted_ || domain::ScopeFor(*policy_, principal_, v1::ACCESS_ACTION_READ, item,
+                                           deal_pipeline_id) != v1::ACCESS_SCOPE_NONE;
+}
+
+absl::StatusOr<std::vector<std::string>> CallerAccess::TeamMembers(absl::string_view team,
+                                                                   absl::string_view field) const {
+  for (const auto& t : policy_->teams()) {
+    if (t.team_id() == team)
+      return std::vector<std::string>(t.members().begin(), t.members().end());
+  }
+  return domain::FieldError(absl::StatusCode::kNotFound, field,
+                            absl::StrCat("no team '", team, "' in the access policy"));
 }
 
 bool CallerAccess::Visible(const v1::AggregateState& item) const {

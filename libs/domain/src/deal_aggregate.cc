@@ -30,6 +30,9 @@ absl::Status CheckDealFields(const v1::Deal& deal, const google::protobuf::Field
     LEADFLOW_RETURN_IF_ERROR(CheckMoney(deal.opportunity(), "deal.opportunity"));
   }
   LEADFLOW_RETURN_IF_ERROR(CheckResponsible(deal.responsible_id(), "deal.responsible_id"));
+  if (!v1::LeadSource_IsValid(deal.source())) {
+    return InvalidField("deal.source", absl::StrCat("unknown source ", deal.source()));
+  }
   if (!deal.contact_id().empty()) {
     LEADFLOW_RETURN_IF_ERROR(CheckAggregateId(deal.contact_id(), "deal.contact_id"));
   }

@@ -63,6 +63,8 @@ void Conversion(const v1::EventEnvelope& event, std::vector<v1::Command>& out) {
   deal->set_contact_id(converted.contact_id());
   deal->set_company_id(converted.company_id());
   deal->set_source_lead_id(lead_id);
+  deal->set_source(lead.source());
+  *deal->mutable_source_details() = lead.source_details();
   deal->set_comments(lead.comments());
   *deal->mutable_custom_fields() = lead.custom_fields();
   out.push_back(std::move(command));

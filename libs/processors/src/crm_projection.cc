@@ -34,6 +34,7 @@ absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyLead(const v1::EventE
   LEADFLOW_RETURN_IF_ERROR(models_.counters->StageOwner(
       txn, domain::LeadResourceName(after.lead_id()), after.responsible_id(),
       !domain::IsTerminal(after.status_semantic())));
+  LEADFLOW_RETURN_IF_ERROR(models_.reports->StageLead(txn, event, after));
   return Applied::kApplied;
 }
 
@@ -49,7 +50,10 @@ absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyItem(const v1::EventE
   if (after.has_activity()) {
     LEADFLOW_RETURN_IF_ERROR(models_.counters->StageActivity(
         txn, before.has_value() ? &before->activity() : nullptr, after.activity()));
+    LEADFLOW_RETURN_IF_ERROR(models_.reports->StageActivity(
+        txn, before.has_value() ? &before->activity() : nullptr, after.activity()));
   } else if (after.has_deal()) {
+    LEADFLOW_RETURN_IF_ERROR(models_.reports->StageDeal(txn, after.deal()));
     LEADFLOW_RETURN_IF_ERROR(
         models_.counters->StageOwner(txn, after.deal().name(), after.deal().responsible_id(),
                                      !domain::IsTerminal(after.deal().stage_semantic())));
@@ -60,6 +64,7 @@ absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyItem(const v1::EventE
 absl::Status CrmProjection::Process(const std::vector<log::Record>& batch,
                                     ProcessorTransaction& txn) {
   configuration_changed_ = false;
+  models_.reports->Begin();
   for (const auto& record : batch) {
     v1::EventEnvelope event;
     absl::Status parsed = ParseProto(record.value, &event, "event record");
@@ -89,7 +94,7 @@ absl::Status CrmProjection::Process(const std::vector<log::Record>& batch,
     }
     models_.timeline->Stage(txn, event, record.value);
   }
-  return absl::OkStatus();
+  return models_.reports->Flush(txn);
 }
 
 void CrmProjection::AfterCommit(int32_t partition, int64_t next_offset,

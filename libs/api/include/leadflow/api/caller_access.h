@@ -45,6 +45,17 @@ class CallerAccess {
   // Whether the caller may read a responsible's counters
   // (domain::PermitCounters).
   absl::Status CheckCountersOf(absl::string_view responsible_id) const;
+  // Whether the caller may read items of `item` type (deals: in
+  // `deal_pipeline_id`) whose responsible is `responsible_id`: the figures
+  // of reports about them.
+  bool VisibleFigures(v1::AccessItem item, absl::string_view deal_pipeline_id,
+                      absl::string_view responsible_id) const;
+  // Whether the caller may read any item of `item` type (deals: in
+  // `deal_pipeline_id`).
+  bool MayReadAny(v1::AccessItem item, absl::string_view deal_pipeline_id) const;
+  // The members of a team of the access policy; NOT_FOUND naming `field`.
+  absl::StatusOr<std::vector<std::string>> TeamMembers(absl::string_view team,
+                                                       absl::string_view field) const;
   // Whether the caller may publish channel events (create leads).
   absl::Status MayPublish() const;
 

@@ -29,6 +29,7 @@ struct ServiceContext {
   const processors::ActivityCounters* counters = nullptr;
   const processors::CrmProjection* projection = nullptr;
   const processors::TimelineReadModel* timeline = nullptr;
+  const processors::ReportReadModel* reports = nullptr;
   processors::CommandOutcomes* outcomes = nullptr;
   const Clock* clock = nullptr;
   // Region and supervisors; pipelines come from `items`.
@@ -37,6 +38,8 @@ struct ServiceContext {
   const Authenticator* auth = nullptr;
   // Where "today" of the counters ends.
   absl::TimeZone time_zone = absl::UTCTimeZone();
+  // Its name (reports default to it).
+  std::string time_zone_name = "UTC";
   // How long a command may take to be applied before the call gives up
   // (the command stays on the log and is applied later).
   absl::Duration command_timeout = absl::Seconds(10);

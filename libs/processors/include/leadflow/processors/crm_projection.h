@@ -9,6 +9,7 @@
 #include "leadflow/processors/item_read_model.h"
 #include "leadflow/processors/lead_read_model.h"
 #include "leadflow/processors/processor.h"
+#include "leadflow/processors/report_read_model.h"
 #include "leadflow/processors/timeline_read_model.h"
 
 namespace leadflow::processors {
@@ -17,7 +18,8 @@ namespace leadflow::processors {
 // command side uses, so a rebuilt read model equals the live one byte for
 // byte: leads into LeadReadModel, the other aggregates into ItemReadModel,
 // activities and the open/closed state of leads and deals into
-// ActivityCounters, and every event into its aggregate's timeline. Its
+// ActivityCounters, report figures into ReportReadModel, and every event
+// into its aggregate's timeline. Its
 // offsets live in `views` beside the read models. An event whose version
 // the model already has is skipped (idempotent).
 class CrmProjection final : public Processor {
@@ -27,6 +29,7 @@ class CrmProjection final : public Processor {
     const ItemReadModel* items = nullptr;
     const TimelineReadModel* timeline = nullptr;
     const ActivityCounters* counters = nullptr;
+    ReportReadModel* reports = nullptr;
   };
   explicit CrmProjection(Models models);
 
