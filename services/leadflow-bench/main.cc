@@ -16,7 +16,8 @@
 // Scale steps (off by default): --leads N loads N leads of distinct people
 // first (step 0), and --read-qps Q runs GetLead and filtered ListLeads (50 a
 // page) at Q calls per second over them for --read-seconds (step 4), with
-// latency measured from when each call was due (no coordinated omission).
+// latency measured from when each call was due (no coordinated omission);
+// --report-calls N times each report (step 5).
 // deploy/bench.sh adds the restart and rebuild steps, which need to own the
 // server process.
 
@@ -35,6 +36,7 @@
 #include "absl/time/clock.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/tls/grpc_tls.h"
+#include "leadflow/v1/reports.grpc.pb.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
 namespace {
@@ -55,6 +57,7 @@ struct Options {
   int read_seconds = 10;
   int read_clients = 8;
   int read_after_seconds = 0;
+  int report_calls = 0;
   uint64_t seed = 42;
   std::string run_id;
 };
@@ -546,6 +549,57 @@ int RunReads(const Options& options, const std::shared_ptr<grpc::Channel>& chann
   return errors.load();
 }
 
+// Step 5: each report `report_calls` times, one call after another, over
+// the current month (UTC) by day: p50 / p99 / max per report.
+int RunReports(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  auto reports = v1::ReportService::NewStub(channel);
+  v1::ReportRequest request;
+  const absl::CivilMonth month(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()));
+  request.mutable_from_time()->set_seconds(
+      absl::ToUnixSeconds(absl::FromCivil(month, absl::UTCTimeZone())));
+  request.mutable_to_time()->set_seconds(
+      absl::ToUnixSeconds(absl::FromCivil(month + 1, absl::UTCTimeZone())));
+  request.set_time_zone("UTC");
+  request.set_group_by(v1::REPORT_PERIOD_DAY);
+  int errors = 0;
+  auto time = [&](const char* name, auto call) {
+    std::vector<double> ms;
+    for (int i = 0; i < options.report_calls; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      const absl::Time start = absl::Now();
+      grpc::Status status = call(&ctx);
+      if (!status.ok()) {
+        if (errors++ < 5) {
+          std::fprintf(stderr, "leadflow-bench: %s: %s\n", name, status.error_message().c_str());
+        }
+        continue;
+      }
+      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    }
+    std::printf("reports: %-26s %6zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", name,
+                ms.size(), Percentile(ms, 0.50), Percentile(ms, 0.99), Percentile(ms, 1.0));
+  };
+  time("GetFunnelReport(by day)", [&](grpc::ClientContext* ctx) {
+    v1::FunnelReport response;
+    return reports->GetFunnelReport(ctx, request, &response);
+  });
+  time("GetSourceReport(by day)", [&](grpc::ClientContext* ctx) {
+    v1::SourceReport response;
+    return reports->GetSourceReport(ctx, request, &response);
+  });
+  time("GetManagerReport(by day)", [&](grpc::ClientContext* ctx) {
+    v1::ManagerReport response;
+    return reports->GetManagerReport(ctx, request, &response);
+  });
+  time("GetFirstContactReport(by day)", [&](grpc::ClientContext* ctx) {
+    v1::FirstContactReport response;
+    return reports->GetFirstContactReport(ctx, request, &response);
+  });
+  std::printf("reports: %d errors\n", errors);
+  return errors;
+}
+
 int Run(const Options& options) {
   std::string token;
   if (!options.token_file.empty()) {
@@ -582,6 +636,7 @@ int Run(const Options& options) {
   if (options.commands > 0) failures += RunCommands(options, channel);
   if (options.mixed_ops > 0) failures += RunMixed(options, channel, *admin, run);
   if (options.read_qps > 0) failures += RunReads(options, channel, std::move(names));
+  if (options.report_calls > 0) failures += RunReports(options, channel);
   return failures == 0 ? 0 : 1;
 }
 
@@ -626,6 +681,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--read-clients", options.read_clients, "Concurrent clients of step 4")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--report-calls", options.report_calls,
+                 "Step 5: call each report this many times, over this month by day (0: skip)")
       ->capture_default_str();
   app.add_option("--seed", options.seed, "Workload seed")->capture_default_str();
   app.add_option("--run-id", options.run_id, "Event id prefix (default: the current time)");

@@ -170,7 +170,10 @@ std::vector<ReportTable> FirstContactTables(const v1::FirstContactReport& report
       table.bars.push_back(row.within_target() * 100);
     };
     add("all", "", period.total());
-    for (const auto& row : period.by_source()) add("source", Name(row.source()), row);
+    for (const auto& row : period.by_source()) {
+      const std::string source = Name(row.source());
+      add("source", source.empty() ? "(none)" : source, row);
+    }
     for (const auto& row : period.by_manager()) {
       add("manager", row.responsible_id().empty() ? "(nobody)" : row.responsible_id(), row);
     }

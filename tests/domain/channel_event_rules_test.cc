@@ -72,6 +72,26 @@ TEST_CASE("invalid channel events are refused with the field named") {
   CHECK(FieldOfRefusal(no_source) == "source");
 }
 
+TEST_CASE("every violation of a channel event is named, not only the first") {
+  v1::ChannelEvent manual;
+  manual.set_id("m1");
+  manual.set_source("crm");
+  manual.mutable_manual_entry()->set_phone("12");
+  manual.mutable_manual_entry()->set_email("no-at-sign");
+  auto normalized = NormalizeChannelEvent(manual, kConfig);
+  REQUIRE_FALSE(normalized.ok());
+  CHECK(FieldsOf(normalized.status()) ==
+        std::vector<std::string>{"manual_entry.phone", "manual_entry.email"});
+  CHECK(normalized.status().message().find("manual_entry.phone: ") == 0);
+  CHECK(normalized.status().message().find("; manual_entry.email: ") != std::string::npos);
+  absl::Status nested = NestField(normalized.status(), "events[2]");
+  CHECK(FieldsOf(nested) ==
+        std::vector<std::string>{"events[2].manual_entry.phone", "events[2].manual_entry.email"});
+  auto call = testing::CallEvent("", "1", "", v1::CALL_KIND_UNSPECIFIED);
+  CHECK(FieldsOf(NormalizeChannelEvent(call, kConfig).status()) ==
+        std::vector<std::string>{"id", "call.kind", "call.customer_phone"});
+}
+
 TEST_CASE("nesting a field error prefixes the field") {
   auto normalized = NormalizeChannelEvent(testing::CallEvent("c1", "1"), kConfig);
   REQUIRE_FALSE(normalized.ok());

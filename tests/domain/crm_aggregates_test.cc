@@ -877,19 +877,24 @@ TEST_CASE("a lead for a known client is a repeat lead and its responsible is tol
   CHECK(lead.responsible_id() == "maria");
   CHECK(lead.version() == 3);
 
-  // A lead with its own responsible keeps them; the client's is still told.
+  // A lead with its own responsible keeps them; the client's is told, and
+  // its own hears too that the lead has priority.
   v1::Command own = CreateLeadCommand("lead-2");
   *own.mutable_create_lead()->mutable_client() = *client;
   events = Events(nullptr, own);
-  REQUIRE(events.size() == 2);
+  REQUIRE(events.size() == 3);
   CHECK(events[1].responsible_notified().user_id() == "maria");
+  CHECK(events[2].responsible_notified().user_id() == "alice");
+  CHECK(events[2].responsible_notified().priority());
+  CHECK_THAT(events[2].responsible_notified().reason(), Catch::Contains("already a client"));
   CHECK(Fold(v1::AggregateState(), events).lead().responsible_id() == "alice");
 
-  // A client with nobody responsible: linked, nobody told.
+  // A client with nobody responsible: linked; only the lead's own is told.
   v1::Command nobody = CreateLeadCommand("lead-3");
   nobody.mutable_create_lead()->mutable_client()->set_company_id("acme");
   events = Events(nullptr, nobody);
-  REQUIRE(events.size() == 1);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].responsible_notified().user_id() == "alice");
   CHECK(Fold(v1::AggregateState(), events).lead().repeat());
   CHECK(Fold(v1::AggregateState(), events).lead().company_id() == "acme");
 

@@ -107,6 +107,12 @@ TEST_CASE("create refuses invalid phones and emails naming the field") {
   status = Refusal(nullptr, bad_email);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
   CHECK(FieldOf(status) == "lead.emails[0].address");
+
+  // Both at once: both named.
+  bad_email.mutable_create_lead()->mutable_lead()->add_phones()->set_number("12");
+  status = Refusal(nullptr, bad_email);
+  CHECK(FieldsOf(status) ==
+        std::vector<std::string>{"lead.phones[1].number", "lead.emails[0].address"});
 }
 
 TEST_CASE("create refuses an existing lead and a bad currency") {

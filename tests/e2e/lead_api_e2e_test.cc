@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
@@ -66,6 +67,109 @@ TEST_CASE("a created lead can be read at once through its position") {
   CHECK(SerializeDeterministic(lead) == SerializeDeterministic(created.lead()));
 }
 
+TEST_CASE("consistency tokens: one read sees several writes, and a channel event's lead") {
+  Fixture f;
+  // Four leads moved, one token each; joined, one list sees all four moved.
+  std::vector<std::string> tokens;
+  std::vector<std::string> names;
+  for (int i = 0; i < 4; ++i) {
+    auto created = f.Create(absl::StrCat("tok-", i), absl::StrCat("+7916710000", i));
+    CHECK_FALSE(created.consistency_token().empty());
+    v1::ChangeLeadStatusRequest move;
+    move.set_name(created.lead().name());
+    move.set_status_id("PROCESSED");
+    v1::LeadCommandResponse moved;
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ChangeLeadStatus(ctx.get(), move, &moved).ok());
+    CHECK(moved.consistency_token().rfind("e", 0) == 0);
+    tokens.push_back(moved.consistency_token());
+    names.push_back(created.lead().name());
+  }
+  v1::ListLeadsRequest list;
+  list.set_status_id("PROCESSED");
+  list.set_consistency_token(absl::StrJoin(tokens, ","));
+  v1::ListLeadsResponse listed;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ListLeads(ctx.get(), list, &listed).ok());
+  }
+  CHECK(listed.leads_size() == 4);
+
+  // A move that changes nothing still says what to wait for.
+  v1::ChangeLeadStatusRequest again;
+  again.set_name(names[0]);
+  again.set_status_id("PROCESSED");
+  v1::LeadCommandResponse same;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->ChangeLeadStatus(ctx.get(), again, &same).ok());
+  }
+  CHECK(same.event_ids_size() == 0);
+  CHECK_FALSE(same.consistency_token().empty());
+  v1::GetLeadRequest get;
+  get.set_name(names[0]);
+  get.set_consistency_token(same.consistency_token());
+  v1::Lead lead;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->GetLead(ctx.get(), get, &lead).ok());
+  }
+  CHECK(lead.status_id() == "PROCESSED");
+
+  // An integration waits for its own channel event and asks where it went.
+  auto intake = v1::IntakeService::NewStub(f.channel);
+  v1::PublishChannelEventRequest publish;
+  *publish.mutable_event() = testing::CallEvent("tok-call", "+79167100099", "anna");
+  v1::PublishChannelEventResponse published;
+  {
+    auto ctx = Deadline();
+    REQUIRE(intake->PublishChannelEvent(ctx.get(), publish, &published).ok());
+  }
+  CHECK(published.consistency_token() == "c:tok-call");
+  v1::GetChannelEventLeadRequest where;
+  where.set_event_id("tok-call");
+  where.set_consistency_token(published.consistency_token());
+  v1::ChannelEventLead went;
+  {
+    auto ctx = Deadline();
+    REQUIRE(intake->GetChannelEventLead(ctx.get(), where, &went).ok());
+  }
+  CHECK(went.lead().rfind("leads/", 0) == 0);
+  CHECK(went.current_lead() == went.lead());
+  get.set_name(went.lead());
+  get.set_consistency_token(published.consistency_token());
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->GetLead(ctx.get(), get, &lead).ok());
+  }
+  CHECK(lead.responsible_id() == "anna");
+
+  // Errors name the field.
+  where.set_event_id("never-published");
+  where.clear_consistency_token();
+  {
+    auto ctx = Deadline();
+    grpc::Status missing = intake->GetChannelEventLead(ctx.get(), where, &went);
+    CHECK(missing.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(testing::FieldsOf(missing) == std::vector<std::string>{"event_id"});
+  }
+  list.set_consistency_token("e0:12,x9");
+  {
+    auto ctx = Deadline();
+    grpc::Status bad = f.leads->ListLeads(ctx.get(), list, &listed);
+    CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(testing::FieldsOf(bad) == std::vector<std::string>{"consistency_token"});
+  }
+  // A token naming what never comes waits for the call's deadline, then
+  // says what is missing.
+  list.set_consistency_token("c:never-published");
+  {
+    auto ctx = Deadline(2);
+    grpc::Status late = f.leads->ListLeads(ctx.get(), list, &listed);
+    CHECK(late.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+}
+
 TEST_CASE("the same request_id creates one lead") {
   Fixture f;
   auto first = f.Create("same-request", "+79167000002");
@@ -116,6 +220,15 @@ TEST_CASE("update with a field mask, with and without the right expected version
   grpc::Status invalid = f.leads->UpdateLead(ctx2.get(), bad, &response);
   CHECK(invalid.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(invalid.error_message().rfind("lead.emails[0].address", 0) == 0);
+  // A bad phone and a bad email: both named, in the message and the details.
+  bad.mutable_lead()->add_phones()->set_number("12");
+  bad.mutable_update_mask()->add_paths("phones");
+  auto ctx_both = Deadline();
+  grpc::Status both = f.leads->UpdateLead(ctx_both.get(), bad, &response);
+  CHECK(both.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(testing::FieldsOf(both) ==
+        std::vector<std::string>{"lead.phones[0].number", "lead.emails[0].address"});
+  CHECK(both.error_message().find("; lead.emails[0].address: ") != std::string::npos);
   v1::GetLeadRequest get;
   get.set_name(created.lead().name());
   v1::Lead lead;

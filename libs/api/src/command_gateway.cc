@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "leadflow/api/consistency_token.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
@@ -84,24 +85,67 @@ absl::Time CommandGateway::CallDeadline(const grpc::ServerContext* ctx, absl::Du
 }
 
 absl::Status CommandGateway::AwaitPosition(const grpc::ServerContext* ctx,
-                                           const v1::LogPosition& position,
-                                           bool has_position) const {
-  if (!has_position) return absl::OkStatus();
-  if (!position.topic().empty() && position.topic() != log::kEventsTopic) {
-    return domain::InvalidField("min_position.topic",
-                                absl::StrCat("reads follow ", log::kEventsTopic));
+                                           const v1::LogPosition& position, bool has_position,
+                                           absl::string_view consistency_token) const {
+  LEADFLOW_ASSIGN_OR_RETURN(ConsistencyToken token,
+                            ParseConsistencyToken(consistency_token, "consistency_token"));
+  if (has_position) {
+    if (!position.topic().empty() && position.topic() != log::kEventsTopic) {
+      return domain::InvalidField("min_position.topic",
+                                  absl::StrCat("reads follow ", log::kEventsTopic));
+    }
+    if (position.partition() < 0 ||
+        position.partition() >= context_->log->PartitionCount(log::kEventsTopic)) {
+      return domain::InvalidField("min_position.partition", "no such partition");
+    }
+    ConsistencyToken one;
+    one.events[position.partition()] = position.offset();
+    token.Merge(one);
   }
-  if (position.partition() < 0 ||
-      position.partition() >= context_->log->PartitionCount(log::kEventsTopic)) {
-    return domain::InvalidField("min_position.partition", "no such partition");
+  if (token.empty()) return absl::OkStatus();
+  const int32_t partitions = context_->log->PartitionCount(log::kEventsTopic);
+  for (const auto& [partition, offset] : token.events) {
+    if (partition >= partitions) {
+      return domain::InvalidField("consistency_token",
+                                  absl::StrCat("no events partition ", partition));
+    }
   }
   const absl::Time deadline = CallDeadline(ctx, context_->command_timeout);
-  if (!context_->projection->WaitForApplied(position.partition(), position.offset(), deadline)) {
-    return absl::DeadlineExceededError(absl::StrCat("min_position: the read model has not reached ",
-                                                    position.partition(), "@", position.offset(),
-                                                    " yet"));
+  for (const auto& [partition, offset] : token.events) {
+    if (!context_->projection->WaitForApplied(partition, offset, deadline)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(has_position ? "min_position" : "consistency_token",
+                       ": the read model has not reached ", partition, "@", offset, " yet"));
+    }
+  }
+  // A channel event has reached its lead once the projection recorded it.
+  for (const auto& id : token.channel_events) {
+    for (;;) {
+      LEADFLOW_ASSIGN_OR_RETURN(auto lead, context_->leads->LeadOfChannelEvent(id));
+      if (lead.has_value()) break;
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("consistency_token: channel event ", id,
+                         " has not reached a lead yet (a refused one goes to the dead letters)"));
+      }
+      absl::SleepFor(absl::Milliseconds(2));
+    }
   }
   return absl::OkStatus();
+}
+
+std::string CommandGateway::TokenFor(const v1::CommandOutcome& outcome) const {
+  ConsistencyToken token;
+  if (outcome.has_position()) {
+    token.events[outcome.position().partition()] = outcome.position().offset();
+  } else {
+    const int32_t partitions = context_->log->PartitionCount(log::kEventsTopic);
+    for (int32_t p = 0; p < partitions; ++p) {
+      auto end = context_->log->EndOffset(log::kEventsTopic, p);
+      if (end.ok() && *end > 0) token.events[p] = *end - 1;
+    }
+  }
+  return FormatConsistencyToken(token);
 }
 
 namespace {

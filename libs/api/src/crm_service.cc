@@ -33,10 +33,11 @@ absl::StatusOr<v1::Command> CreateCommand(const Request& request, absl::string_v
 }
 
 grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,
-                     v1::ItemCommandResponse* response) {
+                     const CommandGateway& gateway, v1::ItemCommandResponse* response) {
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   *response->mutable_item() = outcome->state();
   if (outcome->has_position()) *response->mutable_position() = outcome->position();
+  response->set_consistency_token(gateway.TokenFor(*outcome));
   response->mutable_event_ids()->CopyFrom(outcome->event_ids());
   return grpc::Status::OK;
 }
@@ -49,8 +50,8 @@ absl::StatusOr<v1::AggregateState> CrmServiceImpl::GetItem(const grpc::ServerCon
                                                            absl::string_view type) const {
   LEADFLOW_ASSIGN_OR_RETURN(std::string id,
                             CommandGateway::IdFromName(request.name(), type, "name"));
-  LEADFLOW_RETURN_IF_ERROR(
-      gateway_.AwaitPosition(ctx, request.min_position(), request.has_min_position()));
+  LEADFLOW_RETURN_IF_ERROR(gateway_.AwaitPosition(
+      ctx, request.min_position(), request.has_min_position(), request.consistency_token()));
   LEADFLOW_ASSIGN_OR_RETURN(auto item, context_->items->Get(type, id));
   if (!item.has_value()) {
     return domain::FieldError(absl::StatusCode::kNotFound, "name",
@@ -64,8 +65,8 @@ absl::StatusOr<v1::AggregateState> CrmServiceImpl::GetItem(const grpc::ServerCon
 absl::StatusOr<processors::ItemReadModel::Page> CrmServiceImpl::ListItems(
     const grpc::ServerContext* ctx, const domain::Principal& caller,
     const v1::ListItemsRequest& request, absl::string_view type) const {
-  LEADFLOW_RETURN_IF_ERROR(
-      gateway_.AwaitPosition(ctx, request.min_position(), request.has_min_position()));
+  LEADFLOW_RETURN_IF_ERROR(gateway_.AwaitPosition(
+      ctx, request.min_position(), request.has_min_position(), request.consistency_token()));
   std::vector<processors::ItemReadModel::Filter> filters;
   auto add = [&filters](const std::string& value, const char* index, const char* field) {
     if (!value.empty()) filters.push_back({index, value, field});
@@ -99,7 +100,7 @@ grpc::Status CrmServiceImpl::CreateContact(grpc::ServerContext* ctx,
   auto command = CreateCommand(*request, request->contact_id(), "contact_id", "ct");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_create_contact()->mutable_contact() = request->contact();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::UpdateContact(grpc::ServerContext* ctx,
@@ -112,7 +113,8 @@ grpc::Status CrmServiceImpl::UpdateContact(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_contact()->mutable_contact() = request->contact();
   *command->mutable_update_contact()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "contact.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "contact.name"), gateway_,
+                 response);
 }
 
 grpc::Status CrmServiceImpl::GetContact(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
@@ -147,7 +149,7 @@ grpc::Status CrmServiceImpl::CreateCompany(grpc::ServerContext* ctx,
   auto command = CreateCommand(*request, request->company_id(), "company_id", "co");
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_create_company()->mutable_company() = request->company();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::UpdateCompany(grpc::ServerContext* ctx,
@@ -160,7 +162,8 @@ grpc::Status CrmServiceImpl::UpdateCompany(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_company()->mutable_company() = request->company();
   *command->mutable_update_company()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "company.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "company.name"), gateway_,
+                 response);
 }
 
 grpc::Status CrmServiceImpl::GetCompany(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
@@ -196,7 +199,7 @@ grpc::Status CrmServiceImpl::CreateDeal(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_create_deal()->mutable_deal() = request->deal();
   command->mutable_create_deal()->set_stage_id(request->stage_id());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::UpdateDeal(grpc::ServerContext* ctx,
@@ -209,7 +212,8 @@ grpc::Status CrmServiceImpl::UpdateDeal(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_deal()->mutable_deal() = request->deal();
   *command->mutable_update_deal()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "deal.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "deal.name"), gateway_,
+                 response);
 }
 
 grpc::Status CrmServiceImpl::MoveDeal(grpc::ServerContext* ctx, const v1::MoveDealRequest* request,
@@ -219,7 +223,7 @@ grpc::Status CrmServiceImpl::MoveDeal(grpc::ServerContext* ctx, const v1::MoveDe
   auto command = CommandGateway::ChangeCommand(*request, request->name(), "deal", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_move_deal()->set_stage_id(request->stage_id());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::GetDeal(grpc::ServerContext* ctx, const v1::GetItemRequest* request,
@@ -273,7 +277,7 @@ grpc::Status CrmServiceImpl::PlanActivity(grpc::ServerContext* ctx,
     }
   }
   *command->mutable_plan_activity()->mutable_activity() = request->activity();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::CompleteActivity(grpc::ServerContext* ctx,
@@ -284,7 +288,7 @@ grpc::Status CrmServiceImpl::CompleteActivity(grpc::ServerContext* ctx,
   auto command = CommandGateway::ChangeCommand(*request, request->name(), "activity", "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_complete_activity()->set_result(request->result());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::RescheduleActivity(grpc::ServerContext* ctx,
@@ -296,7 +300,7 @@ grpc::Status CrmServiceImpl::RescheduleActivity(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_reschedule_activity()->mutable_deadline() = request->deadline();
   command->mutable_reschedule_activity()->set_reason(request->reason());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status CrmServiceImpl::GetActivity(grpc::ServerContext* ctx,
@@ -337,7 +341,8 @@ grpc::Status CrmServiceImpl::GetCounters(grpc::ServerContext* ctx,
   auto access = gateway_.AccessOf(*caller);
   if (!access.ok()) return ToGrpcStatus(access.status());
   if (auto s = access->CheckCountersOf(request->responsible_id()); !s.ok()) return ToGrpcStatus(s);
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -357,7 +362,8 @@ grpc::Status CrmServiceImpl::ListTimeline(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto parsed = domain::ParseResourceName(request->name(), "name");
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -401,6 +407,9 @@ grpc::Status CrmServiceImpl::FindDuplicates(grpc::ServerContext* ctx,
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   auto page = ParseDuplicatePage(*request, 3);
   if (!page.ok()) return ToGrpcStatus(page.status());
+  if (auto s = gateway_.AwaitPosition(ctx, {}, false, request->consistency_token()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   // A company is found by its title where a person is by name and company.
   const std::string title_key = domain::CompanyTitleKey(request->company_title());
   auto leads =

@@ -3,12 +3,14 @@
 #include "absl/strings/str_cat.h"
 #include "leadflow/api/caller_access.h"
 #include "leadflow/api/command_gateway.h"
+#include "leadflow/api/consistency_token.h"
 #include "leadflow/api/status_mapping.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/channel_event_rules.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/input_limits.h"
+#include "leadflow/domain/lead_aggregate.h"
 #include "leadflow/processors/intake_processor.h"
 
 namespace leadflow::api {
@@ -64,6 +66,9 @@ grpc::Status IntakeServiceImpl::PublishChannelEvent(grpc::ServerContext* ctx,
       std::move(records), CommandGateway::CallDeadline(ctx, absl::InfiniteDuration()));
   if (!positions.ok()) return ToGrpcStatus(positions.status());
   SetPosition(positions->front(), response->mutable_position());
+  ConsistencyToken token;
+  token.channel_events.insert(request->event().id());
+  response->set_consistency_token(FormatConsistencyToken(token));
   return grpc::Status::OK;
 }
 
@@ -89,6 +94,50 @@ grpc::Status IntakeServiceImpl::PublishChannelEvents(grpc::ServerContext* ctx,
       std::move(records), CommandGateway::CallDeadline(ctx, absl::InfiniteDuration()));
   if (!positions.ok()) return ToGrpcStatus(positions.status());
   for (const auto& position : *positions) SetPosition(position, response->add_positions());
+  ConsistencyToken token;
+  for (const auto& event : request->events()) token.channel_events.insert(event.id());
+  response->set_consistency_token(FormatConsistencyToken(token));
+  return grpc::Status::OK;
+}
+
+grpc::Status IntakeServiceImpl::GetChannelEventLead(grpc::ServerContext* ctx,
+                                                    const v1::GetChannelEventLeadRequest* request,
+                                                    v1::ChannelEventLead* response) {
+  const auto caller = context_->auth->Authenticate(*ctx);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (request->event_id().empty()) {
+    return ToGrpcStatus(domain::InvalidField("event_id", "required"));
+  }
+  if (auto s = gateway_.AwaitPosition(ctx, {}, false, request->consistency_token()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto lead_id = context_->leads->LeadOfChannelEvent(request->event_id());
+  if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
+  if (!lead_id->has_value()) {
+    return ToGrpcStatus(domain::FieldError(
+        absl::StatusCode::kNotFound, "event_id",
+        absl::StrCat("channel event ", request->event_id(),
+                     " has not reached a lead (not published, not processed yet, or refused: "
+                     "pass the publish reply's consistency_token to wait)")));
+  }
+  auto access = gateway_.AccessOf(*caller);
+  if (!access.ok()) return ToGrpcStatus(access.status());
+  // Follow merges to the lead that holds the event now (a merge chain is
+  // short; the bound guards a cycle a bug could make).
+  std::string current = **lead_id;
+  for (int hops = 0; hops < 100; ++hops) {
+    auto lead = context_->leads->Get(current);
+    if (!lead.ok()) return ToGrpcStatus(lead.status());
+    if (!lead->has_value()) break;
+    if (hops == 0) {
+      if (auto s = access->Check(**lead); !s.ok()) return ToGrpcStatus(s);
+    }
+    if ((*lead)->merged_into_lead_id().empty()) break;
+    current = (*lead)->merged_into_lead_id();
+  }
+  response->set_event_id(request->event_id());
+  response->set_lead(domain::LeadResourceName(**lead_id));
+  response->set_current_lead(domain::LeadResourceName(current));
   return grpc::Status::OK;
 }
 

@@ -32,10 +32,11 @@ absl::StatusOr<v1::Command> CommandFor(const Request& request, absl::string_view
 }
 
 grpc::Status Respond(const absl::StatusOr<v1::CommandOutcome>& outcome,
-                     v1::LeadCommandResponse* response) {
+                     const CommandGateway& gateway, v1::LeadCommandResponse* response) {
   if (!outcome.ok()) return ToGrpcStatus(outcome.status());
   *response->mutable_lead() = outcome->state().lead();
   if (outcome->has_position()) *response->mutable_position() = outcome->position();
+  response->set_consistency_token(gateway.TokenFor(*outcome));
   response->mutable_event_ids()->CopyFrom(outcome->event_ids());
   return grpc::Status::OK;
 }
@@ -79,7 +80,7 @@ grpc::Status LeadServiceImpl::CreateLead(grpc::ServerContext* ctx,
   auto client = context_->items->FindClient(normalized);
   if (!client.ok()) return ToGrpcStatus(client.status());
   if (!client->matched_on().empty()) *command.mutable_create_lead()->mutable_client() = *client;
-  return Respond(gateway_.Submit(ctx, *caller, std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, std::move(command)), gateway_, response);
 }
 
 grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* ctx, const v1::GetLeadRequest* request,
@@ -88,7 +89,8 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* ctx, const v1::GetLea
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto lead_id = LeadIdFromName(request->name(), "name");
   if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -121,7 +123,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
           "status_id", absl::StrCat("unknown status '", request->status_id(), "'")));
     }
   }
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -152,6 +155,9 @@ grpc::Status LeadServiceImpl::FindDuplicateLeads(grpc::ServerContext* ctx,
   if (!criteria.ok()) return ToGrpcStatus(criteria.status());
   auto page = ParseDuplicatePage(*request, 1);
   if (!page.ok()) return ToGrpcStatus(page.status());
+  if (auto s = gateway_.AwaitPosition(ctx, {}, false, request->consistency_token()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   auto access = gateway_.AccessOf(*caller);
   if (!access.ok()) return ToGrpcStatus(access.status());
   auto matches =
@@ -177,7 +183,8 @@ grpc::Status LeadServiceImpl::ListLeadTimeline(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto lead_id = LeadIdFromName(request->name(), "name");
   if (!lead_id.ok()) return ToGrpcStatus(lead_id.status());
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -215,7 +222,8 @@ grpc::Status LeadServiceImpl::UpdateLead(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   *command->mutable_update_lead()->mutable_lead() = request->lead();
   *command->mutable_update_lead()->mutable_update_mask() = request->update_mask();
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "lead.name"), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command), "lead.name"), gateway_,
+                 response);
 }
 
 grpc::Status LeadServiceImpl::ChangeLeadStatus(grpc::ServerContext* ctx,
@@ -226,7 +234,7 @@ grpc::Status LeadServiceImpl::ChangeLeadStatus(grpc::ServerContext* ctx,
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_change_lead_status()->set_status_id(request->status_id());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status LeadServiceImpl::AssignLead(grpc::ServerContext* ctx,
@@ -237,7 +245,7 @@ grpc::Status LeadServiceImpl::AssignLead(grpc::ServerContext* ctx,
   auto command = CommandFor(*request, request->name(), "name");
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_assign_lead()->set_responsible_id(request->responsible_id());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status LeadServiceImpl::MarkLeadJunk(grpc::ServerContext* ctx,
@@ -249,7 +257,7 @@ grpc::Status LeadServiceImpl::MarkLeadJunk(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_mark_lead_junk()->set_reason(request->reason());
   command->mutable_mark_lead_junk()->set_text(request->text());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status LeadServiceImpl::ReopenLead(grpc::ServerContext* ctx,
@@ -261,7 +269,7 @@ grpc::Status LeadServiceImpl::ReopenLead(grpc::ServerContext* ctx,
   if (!command.ok()) return ToGrpcStatus(command.status());
   command->mutable_reopen_lead()->set_status_id(request->status_id());
   command->mutable_reopen_lead()->set_reason(request->reason());
-  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), response);
+  return Respond(gateway_.Submit(ctx, *caller, *std::move(command)), gateway_, response);
 }
 
 grpc::Status LeadServiceImpl::ConvertLead(grpc::ServerContext* ctx,
@@ -284,7 +292,7 @@ grpc::Status LeadServiceImpl::ConvertLead(grpc::ServerContext* ctx,
       absl::SleepFor(absl::Milliseconds(5));
     }
   }
-  return Respond(outcome, response);
+  return Respond(outcome, gateway_, response);
 }
 
 grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx,
@@ -326,6 +334,7 @@ grpc::Status LeadServiceImpl::MergeLeads(grpc::ServerContext* ctx,
       *response->mutable_lead() = **std::move(lead);
       response->mutable_event_ids()->CopyFrom(outcome->event_ids());
       if (outcome->has_position()) *response->mutable_position() = outcome->position();
+      response->set_consistency_token(gateway_.TokenFor(*outcome));
       return grpc::Status::OK;
     }
     absl::SleepFor(absl::Milliseconds(5));

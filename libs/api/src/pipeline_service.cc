@@ -123,7 +123,8 @@ grpc::Status PipelineServiceImpl::ListPipelines(grpc::ServerContext* ctx,
                                                 v1::ListPipelinesResponse* response) {
   const auto caller = context_->auth->Authenticate(*ctx);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -145,7 +146,8 @@ grpc::Status PipelineServiceImpl::GetPipeline(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   auto id = PipelineIdFromName(request->name());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position());
+  if (auto s = gateway_.AwaitPosition(ctx, request->min_position(), request->has_min_position(),
+                                      request->consistency_token());
       !s.ok()) {
     return ToGrpcStatus(s);
   }

@@ -27,8 +27,8 @@ absl::StatusOr<ReportServiceImpl::Prepared> ReportServiceImpl::Prepare(
     prepared.query.team_filter = true;
   }
   prepared.access.emplace(std::move(access));
-  LEADFLOW_RETURN_IF_ERROR(
-      gateway_.AwaitPosition(ctx, request.min_position(), request.has_min_position()));
+  LEADFLOW_RETURN_IF_ERROR(gateway_.AwaitPosition(
+      ctx, request.min_position(), request.has_min_position(), request.consistency_token()));
   return prepared;
 }
 

@@ -86,68 +86,79 @@ absl::StatusOr<v1::ChannelEvent> NormalizeChannelEvent(const v1::ChannelEvent& e
                                                        const DomainConfig& config) {
   LEADFLOW_RETURN_IF_ERROR(CheckInputLimits(event, ""));
   v1::ChannelEvent out = event;
-  LEADFLOW_RETURN_IF_ERROR(CheckId(out.id(), "id", true));
-  LEADFLOW_RETURN_IF_ERROR(CheckId(out.source(), "source", true));
+  // Every violation is named, not only the first.
+  FieldViolations violations;
+  violations.Add(CheckId(out.id(), "id", true));
+  violations.Add(CheckId(out.source(), "source", true));
   switch (out.payload_case()) {
     case v1::ChannelEvent::kCall: {
       auto* call = out.mutable_call();
-      if (call->kind() == v1::CALL_KIND_UNSPECIFIED) return InvalidField("call.kind", "required");
-      if (call->duration_seconds() < 0) return InvalidField("call.duration_seconds", "negative");
-      LEADFLOW_RETURN_IF_ERROR(
+      if (call->kind() == v1::CALL_KIND_UNSPECIFIED) {
+        violations.Add(InvalidField("call.kind", "required"));
+      }
+      if (call->duration_seconds() < 0) {
+        violations.Add(InvalidField("call.duration_seconds", "negative"));
+      }
+      violations.Add(
           NormalizePhoneField(call->mutable_customer_phone(), "call.customer_phone", true, config));
-      LEADFLOW_RETURN_IF_ERROR(CheckId(call->operator_id(), "call.operator_id", false));
+      violations.Add(CheckId(call->operator_id(), "call.operator_id", false));
       break;
     }
     case v1::ChannelEvent::kEmail:
-      LEADFLOW_RETURN_IF_ERROR(NormalizeEmailField(out.mutable_email()->mutable_from_address(),
-                                                   "email.from_address", true));
+      violations.Add(NormalizeEmailField(out.mutable_email()->mutable_from_address(),
+                                         "email.from_address", true));
       break;
     case v1::ChannelEvent::kWebForm: {
       auto* form = out.mutable_web_form();
-      LEADFLOW_RETURN_IF_ERROR(CheckId(form->form_id(), "web_form.form_id", true));
+      violations.Add(CheckId(form->form_id(), "web_form.form_id", true));
       auto& fields = *form->mutable_fields();
       std::string phone = FieldOrEmpty(fields, "phone");
       std::string email = FieldOrEmpty(fields, "email");
-      LEADFLOW_RETURN_IF_ERROR(
-          NormalizePhoneField(&phone, "web_form.fields[phone]", false, config));
-      LEADFLOW_RETURN_IF_ERROR(NormalizeEmailField(&email, "web_form.fields[email]", false));
-      if (phone.empty() && email.empty()) {
-        return InvalidField("web_form.fields", "needs a \"phone\" or an \"email\" field");
+      const absl::Status phone_ok =
+          NormalizePhoneField(&phone, "web_form.fields[phone]", false, config);
+      const absl::Status email_ok = NormalizeEmailField(&email, "web_form.fields[email]", false);
+      violations.Add(phone_ok);
+      violations.Add(email_ok);
+      if (phone_ok.ok() && email_ok.ok() && phone.empty() && email.empty()) {
+        violations.Add(InvalidField("web_form.fields", "needs a \"phone\" or an \"email\" field"));
       }
       if (fields.contains("phone")) fields["phone"] = phone;
       if (fields.contains("email")) fields["email"] = email;
       break;
     }
     case v1::ChannelEvent::kCallbackRequest:
-      LEADFLOW_RETURN_IF_ERROR(NormalizePhoneField(out.mutable_callback_request()->mutable_phone(),
-                                                   "callback_request.phone", true, config));
+      violations.Add(NormalizePhoneField(out.mutable_callback_request()->mutable_phone(),
+                                         "callback_request.phone", true, config));
       break;
     case v1::ChannelEvent::kChatMessage: {
       auto* chat = out.mutable_chat_message();
-      LEADFLOW_RETURN_IF_ERROR(CheckId(chat->channel(), "chat_message.channel", true));
-      LEADFLOW_RETURN_IF_ERROR(CheckId(chat->handle(), "chat_message.handle", true));
-      LEADFLOW_RETURN_IF_ERROR(
+      violations.Add(CheckId(chat->channel(), "chat_message.channel", true));
+      violations.Add(CheckId(chat->handle(), "chat_message.handle", true));
+      violations.Add(
           NormalizePhoneField(chat->mutable_phone(), "chat_message.phone", false, config));
-      LEADFLOW_RETURN_IF_ERROR(
-          NormalizeEmailField(chat->mutable_email(), "chat_message.email", false));
+      violations.Add(NormalizeEmailField(chat->mutable_email(), "chat_message.email", false));
       break;
     }
     case v1::ChannelEvent::kManualEntry: {
       auto* manual = out.mutable_manual_entry();
-      LEADFLOW_RETURN_IF_ERROR(
-          NormalizePhoneField(manual->mutable_phone(), "manual_entry.phone", false, config));
-      LEADFLOW_RETURN_IF_ERROR(
-          NormalizeEmailField(manual->mutable_email(), "manual_entry.email", false));
-      if (manual->phone().empty() && manual->email().empty()) {
-        return InvalidField("manual_entry", "needs a phone or an email");
+      const absl::Status phone_ok =
+          NormalizePhoneField(manual->mutable_phone(), "manual_entry.phone", false, config);
+      const absl::Status email_ok =
+          NormalizeEmailField(manual->mutable_email(), "manual_entry.email", false);
+      violations.Add(phone_ok);
+      violations.Add(email_ok);
+      if (phone_ok.ok() && email_ok.ok() && manual->phone().empty() && manual->email().empty()) {
+        violations.Add(InvalidField("manual_entry", "needs a phone or an email"));
       }
       break;
     }
     case v1::ChannelEvent::PAYLOAD_NOT_SET:
-      return InvalidField("payload",
-                          "required: one of call, email, web_form, callback_request, "
-                          "chat_message, manual_entry");
+      violations.Add(InvalidField("payload",
+                                  "required: one of call, email, web_form, callback_request, "
+                                  "chat_message, manual_entry"));
+      break;
   }
+  LEADFLOW_RETURN_IF_ERROR(violations.ToStatus());
   return out;
 }
 

@@ -73,6 +73,28 @@ absl::Status FieldErrors(absl::StatusCode code, const std::vector<std::string>& 
   return status;
 }
 
+void FieldViolations::Add(const absl::Status& status) {
+  if (!status.ok()) errors_.push_back(status);
+}
+
+absl::Status FieldViolations::ToStatus() const {
+  if (errors_.empty()) return absl::OkStatus();
+  if (errors_.size() == 1) return errors_.front();
+  std::vector<std::string> messages;
+  google::rpc::BadRequest merged;
+  for (const auto& error : errors_) {
+    messages.emplace_back(error.message());
+    auto payload = error.GetPayload(kBadRequestTypeUrl);
+    google::rpc::BadRequest one;
+    if (payload.has_value() && one.ParseFromString(std::string(*payload))) {
+      for (const auto& v : one.field_violations()) *merged.add_field_violations() = v;
+    }
+  }
+  absl::Status status(errors_.front().code(), absl::StrJoin(messages, "; "));
+  status.SetPayload(kBadRequestTypeUrl, absl::Cord(merged.SerializeAsString()));
+  return status;
+}
+
 std::vector<std::string> FieldsOf(const absl::Status& status) {
   std::vector<std::string> fields;
   auto payload = status.GetPayload(kBadRequestTypeUrl);
@@ -95,14 +117,21 @@ std::string FieldOf(const absl::Status& status) {
 }
 
 absl::Status NestField(const absl::Status& status, absl::string_view prefix) {
-  std::string field = FieldOf(status);
-  if (field.empty()) {
+  auto payload = status.GetPayload(kBadRequestTypeUrl);
+  google::rpc::BadRequest bad_request;
+  if (!payload.has_value() || !bad_request.ParseFromString(std::string(*payload)) ||
+      bad_request.field_violations().empty()) {
     return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
   }
-  absl::string_view description = status.message();
-  const std::string head = absl::StrCat(field, ": ");
-  if (absl::StartsWith(description, head)) description.remove_prefix(head.size());
-  return FieldError(status.code(), absl::StrCat(prefix, ".", field), description);
+  // Every violation moves under the prefix (a refusal may name several).
+  std::vector<std::string> messages;
+  for (auto& violation : *bad_request.mutable_field_violations()) {
+    violation.set_field(absl::StrCat(prefix, ".", violation.field()));
+    messages.push_back(absl::StrCat(violation.field(), ": ", violation.description()));
+  }
+  absl::Status nested(status.code(), absl::StrJoin(messages, "; "));
+  nested.SetPayload(kBadRequestTypeUrl, absl::Cord(bad_request.SerializeAsString()));
+  return nested;
 }
 
 }  // namespace leadflow::domain

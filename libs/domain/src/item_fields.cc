@@ -18,33 +18,42 @@ absl::Status NormalizeContactPoints(
     const google::protobuf::RepeatedPtrField<v1::MessengerHandle>& messengers,
     absl::string_view prefix, const DomainConfig& config) {
   absl::flat_hash_set<std::string> seen;
+  FieldViolations violations;
   google::protobuf::RepeatedPtrField<v1::PhoneNumber> normal_phones;
   for (int i = 0; i < phones->size(); ++i) {
-    LEADFLOW_ASSIGN_OR_RETURN(std::string e164,
-                              NormalizePhone(phones->Get(i).number(), config.default_region,
-                                             absl::StrCat(prefix, "phones[", i, "].number")));
-    if (!seen.insert(e164).second) continue;
+    auto e164 = NormalizePhone(phones->Get(i).number(), config.default_region,
+                               absl::StrCat(prefix, "phones[", i, "].number"));
+    if (!e164.ok()) {
+      violations.Add(e164.status());
+      continue;
+    }
+    if (!seen.insert(*e164).second) continue;
     auto* phone = normal_phones.Add();
-    phone->set_number(e164);
+    phone->set_number(*e164);
     phone->set_type(phones->Get(i).type());
   }
-  phones->Swap(&normal_phones);
   google::protobuf::RepeatedPtrField<v1::EmailAddress> normal_emails;
   for (int i = 0; i < emails->size(); ++i) {
-    LEADFLOW_ASSIGN_OR_RETURN(
-        std::string address,
-        NormalizeEmail(emails->Get(i).address(), absl::StrCat(prefix, "emails[", i, "].address")));
-    if (!seen.insert(address).second) continue;
+    auto address =
+        NormalizeEmail(emails->Get(i).address(), absl::StrCat(prefix, "emails[", i, "].address"));
+    if (!address.ok()) {
+      violations.Add(address.status());
+      continue;
+    }
+    if (!seen.insert(*address).second) continue;
     auto* email = normal_emails.Add();
-    email->set_address(address);
+    email->set_address(*address);
     email->set_type(emails->Get(i).type());
   }
-  emails->Swap(&normal_emails);
   for (int i = 0; i < messengers.size(); ++i) {
     if (messengers.Get(i).channel().empty() || messengers.Get(i).handle().empty()) {
-      return InvalidField(absl::StrCat(prefix, "messengers[", i, "]"), "needs channel and handle");
+      violations.Add(
+          InvalidField(absl::StrCat(prefix, "messengers[", i, "]"), "needs channel and handle"));
     }
   }
+  LEADFLOW_RETURN_IF_ERROR(violations.ToStatus());
+  phones->Swap(&normal_phones);
+  emails->Swap(&normal_emails);
   return absl::OkStatus();
 }
 

@@ -112,22 +112,33 @@ absl::Status DecideCreate(const v1::Command& command, const DomainConfig& config
   }
   const std::string title = lead.title();
   const std::string lead_id = lead.lead_id();
+  const std::string responsible = lead.responsible_id();
   *sink.Add().mutable_lead_created()->mutable_lead() = std::move(lead);
   if (has_origin) {
     auto* recorded = sink.Add().mutable_communication_recorded();
     *recorded->mutable_channel_event() = create.origin();
     recorded->set_repeat_request(false);
   }
-  if (repeat && !create.client().responsible_id().empty()) {
-    auto* notified = sink.Add().mutable_responsible_notified();
-    notified->set_user_id(create.client().responsible_id());
+  if (repeat) {
+    // Both the client's responsible and the lead's own (the operator who
+    // took the call, say) hear at once that a client is asking again.
     const std::string client = create.client().contact_id().empty()
                                    ? absl::StrCat("company ", create.client().company_id())
                                    : absl::StrCat("contact ", create.client().contact_id());
-    notified->set_reason(absl::StrCat("repeat lead ", lead_id, " (", title, "): ", client,
-                                      " is already a client (matched on ",
-                                      create.client().matched_on(), ")"));
-    notified->set_priority(true);
+    const std::string reason =
+        absl::StrCat("repeat lead ", lead_id, " (", title, "): ", client,
+                     " is already a client (matched on ", create.client().matched_on(), ")");
+    std::vector<std::string> told;
+    if (!create.client().responsible_id().empty()) told.push_back(create.client().responsible_id());
+    if (!responsible.empty() && responsible != create.client().responsible_id()) {
+      told.push_back(responsible);
+    }
+    for (const std::string& user : told) {
+      auto* notified = sink.Add().mutable_responsible_notified();
+      notified->set_user_id(user);
+      notified->set_reason(reason);
+      notified->set_priority(true);
+    }
   }
   return absl::OkStatus();
 }

@@ -31,6 +31,10 @@ absl::StatusOr<CrmProjection::Applied> CrmProjection::ApplyLead(const v1::EventE
   if (check != Applied::kApplied) return check;
   v1::Lead after = domain::EvolveLead(before.value_or(v1::Lead()), event);
   models_.leads->Stage(txn, before.has_value() ? &*before : nullptr, after);
+  if (event.has_communication_recorded()) {
+    models_.leads->StageChannelEvent(txn, event.communication_recorded().channel_event().id(),
+                                     after.lead_id());
+  }
   LEADFLOW_RETURN_IF_ERROR(models_.counters->StageOwner(
       txn, domain::LeadResourceName(after.lead_id()), after.responsible_id(),
       !domain::IsTerminal(after.status_semantic())));

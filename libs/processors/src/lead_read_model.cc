@@ -58,6 +58,16 @@ absl::StatusOr<std::optional<v1::Lead>> LeadReadModel::Get(absl::string_view lea
   return lead;
 }
 
+void LeadReadModel::StageChannelEvent(ProcessorTransaction& txn, absl::string_view event_id,
+                                      absl::string_view lead_id) const {
+  txn.Put(store::Keyspace::kViews, absl::StrCat("chev/", event_id), lead_id);
+}
+
+absl::StatusOr<std::optional<std::string>> LeadReadModel::LeadOfChannelEvent(
+    absl::string_view event_id) const {
+  return db_->Get(store::Keyspace::kViews, absl::StrCat("chev/", event_id));
+}
+
 absl::StatusOr<LeadReadModel::Page> LeadReadModel::List(const Query& query) const {
   std::string after;
   if (!query.page_token.empty()) {

@@ -30,9 +30,16 @@ class CommandGateway {
   absl::StatusOr<v1::CommandOutcome> Submit(const grpc::ServerContext* ctx,
                                             const domain::Principal& principal, v1::Command command,
                                             absl::string_view name_field = "name") const;
-  // Waits until the read models have applied `position` (when set).
+  // Waits until the read models have applied `position` (when set) and
+  // what the consistency token names (INVALID_ARGUMENT naming
+  // consistency_token when it is not one; DEADLINE_EXCEEDED saying what is
+  // missing when the call's deadline comes first).
   absl::Status AwaitPosition(const grpc::ServerContext* ctx, const v1::LogPosition& position,
-                             bool has_position) const;
+                             bool has_position, absl::string_view consistency_token = "") const;
+  // The consistency token of a command's reply: its last event's position;
+  // for a command that changed nothing, the events topic's end now (what
+  // the decision was made on is before it).
+  std::string TokenFor(const v1::CommandOutcome& outcome) const;
   // The pipelines in force now.
   absl::StatusOr<domain::PipelineSet> Pipelines() const { return context_->items->Pipelines(); }
   // What the caller may read (the access policy in force now).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "leadflow/api/command_gateway.h"
 #include "leadflow/api/service_context.h"
 #include "leadflow/v1/service.grpc.pb.h"
 
@@ -10,7 +11,8 @@ namespace leadflow::api {
 // never reach the log.
 class IntakeServiceImpl final : public v1::IntakeService::Service {
  public:
-  explicit IntakeServiceImpl(const ServiceContext* context) : context_(context) {}
+  explicit IntakeServiceImpl(const ServiceContext* context)
+      : context_(context), gateway_(context) {}
 
   grpc::Status PublishChannelEvent(grpc::ServerContext* ctx,
                                    const v1::PublishChannelEventRequest* request,
@@ -18,9 +20,13 @@ class IntakeServiceImpl final : public v1::IntakeService::Service {
   grpc::Status PublishChannelEvents(grpc::ServerContext* ctx,
                                     const v1::PublishChannelEventsRequest* request,
                                     v1::PublishChannelEventsResponse* response) override;
+  grpc::Status GetChannelEventLead(grpc::ServerContext* ctx,
+                                   const v1::GetChannelEventLeadRequest* request,
+                                   v1::ChannelEventLead* response) override;
 
  private:
   const ServiceContext* context_;
+  const CommandGateway gateway_;
 };
 
 }  // namespace leadflow::api

@@ -23,6 +23,21 @@ inline absl::Status InvalidField(absl::string_view field, absl::string_view desc
 absl::Status FieldErrors(absl::StatusCode code, const std::vector<std::string>& fields,
                          absl::string_view description);
 
+// Collects every violation of a request, so one refusal names them all
+// (a bad phone and a bad email both).
+class FieldViolations {
+ public:
+  // Keeps `status` when it is an error.
+  void Add(const absl::Status& status);
+  bool empty() const { return errors_.empty(); }
+  // OK when there is none; else the first one's code, every message joined
+  // with "; ", and every field in the BadRequest.
+  absl::Status ToStatus() const;
+
+ private:
+  std::vector<absl::Status> errors_;
+};
+
 // The field a status names, or "" when it names none.
 std::string FieldOf(const absl::Status& status);
 // Every field a status names.

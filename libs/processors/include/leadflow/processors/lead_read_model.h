@@ -15,6 +15,7 @@ namespace leadflow::processors {
 
 // The leads read model in the `views` keyspace:
 //   lead/<id>                       the Lead
+//   chev/<channel event id>         the lead the channel event reached
 //   idx/status/<status>\0<id>       secondary indexes (empty values)
 //   idx/responsible/<user>\0<id>
 //   idx/source/<source>\0<id>
@@ -58,6 +59,11 @@ class LeadReadModel {
 
   // Stages the writes that replace `before` (nullptr if new) with `after`.
   void Stage(ProcessorTransaction& txn, const v1::Lead* before, const v1::Lead& after) const;
+  // A channel event reached `lead_id` (chev/<event id>).
+  void StageChannelEvent(ProcessorTransaction& txn, absl::string_view event_id,
+                         absl::string_view lead_id) const;
+  // The lead a channel event reached; nullopt until it has.
+  absl::StatusOr<std::optional<std::string>> LeadOfChannelEvent(absl::string_view event_id) const;
 
   // Every key and value of the read model (for replay comparisons).
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() const;
