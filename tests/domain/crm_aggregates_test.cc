@@ -1822,3 +1822,68 @@ TEST_CASE("team turns: the team's memory is bounded, and round robin keeps none"
 
 }  // namespace
 }  // namespace leadflow::domain
+
+namespace leadflow::domain {
+namespace {
+
+TEST_CASE("a stage's required activities: of a type, planned by a robot, done") {
+  v1::PipelineStage stage;
+  stage.set_stage_id("SEND_PROPOSAL");
+  auto* task = stage.add_required_activities();
+  task->set_type(v1::ACTIVITY_TYPE_TASK);
+  task->set_robot_id("proposal-task");
+  stage.add_required_activities()->set_type(v1::ACTIVITY_TYPE_CALL);
+  google::protobuf::RepeatedPtrField<v1::Activity> activities;
+  auto status = CheckRequiredActivities(stage, activities, "status SEND_PROPOSAL");
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(FieldsOf(status) ==
+        std::vector<std::string>{"required_activities[0]", "required_activities[1]"});
+  CHECK(
+      std::string(status.message())
+          .find("status SEND_PROPOSAL needs a task planned by robot proposal-task and a call done "
+                "first") != std::string::npos);
+  // A call done by hand meets the second; a task by hand, or the robot's
+  // task still planned, does not meet the first.
+  v1::Activity call;
+  call.set_type(v1::ACTIVITY_TYPE_CALL);
+  call.set_state(v1::ACTIVITY_STATE_COMPLETED);
+  *activities.Add() = call;
+  v1::Activity by_hand;
+  by_hand.set_type(v1::ACTIVITY_TYPE_TASK);
+  by_hand.set_state(v1::ACTIVITY_STATE_COMPLETED);
+  *activities.Add() = by_hand;
+  v1::Activity robots = by_hand;
+  robots.set_robot_id("proposal-task");
+  robots.set_state(v1::ACTIVITY_STATE_PLANNED);
+  *activities.Add() = robots;
+  CHECK(FieldsOf(CheckRequiredActivities(stage, activities, "s")) ==
+        std::vector<std::string>{"required_activities[0]"});
+  activities.Mutable(2)->set_state(v1::ACTIVITY_STATE_COMPLETED);
+  CHECK(CheckRequiredActivities(stage, activities, "s").ok());
+}
+
+TEST_CASE("a robot's planned activity records the robot; a client cannot claim one") {
+  v1::Command plan;
+  plan.set_command_id("c-1");
+  plan.set_aggregate_id("act-1");
+  auto* activity = plan.mutable_plan_activity()->mutable_activity();
+  activity->set_type(v1::ACTIVITY_TYPE_TASK);
+  activity->set_subject("Prepare the proposal");
+  activity->set_owner("leads/ld-1");
+  activity->set_responsible_id("boris");
+  activity->set_robot_id("forged");
+  *activity->mutable_deadline() = testing::At(1700000000);
+  plan.mutable_robot()->set_robot_id("proposal-task");
+  plan.mutable_robot()->set_pipeline_id("lead");
+  auto events = Decide(nullptr, plan, DomainConfig());
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 1);
+  CHECK(Fold(v1::AggregateState(), *events).activity().robot_id() == "proposal-task");
+  plan.clear_robot();
+  events = Decide(nullptr, plan, DomainConfig());
+  REQUIRE(events.ok());
+  CHECK(Fold(v1::AggregateState(), *events).activity().robot_id().empty());
+}
+
+}  // namespace
+}  // namespace leadflow::domain

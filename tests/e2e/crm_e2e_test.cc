@@ -309,6 +309,98 @@ TEST_CASE("the service firm refuses Send proposal until its required fields are 
   REQUIRE(f.Move(lead.name(), "CONSENT", nullptr).ok());
 }
 
+TEST_CASE("Send proposal needs the proposal task its robot planned, done") {
+  Crm f;
+  v1::Pipeline lead_statuses = MakePipeline(
+      "lead", v1::PIPELINE_KIND_LEAD,
+      {Stage("NEW", kInProgress), Stage("QUALIFIED", kInProgress),
+       Stage("SEND_PROPOSAL", kInProgress), Stage("CONVERTED", kSuccess), Stage("JUNK", kFailure)});
+  auto* need = lead_statuses.mutable_stages(2)->add_required_activities();
+  need->set_type(v1::ACTIVITY_TYPE_TASK);
+  need->set_robot_id("proposal-task");
+  v1::Robot* robot = lead_statuses.add_robots();
+  robot->set_robot_id("proposal-task");
+  robot->set_title("Prepare the proposal");
+  robot->set_stage_id("QUALIFIED");
+  auto* task = robot->mutable_action()->mutable_create_activity();
+  task->set_type(v1::ACTIVITY_TYPE_TASK);
+  task->set_subject("Prepare the commercial proposal");
+  task->mutable_deadline_in()->set_seconds(86400);
+  f.Apply({lead_statuses});
+
+  v1::Lead person = Person("Irina", "+74951112244");
+  person.set_responsible_id("boris");
+  v1::Lead lead = f.CreateLead(person);
+  REQUIRE(f.Move(lead.name(), "QUALIFIED", nullptr).ok());
+  auto refused = f.Move(lead.name(), "SEND_PROPOSAL", nullptr);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(FieldsOf(refused) == std::vector<std::string>{"required_activities[0]"});
+  CHECK(refused.error_message().find(
+            "status SEND_PROPOSAL needs a task planned by robot proposal-task done first") !=
+        std::string::npos);
+
+  // A task planned by hand and done is not the robot's.
+  auto plan = [&](const std::string& id) {
+    v1::PlanActivityRequest request;
+    request.set_activity_id(id);
+    auto* activity = request.mutable_activity();
+    activity->set_type(v1::ACTIVITY_TYPE_TASK);
+    activity->set_subject("Something else");
+    activity->set_owner(lead.name());
+    activity->set_responsible_id("boris");
+    activity->mutable_deadline()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
+    v1::ItemCommandResponse planned;
+    REQUIRE(f.crm->PlanActivity(Deadline().get(), request, &planned).ok());
+  };
+  auto complete = [&](const std::string& name) {
+    v1::CompleteActivityRequest request;
+    request.set_name(name);
+    v1::ItemCommandResponse done;
+    REQUIRE(f.crm->CompleteActivity(Deadline().get(), request, &done).ok());
+    // The check reads the read model: let it hold the completion.
+    v1::GetItemRequest get;
+    get.set_name(name);
+    get.set_consistency_token(done.consistency_token());
+    v1::Activity activity;
+    REQUIRE(f.crm->GetActivity(Deadline().get(), get, &activity).ok());
+    CHECK(activity.state() == v1::ACTIVITY_STATE_COMPLETED);
+  };
+  plan("by-hand");
+  complete("activities/by-hand");
+  CHECK(f.Move(lead.name(), "SEND_PROPOSAL", nullptr).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The robot's task, once it is done, lets the lead go on.
+  std::string robot_task;
+  for (auto until = absl::Now() + absl::Seconds(10); robot_task.empty() && absl::Now() < until;) {
+    v1::ListItemsRequest list;
+    list.set_owner(lead.name());
+    v1::ListActivitiesResponse activities;
+    REQUIRE(f.crm->ListActivities(Deadline().get(), list, &activities).ok());
+    for (const auto& a : activities.activities()) {
+      if (a.robot_id() == "proposal-task") robot_task = a.name();
+    }
+    if (robot_task.empty()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  REQUIRE_FALSE(robot_task.empty());
+  complete(robot_task);
+  v1::Lead moved;
+  auto ok = f.Move(lead.name(), "SEND_PROPOSAL", &moved);
+  INFO(ok.error_message());
+  REQUIRE(ok.ok());
+  CHECK(moved.status_id() == "SEND_PROPOSAL");
+
+  // A requirement naming a robot the pipeline does not have is refused.
+  lead_statuses.mutable_stages(2)->mutable_required_activities(0)->set_robot_id("nobody");
+  v1::ApplyPipelinesRequest apply;
+  *apply.add_pipelines() = lead_statuses;
+  v1::ApplyPipelinesResponse applied;
+  auto bad = f.pipelines->ApplyPipelines(Deadline().get(), apply, &applied);
+  CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(FieldsOf(bad) ==
+        std::vector<std::string>{"pipelines[0].stages[2].required_activities[0].robot_id"});
+}
+
 TEST_CASE("the three conversion forms create and link exactly their records") {
   Crm f;
   SECTION("a new private person becomes a contact and a deal") {

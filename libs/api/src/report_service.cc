@@ -108,18 +108,16 @@ grpc::Status ReportServiceImpl::GetManagerReport(grpc::ServerContext* ctx,
   auto cells = VisibleCells(*prepared, "lwa", &restricted);
   if (!cells.ok()) return ToGrpcStatus(cells.status());
   const absl::Time now = context_->clock->Now();
-  const absl::Time end_of_day =
-      absl::FromCivil(absl::ToCivilDay(now, context_->time_zone) + 1, context_->time_zone);
   absl::Status failed = absl::OkStatus();
   *response = domain::BuildManagerReport(
       prepared->query, *cells, [&](const std::string& responsible) -> int64_t {
         if (!prepared->access->CheckCountersOf(responsible).ok()) return 0;
-        auto counters = context_->counters->Count(responsible, now, end_of_day);
-        if (!counters.ok()) {
-          failed = counters.status();
+        auto overdue = context_->counters->Overdue(responsible, now);
+        if (!overdue.ok()) {
+          failed = overdue.status();
           return 0;
         }
-        return counters->activities_overdue();
+        return *overdue;
       });
   if (!failed.ok()) return ToGrpcStatus(failed);
   response->set_restricted(restricted);

@@ -60,14 +60,23 @@ absl::Status ReadDuration(const YAML::Node& node, const std::string& path,
   return absl::OkStatus();
 }
 
-absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::PipelineStage* stage) {
-  using S = v1::PipelineStage;
+absl::Status ReadActivityRequirement(const YAML::Node& node, const std::string& path,
+                                     v1::ActivityRequirement* need) {
+  using R = v1::ActivityRequirement;
   return ReadMap(
       node, path,
-      {{"id", Into(stage, &S::mutable_stage_id, ReadString)},
-       {"title", Into(stage, &S::mutable_title, ReadString)},
-       {"semantic", Set(stage, &S::set_semantic)},
-       {"required_fields", Into(stage, &S::mutable_required_fields, ListOf(ReadString))}});
+      {{"type", Set(need, &R::set_type)}, {"robot", Into(need, &R::mutable_robot_id, ReadString)}});
+}
+
+absl::Status ReadStage(const YAML::Node& node, const std::string& path, v1::PipelineStage* stage) {
+  using S = v1::PipelineStage;
+  return ReadMap(node, path,
+                 {{"id", Into(stage, &S::mutable_stage_id, ReadString)},
+                  {"title", Into(stage, &S::mutable_title, ReadString)},
+                  {"semantic", Set(stage, &S::set_semantic)},
+                  {"required_fields", Into(stage, &S::mutable_required_fields, ListOf(ReadString))},
+                  {"required_activities",
+                   Into(stage, &S::mutable_required_activities, ListOf(ReadActivityRequirement))}});
 }
 
 // Robots and triggers (Pipeline.robots, Pipeline.triggers).

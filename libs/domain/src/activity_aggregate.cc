@@ -52,6 +52,7 @@ absl::Status DecideActivityCommand(const v1::Activity* current, const v1::Comman
       activity.clear_reschedule_count();
       activity.clear_create_time();
       activity.clear_update_time();
+      activity.clear_robot_id();
       *sink.Add().mutable_activity_planned()->mutable_activity() = std::move(activity);
       return absl::OkStatus();
     }
@@ -81,6 +82,9 @@ void EvolveActivityState(v1::Activity& activity, const v1::EventEnvelope& event)
   if (event.has_activity_planned()) {
     activity = event.activity_planned().activity();
     *activity.mutable_create_time() = event.occur_time();
+    if (event.has_robot() && event.robot().trigger_id().empty()) {
+      activity.set_robot_id(event.robot().robot_id());
+    }
   } else if (event.has_activity_completed()) {
     activity.set_state(v1::ACTIVITY_STATE_COMPLETED);
     activity.set_result(event.activity_completed().result());

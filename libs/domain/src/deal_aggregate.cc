@@ -128,6 +128,8 @@ absl::Status DecideMove(const v1::Deal& current, const v1::Command& command,
   LEADFLOW_RETURN_IF_ERROR(CheckOpenDeal(current, "stage_id"));
   LEADFLOW_RETURN_IF_ERROR(
       CheckRequiredFields(current, target->required_fields(), absl::StrCat("stage ", to)));
+  LEADFLOW_RETURN_IF_ERROR(CheckRequiredActivities(*target, command.move_deal().item_activities(),
+                                                   absl::StrCat("stage ", to)));
   auto* changed = sink.Add().mutable_deal_stage_changed();
   changed->set_from_stage_id(current.stage_id());
   changed->set_to_stage_id(to);

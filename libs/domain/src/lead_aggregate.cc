@@ -199,6 +199,8 @@ absl::Status DecideChangeStatus(const v1::Lead& current, const v1::Command& comm
   }
   LEADFLOW_RETURN_IF_ERROR(
       CheckRequiredFields(current, target->required_fields(), absl::StrCat("status ", to)));
+  LEADFLOW_RETURN_IF_ERROR(CheckRequiredActivities(
+      *target, command.change_lead_status().item_activities(), absl::StrCat("status ", to)));
   auto* changed = sink.Add().mutable_lead_status_changed();
   changed->set_from_status_id(current.status_id());
   changed->set_to_status_id(to);

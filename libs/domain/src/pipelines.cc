@@ -198,6 +198,22 @@ absl::Status ValidatePipeline(const v1::Pipeline& pipeline, absl::string_view pr
         return s;
       }
     }
+    for (int j = 0; j < stage.required_activities_size(); ++j) {
+      const auto& need = stage.required_activities(j);
+      const std::string field = absl::StrCat(at, ".required_activities[", j, "]");
+      if (!v1::ActivityType_IsValid(need.type())) {
+        return InvalidField(absl::StrCat(field, ".type"), "unknown activity type");
+      }
+      if (need.robot_id().empty()) continue;
+      const auto robot =
+          std::find_if(pipeline.robots().begin(), pipeline.robots().end(),
+                       [&](const v1::Robot& r) { return r.robot_id() == need.robot_id(); });
+      if (robot == pipeline.robots().end() || !robot->action().has_create_activity()) {
+        return InvalidField(absl::StrCat(field, ".robot_id"),
+                            absl::StrCat("no robot '", need.robot_id(),
+                                         "' that plans an activity in this pipeline"));
+      }
+    }
   }
   if (pipeline.stages(0).semantic() != v1::STATUS_SEMANTIC_IN_PROGRESS) {
     return InvalidField(absl::StrCat(prefix, ".stages[0].semantic"),
@@ -294,6 +310,22 @@ std::vector<std::string> DiffPipeline(const v1::Pipeline& before, const v1::Pipe
                                    joined(old->required_fields()), " → ",
                                    joined(stage.required_fields())));
     }
+    auto activities = [](const v1::PipelineStage& s) {
+      std::vector<std::string> out;
+      for (const auto& need : s.required_activities()) {
+        out.push_back(absl::StrCat(
+            need.type() == v1::ACTIVITY_TYPE_UNSPECIFIED
+                ? std::string("any")
+                : absl::AsciiStrToLower(
+                      absl::StripPrefix(v1::ActivityType_Name(need.type()), "ACTIVITY_TYPE_")),
+            need.robot_id().empty() ? "" : absl::StrCat(" by robot ", need.robot_id())));
+      }
+      return out;
+    };
+    if (activities(*old) != activities(stage)) {
+      lines.push_back(absl::StrCat("stage ", stage.stage_id(), ": required activities ",
+                                   joined(activities(*old)), " → ", joined(activities(stage))));
+    }
   }
   for (const auto& stage : before.stages()) {
     if (FindStage(after, stage.stage_id()) != nullptr) old_order.push_back(stage.stage_id());
@@ -336,6 +368,33 @@ absl::Status CheckRequiredFields(const google::protobuf::Message& item,
   if (missing.empty()) return absl::OkStatus();
   return FieldErrors(absl::StatusCode::kFailedPrecondition, missing,
                      absl::StrCat("required for ", what, " but empty"));
+}
+
+absl::Status CheckRequiredActivities(
+    const v1::PipelineStage& stage,
+    const google::protobuf::RepeatedPtrField<v1::Activity>& activities, absl::string_view what) {
+  std::vector<std::string> fields;
+  std::vector<std::string> missing;
+  for (int i = 0; i < stage.required_activities_size(); ++i) {
+    const auto& need = stage.required_activities(i);
+    const bool done = std::any_of(activities.begin(), activities.end(), [&](const auto& a) {
+      return a.state() == v1::ACTIVITY_STATE_COMPLETED &&
+             (need.type() == v1::ACTIVITY_TYPE_UNSPECIFIED || a.type() == need.type()) &&
+             (need.robot_id().empty() || a.robot_id() == need.robot_id());
+    });
+    if (done) continue;
+    fields.push_back(absl::StrCat("required_activities[", i, "]"));
+    std::string type =
+        need.type() == v1::ACTIVITY_TYPE_UNSPECIFIED
+            ? std::string("an activity")
+            : absl::StrCat("a ", absl::AsciiStrToLower(absl::StripPrefix(
+                                     v1::ActivityType_Name(need.type()), "ACTIVITY_TYPE_")));
+    missing.push_back(absl::StrCat(
+        type, need.robot_id().empty() ? "" : absl::StrCat(" planned by robot ", need.robot_id())));
+  }
+  if (fields.empty()) return absl::OkStatus();
+  return FieldErrors(absl::StatusCode::kFailedPrecondition, fields,
+                     absl::StrCat(what, " needs ", absl::StrJoin(missing, " and "), " done first"));
 }
 
 PipelineSet::PipelineSet() {

@@ -124,27 +124,39 @@ absl::StatusOr<int64_t> ActivityCounters::OpenItems(absl::string_view responsibl
   return count;
 }
 
+absl::Status ActivityCounters::CountDue(absl::string_view responsible, absl::Time now,
+                                        absl::Time end_of_day, v1::Counters* counters) const {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  const int64_t end_us = absl::ToUnixMicros(end_of_day);
+  const std::string due = ResponsiblePrefix("due", responsible);
+  return db_->Scan(store::Keyspace::kViews, due, due,
+                   [&](absl::string_view key, absl::string_view) {
+                     int64_t deadline = 0;
+                     if (!absl::SimpleAtoi(key.substr(due.size(), 20), &deadline)) return true;
+                     if (deadline < now_us) {
+                       counters->set_activities_overdue(counters->activities_overdue() + 1);
+                     } else if (deadline < end_us) {
+                       counters->set_activities_due_today(counters->activities_due_today() + 1);
+                     } else {
+                       return false;  // later days
+                     }
+                     return true;
+                   });
+}
+
+absl::StatusOr<int64_t> ActivityCounters::Overdue(absl::string_view responsible,
+                                                  absl::Time now) const {
+  v1::Counters counters;
+  LEADFLOW_RETURN_IF_ERROR(CountDue(responsible, now, now, &counters));
+  return counters.activities_overdue();
+}
+
 absl::StatusOr<v1::Counters> ActivityCounters::Count(absl::string_view responsible, absl::Time now,
                                                      absl::Time end_of_day) const {
   v1::Counters counters;
   counters.set_responsible_id(std::string(responsible));
   *counters.mutable_as_of() = ToTimestamp(now);
-  const int64_t now_us = absl::ToUnixMicros(now);
-  const int64_t end_us = absl::ToUnixMicros(end_of_day);
-  const std::string due = ResponsiblePrefix("due", responsible);
-  LEADFLOW_RETURN_IF_ERROR(
-      db_->Scan(store::Keyspace::kViews, due, due, [&](absl::string_view key, absl::string_view) {
-        int64_t deadline = 0;
-        if (!absl::SimpleAtoi(key.substr(due.size(), 20), &deadline)) return true;
-        if (deadline < now_us) {
-          counters.set_activities_overdue(counters.activities_overdue() + 1);
-        } else if (deadline < end_us) {
-          counters.set_activities_due_today(counters.activities_due_today() + 1);
-        } else {
-          return false;  // later days
-        }
-        return true;
-      }));
+  LEADFLOW_RETURN_IF_ERROR(CountDue(responsible, now, end_of_day, &counters));
   const std::string idle = ResponsiblePrefix("idle", responsible);
   LEADFLOW_RETURN_IF_ERROR(
       db_->Scan(store::Keyspace::kViews, idle, idle, [&](absl::string_view key, absl::string_view) {

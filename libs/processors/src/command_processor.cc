@@ -7,6 +7,7 @@
 #include "leadflow/base/status_macros.h"
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
+#include "leadflow/domain/pipelines.h"
 #include "leadflow/processors/command_record.h"
 #include "leadflow/processors/dead_letter.h"
 
@@ -247,9 +248,49 @@ absl::Status CommandProcessor::Process(const std::vector<log::Record>& batch,
       txn.Emit(ForwardedRecord(record, command.aggregate_id()));
       continue;
     }
+    LEADFLOW_RETURN_IF_ERROR(AttachItemActivities(command));
     LEADFLOW_RETURN_IF_ERROR(
         decider_.Answer(command, absl::FromUnixMillis(record.timestamp_ms), config_, txn).status());
   }
+  return absl::OkStatus();
+}
+
+absl::Status CommandProcessor::AttachItemActivities(v1::Command& command) const {
+  google::protobuf::RepeatedPtrField<v1::Activity>* activities = nullptr;
+  std::string stage_id;
+  std::string owner;
+  bool needed = false;
+  if (command.has_change_lead_status()) {
+    activities = command.mutable_change_lead_status()->mutable_item_activities();
+    stage_id = command.change_lead_status().status_id();
+    owner = domain::ResourceName("lead", command.aggregate_id());
+    const v1::PipelineStage* stage = domain::FindStage(config_.pipelines.lead(), stage_id);
+    needed = stage != nullptr && stage->required_activities_size() > 0;
+  } else if (command.has_move_deal()) {
+    activities = command.mutable_move_deal()->mutable_item_activities();
+    stage_id = command.move_deal().stage_id();
+    owner = domain::ResourceName("deal", command.aggregate_id());
+    // The deal's pipeline is the aggregate's to know: any deal pipeline
+    // with such a stage asking for activities is reason enough to look.
+    for (const auto& [id, pipeline] : config_.pipelines.all()) {
+      const v1::PipelineStage* stage = domain::FindStage(pipeline, stage_id);
+      needed = needed || (pipeline.kind() == v1::PIPELINE_KIND_DEAL && stage != nullptr &&
+                          stage->required_activities_size() > 0);
+    }
+  }
+  if (activities == nullptr) return absl::OkStatus();
+  activities->Clear();
+  if (!needed) return absl::OkStatus();
+  std::string page_token;
+  do {
+    LEADFLOW_ASSIGN_OR_RETURN(
+        ItemReadModel::Page page,
+        items_->List("activity", {{"owner", owner, "owner"}}, 1000, page_token));
+    for (auto& item : page.items) {
+      if (item.has_activity()) *activities->Add() = std::move(*item.mutable_activity());
+    }
+    page_token = page.next_page_token;
+  } while (!page_token.empty());
   return absl::OkStatus();
 }
 

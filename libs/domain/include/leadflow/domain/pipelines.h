@@ -54,6 +54,14 @@ absl::Status CheckRequiredFields(const google::protobuf::Message& item,
                                  const google::protobuf::RepeatedPtrField<std::string>& required,
                                  absl::string_view what);
 
+// Refuses with FAILED_PRECONDITION naming "required_activities" (each
+// requirement missing in the BadRequest) when `activities` (the item's) has
+// no completed activity for a requirement of `stage`. `what` says for what,
+// e.g. "status SEND_PROPOSAL".
+absl::Status CheckRequiredActivities(
+    const v1::PipelineStage& stage,
+    const google::protobuf::RepeatedPtrField<v1::Activity>& activities, absl::string_view what);
+
 // The pipelines in force: the built-in ones overlaid with what was
 // configured. Not thread-safe; copy per use.
 class PipelineSet {

@@ -36,11 +36,18 @@ class ActivityCounters {
   // How many open leads and deals `responsible` has.
   absl::StatusOr<int64_t> OpenItems(absl::string_view responsible) const;
 
+  // How many planned activities of `responsible` are past their deadline
+  // at `now` (reads only their deadline index, not their open items).
+  absl::StatusOr<int64_t> Overdue(absl::string_view responsible, absl::Time now) const;
+
   // The counters of `responsible` at `now`; "today" ends at `end_of_day`.
   absl::StatusOr<v1::Counters> Count(absl::string_view responsible, absl::Time now,
                                      absl::Time end_of_day) const;
 
  private:
+  // Overdue and due-today activities, from the deadline index.
+  absl::Status CountDue(absl::string_view responsible, absl::Time now, absl::Time end_of_day,
+                        v1::Counters* counters) const;
   absl::Status AdjustPlanned(ProcessorTransaction& txn, absl::string_view owner, int delta) const;
   absl::Status RefreshIdle(ProcessorTransaction& txn, absl::string_view owner) const;
 

@@ -115,6 +115,11 @@ class CommandProcessor final : public Processor {
   static std::string StateKey(absl::string_view aggregate_type, absl::string_view aggregate_id);
 
  private:
+  // A status or stage change into a stage that requires activities gets the
+  // item's activities as the read model holds them (the command's
+  // item_activities; whatever the record carried there is dropped).
+  absl::Status AttachItemActivities(v1::Command& command) const;
+
   CommandDecider decider_;
   const ItemReadModel* items_;
   domain::DomainConfig config_;
