@@ -13,6 +13,7 @@
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/follow_ups.h"
+#include "leadflow/domain/list_filter.h"
 #include "leadflow/domain/pipelines.h"
 #include "leadflow/domain/team_turns.h"
 #include "support/channel_events.h"
@@ -1883,6 +1884,82 @@ TEST_CASE("a robot's planned activity records the robot; a client cannot claim o
   events = Decide(nullptr, plan, DomainConfig());
   REQUIRE(events.ok());
   CHECK(Fold(v1::AggregateState(), *events).activity().robot_id().empty());
+}
+
+}  // namespace
+}  // namespace leadflow::domain
+
+namespace leadflow::domain {
+namespace {
+
+TEST_CASE("list filters: text in any script and case, time ranges, repeat, junk reason, overdue") {
+  v1::Lead lead;
+  lead.set_first_name("Иван");
+  lead.set_last_name("Петров");
+  lead.set_company_title("ООО «Ромашка»");
+  lead.set_title("Wants 40 units");
+  *lead.mutable_create_time() = testing::At(1000);
+  *lead.mutable_update_time() = testing::At(2000);
+  lead.set_repeat(true);
+  const auto never = [] { return false; };
+  v1::ListFilter filter;
+  filter.set_query("ПЕТР ромашка");
+  CHECK(MatchesListFilter(filter, lead, never));
+  filter.set_query("units ivan");
+  CHECK_FALSE(MatchesListFilter(filter, lead, never));
+  filter.set_query("иван UNITS");
+  CHECK(MatchesListFilter(filter, lead, never));
+  filter.Clear();
+  *filter.mutable_create_time_from() = testing::At(1000);
+  *filter.mutable_create_time_to() = testing::At(1001);
+  CHECK(MatchesListFilter(filter, lead, never));
+  *filter.mutable_create_time_from() = testing::At(1001);
+  *filter.mutable_create_time_to() = testing::At(3000);
+  CHECK_FALSE(MatchesListFilter(filter, lead, never));
+  filter.Clear();
+  filter.set_repeat(false);
+  CHECK_FALSE(MatchesListFilter(filter, lead, never));
+  filter.set_repeat(true);
+  CHECK(MatchesListFilter(filter, lead, never));
+  filter.Clear();
+  filter.set_junk_reason(v1::JUNK_REASON_SPAM);
+  CHECK_FALSE(MatchesListFilter(filter, lead, never));
+  lead.set_status_semantic(v1::STATUS_SEMANTIC_FAILURE);
+  lead.set_junk_reason(v1::JUNK_REASON_SPAM);
+  CHECK(MatchesListFilter(filter, lead, never));
+  filter.Clear();
+  filter.set_has_overdue_activity(true);
+  CHECK_FALSE(MatchesListFilter(filter, lead, never));
+  CHECK(MatchesListFilter(filter, lead, [] { return true; }));
+
+  // What a type has none of is refused, naming it; every violation at once.
+  v1::ListFilter wrong;
+  wrong.set_repeat(true);
+  wrong.set_has_overdue_activity(true);
+  CHECK(FieldsOf(CheckListFilter(wrong, "contact")) ==
+        std::vector<std::string>{"filter.repeat", "filter.has_overdue_activity"});
+  CHECK(CheckListFilter(wrong, "lead").ok());
+  wrong.Clear();
+  *wrong.mutable_update_time_from() = testing::At(5);
+  *wrong.mutable_update_time_to() = testing::At(5);
+  CHECK(FieldsOf(CheckListFilter(wrong, "deal")) ==
+        std::vector<std::string>{"filter.update_time_to"});
+
+  v1::AggregateState company;
+  company.mutable_company()->set_title("Romashka LLC");
+  v1::ListFilter search;
+  search.set_query("romash");
+  CHECK(MatchesListFilter(search, company, never));
+  search.set_query("lilia");
+  CHECK_FALSE(MatchesListFilter(search, company, never));
+
+  v1::Activity activity;
+  activity.set_state(v1::ACTIVITY_STATE_PLANNED);
+  *activity.mutable_deadline() = testing::At(100);
+  CHECK(IsOverdue(activity, 101));
+  CHECK_FALSE(IsOverdue(activity, 100));
+  activity.set_state(v1::ACTIVITY_STATE_COMPLETED);
+  CHECK_FALSE(IsOverdue(activity, 101));
 }
 
 }  // namespace

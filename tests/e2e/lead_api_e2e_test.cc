@@ -534,6 +534,110 @@ bool ReadLeadEvent(Reader& reader, v1::SubscribedEvent* event) {
   return false;
 }
 
+TEST_CASE("list filters: text search, time ranges, junk reason, overdue activity") {
+  Fixture f;
+  auto crm = v1::CrmService::NewStub(f.channel);
+  auto create = [&](const std::string& id, const std::string& first, const std::string& last,
+                    const std::string& company) {
+    v1::CreateLeadRequest request;
+    request.set_lead_id(id);
+    request.mutable_lead()->set_first_name(first);
+    request.mutable_lead()->set_last_name(last);
+    request.mutable_lead()->set_company_title(company);
+    request.mutable_lead()->set_responsible_id("alice");
+    request.mutable_lead()->set_source(v1::LEAD_SOURCE_MANUAL);
+    v1::LeadCommandResponse response;
+    auto ctx = Deadline();
+    REQUIRE(f.leads->CreateLead(ctx.get(), request, &response).ok());
+    return response;
+  };
+  create("ivan", "Иван", "Петров", "ООО «Ромашка»");
+  create("anna", "Anna", "Smirnova", "Lilia Ltd");
+  auto spam = create("spam", "Buy", "Now", "");
+  v1::MarkLeadJunkRequest junk;
+  junk.set_name(spam.lead().name());
+  junk.set_reason(v1::JUNK_REASON_SPAM);
+  v1::LeadCommandResponse junked;
+  {
+    auto ctx = Deadline();
+    REQUIRE(f.leads->MarkLeadJunk(ctx.get(), junk, &junked).ok());
+  }
+  v1::PlanActivityRequest plan;
+  plan.mutable_activity()->set_type(v1::ACTIVITY_TYPE_CALL);
+  plan.mutable_activity()->set_subject("Call back");
+  plan.mutable_activity()->set_owner("leads/anna");
+  plan.mutable_activity()->set_responsible_id("alice");
+  plan.mutable_activity()->mutable_deadline()->set_seconds(1000);  // long past
+  v1::ItemCommandResponse planned;
+  {
+    auto ctx = Deadline();
+    REQUIRE(crm->PlanActivity(ctx.get(), plan, &planned).ok());
+  }
+  const std::string token =
+      absl::StrJoin({junked.consistency_token(), planned.consistency_token()}, ",");
+  auto ids = [&](v1::ListFilter filter) {
+    v1::ListLeadsRequest list;
+    *list.mutable_filter() = std::move(filter);
+    list.set_consistency_token(token);
+    v1::ListLeadsResponse response;
+    auto ctx = Deadline();
+    grpc::Status status = f.leads->ListLeads(ctx.get(), list, &response);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    std::vector<std::string> out;
+    for (const auto& lead : response.leads()) out.push_back(lead.lead_id());
+    return out;
+  };
+  v1::ListFilter filter;
+  filter.set_query("ромашка ИВАН");
+  CHECK(ids(filter) == std::vector<std::string>{"ivan"});
+  filter.set_query("lili");
+  CHECK(ids(filter) == std::vector<std::string>{"anna"});
+  filter.Clear();
+  filter.set_junk_reason(v1::JUNK_REASON_SPAM);
+  CHECK(ids(filter) == std::vector<std::string>{"spam"});
+  filter.Clear();
+  filter.set_has_overdue_activity(true);
+  CHECK(ids(filter) == std::vector<std::string>{"anna"});
+  filter.set_has_overdue_activity(false);
+  CHECK(ids(filter) == std::vector<std::string>{"ivan", "spam"});
+  filter.Clear();
+  filter.set_repeat(false);
+  CHECK(ids(filter).size() == 3);
+  filter.Clear();
+  filter.mutable_create_time_from()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
+  CHECK(ids(filter).empty());
+  filter.Clear();
+  filter.mutable_update_time_to()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
+  CHECK(ids(filter).size() == 3);
+
+  // Contacts and deals take the filters they have; others are refused.
+  v1::CreateContactRequest contact;
+  contact.mutable_contact()->set_first_name("Пётр");
+  contact.mutable_contact()->set_last_name("Иванов");
+  v1::ItemCommandResponse made;
+  {
+    auto ctx = Deadline();
+    REQUIRE(crm->CreateContact(ctx.get(), contact, &made).ok());
+  }
+  v1::ListItemsRequest items;
+  items.set_consistency_token(made.consistency_token());
+  items.mutable_filter()->set_query("иванов");
+  v1::ListContactsResponse contacts;
+  {
+    auto ctx = Deadline();
+    REQUIRE(crm->ListContacts(ctx.get(), items, &contacts).ok());
+  }
+  CHECK(contacts.contacts_size() == 1);
+  items.mutable_filter()->set_repeat(true);
+  {
+    auto ctx = Deadline();
+    grpc::Status refused = crm->ListContacts(ctx.get(), items, &contacts);
+    CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(testing::FieldsOf(refused) == std::vector<std::string>{"filter.repeat"});
+  }
+}
+
 TEST_CASE("the event subscription streams every domain event from a position") {
   Fixture f;
   auto created = f.Create("s-1", "+79167200001");

@@ -10,6 +10,7 @@
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/domain/list_filter.h"
 
 namespace leadflow::api {
 namespace {
@@ -81,13 +82,27 @@ absl::StatusOr<processors::ItemReadModel::Page> CrmServiceImpl::ListItems(
   if (request.activity_state() != v1::ACTIVITY_STATE_UNSPECIFIED) {
     add(v1::ActivityState_Name(request.activity_state()), "state", "activity_state");
   }
+  LEADFLOW_RETURN_IF_ERROR(domain::CheckListFilter(request.filter(), type));
   LEADFLOW_ASSIGN_OR_RETURN(CallerAccess access, gateway_.AccessOf(caller));
-  if (access.Unrestricted()) {
+  const v1::ListFilter& filter = request.filter();
+  const bool filtered = !domain::IsEmptyListFilter(filter);
+  if (access.Unrestricted() && !filtered) {
     return context_->items->List(type, filters, request.page_size(), request.page_token());
   }
-  return context_->items->List(
+  const int64_t now = absl::ToUnixSeconds(context_->clock->Now());
+  absl::Status failed = absl::OkStatus();
+  auto page = context_->items->List(
       type, filters, request.page_size(), request.page_token(),
-      [&access](const v1::AggregateState& item) { return access.Visible(item); });
+      [&](const v1::AggregateState& item) {
+        if (!access.Unrestricted() && !access.Visible(item)) return false;
+        return !filtered || domain::MatchesListFilter(filter, item, [&] {
+          auto overdue = context_->items->HasOverdueActivity(item.deal().name(), now);
+          if (!overdue.ok()) failed = overdue.status();
+          return overdue.ok() && *overdue;
+        });
+      });
+  LEADFLOW_RETURN_IF_ERROR(failed);
+  return page;
 }
 
 // Contacts.

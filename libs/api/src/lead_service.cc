@@ -16,6 +16,7 @@
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
 #include "leadflow/domain/lead_aggregate.h"
+#include "leadflow/domain/list_filter.h"
 #include "leadflow/domain/pipelines.h"
 
 namespace leadflow::api {
@@ -128,6 +129,9 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
       !s.ok()) {
     return ToGrpcStatus(s);
   }
+  if (auto s = domain::CheckListFilter(request->filter(), "lead"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   processors::LeadReadModel::Query query;
   query.status_id = request->status_id();
   query.responsible_id = request->responsible_id();
@@ -136,11 +140,23 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* ctx,
   query.page_token = request->page_token();
   auto access = gateway_.AccessOf(*caller);
   if (!access.ok()) return ToGrpcStatus(access.status());
-  if (!access->Unrestricted()) {
-    query.visible = [&access](const v1::Lead& lead) { return access->Visible(lead); };
+  const v1::ListFilter& filter = request->filter();
+  const bool filtered = !domain::IsEmptyListFilter(filter);
+  const int64_t now = absl::ToUnixSeconds(context_->clock->Now());
+  absl::Status failed = absl::OkStatus();
+  if (!access->Unrestricted() || filtered) {
+    query.visible = [&](const v1::Lead& lead) {
+      if (!access->Unrestricted() && !access->Visible(lead)) return false;
+      return !filtered || domain::MatchesListFilter(filter, lead, [&] {
+        auto overdue = context_->items->HasOverdueActivity(lead.name(), now);
+        if (!overdue.ok()) failed = overdue.status();
+        return overdue.ok() && *overdue;
+      });
+    };
   }
   auto page = context_->leads->List(query);
   if (!page.ok()) return ToGrpcStatus(page.status());
+  if (!failed.ok()) return ToGrpcStatus(failed);
   for (auto& lead : page->leads) *response->add_leads() = std::move(lead);
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;

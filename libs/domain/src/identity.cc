@@ -95,6 +95,8 @@ std::string CompanyTitleKey(absl::string_view title) {
   return absl::StrCat("company:", absl::StrJoin(words, " "));
 }
 
+std::vector<std::string> SearchWords(absl::string_view text) { return Words(text); }
+
 std::string LeadFullName(const v1::Lead& lead) {
   return absl::StrJoin({lead.first_name(), lead.second_name(), lead.last_name()}, " ");
 }

@@ -12,6 +12,7 @@
 #include "leadflow/domain/aggregate.h"
 #include "leadflow/domain/field_error.h"
 #include "leadflow/domain/identity.h"
+#include "leadflow/domain/list_filter.h"
 #include "leadflow/domain/robots.h"
 
 namespace leadflow::processors {
@@ -287,6 +288,16 @@ void ItemReadModel::Stage(ProcessorTransaction& txn, const v1::AggregateState* b
                        before != nullptr ? index_keys(*before) : std::vector<std::string>(),
                        index_keys(after));
   txn.Put(keyspace, ItemKey(type, id), SerializeDeterministic(after));
+}
+
+absl::StatusOr<bool> ItemReadModel::HasOverdueActivity(absl::string_view owner,
+                                                       int64_t now_seconds) const {
+  LEADFLOW_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindIndexed("activity", "owner", owner));
+  for (const auto& id : ids) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto item, Get("activity", id));
+    if (item.has_value() && domain::IsOverdue(item->activity(), now_seconds)) return true;
+  }
+  return false;
 }
 
 }  // namespace leadflow::processors

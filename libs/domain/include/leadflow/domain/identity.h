@@ -35,6 +35,10 @@ std::string NameCompanyKey(absl::string_view name, absl::string_view company);
 // dropped: how companies are found by name. Empty for an empty title.
 std::string CompanyTitleKey(absl::string_view title);
 
+// The words of a text, lower-cased (any script), quotes and punctuation
+// around them dropped: what text search compares.
+std::vector<std::string> SearchWords(absl::string_view text);
+
 // A lead's name parts (first, second, last) as one string.
 std::string LeadFullName(const v1::Lead& lead);
 

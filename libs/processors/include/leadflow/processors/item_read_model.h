@@ -63,6 +63,10 @@ class ItemReadModel {
                                                        absl::string_view after = "",
                                                        size_t limit = SIZE_MAX) const;
 
+  // Whether the lead or deal `owner` ("leads/x") has a planned activity past
+  // its deadline at `now_seconds` (reads its activities by the owner index).
+  absl::StatusOr<bool> HasOverdueActivity(absl::string_view owner, int64_t now_seconds) const;
+
   // The client a lead's person already is, if any: a contact sharing a
   // phone, email or messenger handle (with its first company), else a
   // company sharing one or titled like the lead's company. Empty when none.
