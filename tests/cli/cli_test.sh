@@ -9,25 +9,9 @@ examples=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../examples/pipelines" && pwd)
 # shellcheck source=harness.sh
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-"$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --supervisors sveta >"$work/out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q 'listening on' "$work/out" && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/out")
-[ -n "$port" ] || { cat "$work/out"; echo "FAIL: no port"; exit 1; }
-export LEADFLOW_TARGET=127.0.0.1:$port
+start_leadflowd --data-dir "$work/data" --supervisors sveta
 export LEADFLOW_TOKEN_FILE="$work/data/admin.key"
-lf() { "$LEADFLOW_CLI" "$@"; }
 served_as() { local token=$1; shift; LEADFLOW_TOKEN=$token lf "$@" >/dev/null; }
-
-json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
-wait_idle() {
-  for _ in $(seq 200); do
-    lag=$(lf status | json "d.get('totalLag', 0)")
-    [ "$lag" = 0 ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 lf publish call --id cli-call-1 --phone "8 916 555-00-11" --operator anna --line 495 >/dev/null
 lf publish form --id cli-form-1 --form-id pricing --field phone=+79165550011 --field name="Ivan Petrov" >/dev/null

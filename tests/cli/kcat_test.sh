@@ -24,18 +24,6 @@ pids+=($!)
 wait_for "$work/server" 'listening on'
 export LEADFLOW_TARGET=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$work/server")
 export LEADFLOW_TOKEN_FILE="$work/data/admin.key"
-lf() { "$LEADFLOW_CLI" "$@"; }
-json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
-# Idle: nothing left to process, and every partition has joined its owner
-# (the consumer group's first join takes a few seconds).
-wait_idle() {
-  for _ in $(seq 600); do
-    [ "$(lf status | json "int(d.get('totalLag', 0)) + int(d.get('unownedPartitions', 0))")" = 0 ] && return 0
-    sleep 0.05
-  done
-  echo "FAIL: not idle: $(lf status)"
-  return 1
-}
 
 # Polls a command until it succeeds, for up to 30 s.
 wait_until() { # description, then the command

@@ -17,27 +17,10 @@ set_clock() { echo "$1" >"$clock"; }
 set_clock 2026-10-31T21:30:00Z
 
 start_server() {
-  "$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --clock-file "$clock" \
-    --time-zone Europe/Moscow "$@" >"$work/out" 2>&1 &
-  pids+=($!)
-  server=$!
-  for _ in $(seq 200); do grep -q 'listening on' "$work/out" && break; sleep 0.1; done
-  port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/out")
-  [ -n "$port" ] || { cat "$work/out"; echo "FAIL: no port"; exit 1; }
-  export LEADFLOW_TARGET=127.0.0.1:$port
+  start_leadflowd --data-dir "$work/data" --clock-file "$clock" --time-zone Europe/Moscow "$@"
 }
 start_server
 export LEADFLOW_TOKEN_FILE="$work/data/admin.key"
-lf() { "$LEADFLOW_CLI" "$@"; }
-json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
-wait_idle() {
-  for _ in $(seq 200); do
-    lag=$(lf status | json "d.get('totalLag', 0)")
-    [ "$lag" = 0 ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
 lead_of() { # the id of the lead with this phone
   lf leads list | python3 -c "
 import json, sys

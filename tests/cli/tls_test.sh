@@ -106,7 +106,6 @@ check "the call's lead, read over TLS" [ "$(wc -l <"$work/leads")" = 1 ]
 # their own leads (none here), reads no other's counters, and is refused
 # the call's lead.
 tls() { lf --target "$target" --tls-ca ca.pem "$@"; }
-json() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print($1)"; }
 check "access applied over TLS" served --target "$target" --tls-ca ca.pem apply -f "$(dirname "$0")/../../examples/access/seed.yaml"
 boris=$(tls api-keys create --principal boris | json "d['key']")
 call_lead=$(json "d['leadId']" <"$work/leads")

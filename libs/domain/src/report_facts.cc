@@ -50,41 +50,38 @@ void Enter(google::protobuf::RepeatedPtrField<std::string>& entered, const std::
   std::sort(entered.begin(), entered.end());
 }
 
-// Adds `count` under `key` to a list kept sorted by key; an entry that
-// reaches zero goes.
-void AddCount(google::protobuf::RepeatedPtrField<ReportCount>& list, const std::string& key,
-              int64_t count) {
-  auto it =
-      std::lower_bound(list.begin(), list.end(), key,
-                       [](const ReportCount& e, const std::string& k) { return e.key() < k; });
-  if (it != list.end() && it->key() == key) {
+// Adds `count` under `key` to a list kept sorted by key (`key_of` reads an
+// entry's key, `set_key` writes it); an entry that reaches zero goes.
+template <typename Entry, typename Key, typename KeyOf, typename SetKey>
+void AddSorted(google::protobuf::RepeatedPtrField<Entry>& list, const Key& key, int64_t count,
+               KeyOf key_of, SetKey set_key) {
+  auto it = std::lower_bound(list.begin(), list.end(), key,
+                             [&](const Entry& e, const Key& k) { return key_of(e) < k; });
+  if (it != list.end() && key_of(*it) == key) {
     it->set_count(it->count() + count);
     if (it->count() == 0) list.erase(it);
     return;
   }
   if (count == 0) return;
   const int index = static_cast<int>(it - list.begin());
-  ReportCount* added = list.Add();
-  added->set_key(key);
+  Entry* added = list.Add();
+  set_key(*added, key);
   added->set_count(count);
   for (int i = list.size() - 1; i > index; --i) list.SwapElements(i, i - 1);
 }
 
+void AddCount(google::protobuf::RepeatedPtrField<ReportCount>& list, const std::string& key,
+              int64_t count) {
+  AddSorted(
+      list, key, count, [](const ReportCount& e) -> const std::string& { return e.key(); },
+      [](ReportCount& e, const std::string& k) { e.set_key(k); });
+}
+
 void AddBucket(google::protobuf::RepeatedPtrField<ReportBucketCount>& list, int32_t bucket,
                int64_t count) {
-  auto it = std::lower_bound(list.begin(), list.end(), bucket,
-                             [](const ReportBucketCount& e, int32_t b) { return e.bucket() < b; });
-  if (it != list.end() && it->bucket() == bucket) {
-    it->set_count(it->count() + count);
-    if (it->count() == 0) list.erase(it);
-    return;
-  }
-  if (count == 0) return;
-  const int index = static_cast<int>(it - list.begin());
-  ReportBucketCount* added = list.Add();
-  added->set_bucket(bucket);
-  added->set_count(count);
-  for (int i = list.size() - 1; i > index; --i) list.SwapElements(i, i - 1);
+  AddSorted(
+      list, bucket, count, [](const ReportBucketCount& e) { return e.bucket(); },
+      [](ReportBucketCount& e, int32_t b) { e.set_bucket(b); });
 }
 
 ReportCell& CellOf(ReportCells& cells, char family, int64_t unix_seconds, const ReportDims& dims) {

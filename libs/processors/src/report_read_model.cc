@@ -16,51 +16,42 @@ std::string DealFactKey(absl::string_view deal_id) {
   return absl::StrCat("report-fact/deal/", deal_id);
 }
 
-// Writes a fact when it changed.
-void PutFact(ProcessorTransaction& txn, const std::string& key, const std::string& before,
-             const google::protobuf::Message& fact) {
-  std::string after = SerializeDeterministic(fact);
-  if (after != before) txn.Put(kViews, key, after);
+// Reads the fact under `key`, lets `change` change a copy, and when its
+// bytes differ takes the old fact's contribution out of `cells`, adds the
+// new one, and writes it. Facts are stored deterministically serialized, so
+// equal bytes mean an equal fact.
+template <typename Fact, typename Change>
+absl::Status StageFact(ProcessorTransaction& txn, const std::string& key, Change change,
+                       domain::ReportCells& cells) {
+  Fact fact;
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(kViews, key));
+  if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &fact, "report fact"));
+  Fact next = fact;
+  change(next);
+  std::string after = SerializeDeterministic(next);
+  if (after == stored.value_or("")) return absl::OkStatus();
+  domain::AddReportContribution(fact, -1, cells);
+  domain::AddReportContribution(next, +1, cells);
+  txn.Put(kViews, key, after);
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 void ReportReadModel::Begin() { pending_.clear(); }
 
-absl::StatusOr<storage::v1::LeadReportFact> ReportReadModel::LeadFact(ProcessorTransaction& txn,
-                                                                      const std::string& key) {
-  storage::v1::LeadReportFact fact;
-  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(kViews, key));
-  if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &fact, "report fact"));
-  return fact;
-}
-
 absl::Status ReportReadModel::StageLead(ProcessorTransaction& txn, const v1::EventEnvelope& event,
                                         const v1::Lead& after) {
-  const std::string key = LeadFactKey(after.lead_id());
-  LEADFLOW_ASSIGN_OR_RETURN(storage::v1::LeadReportFact fact, LeadFact(txn, key));
-  const std::string before = SerializeDeterministic(fact);
-  storage::v1::LeadReportFact next = fact;
-  domain::FoldLeadFact(event, after, next);
-  const std::string changed = SerializeDeterministic(next);
-  if (changed == before) return absl::OkStatus();
-  domain::AddReportContribution(fact, -1, pending_);
-  domain::AddReportContribution(next, +1, pending_);
-  txn.Put(kViews, key, changed);
-  return absl::OkStatus();
+  return StageFact<storage::v1::LeadReportFact>(
+      txn, LeadFactKey(after.lead_id()),
+      [&](storage::v1::LeadReportFact& fact) { domain::FoldLeadFact(event, after, fact); },
+      pending_);
 }
 
 absl::Status ReportReadModel::StageDeal(ProcessorTransaction& txn, const v1::Deal& after) {
-  const std::string key = DealFactKey(after.deal_id());
-  storage::v1::DealReportFact fact;
-  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(kViews, key));
-  if (stored.has_value()) LEADFLOW_RETURN_IF_ERROR(ParseProto(*stored, &fact, "report fact"));
-  storage::v1::DealReportFact next = fact;
-  domain::FoldDealFact(after, next);
-  domain::AddReportContribution(fact, -1, pending_);
-  domain::AddReportContribution(next, +1, pending_);
-  PutFact(txn, key, stored.value_or(""), next);
-  return absl::OkStatus();
+  return StageFact<storage::v1::DealReportFact>(
+      txn, DealFactKey(after.deal_id()),
+      [&](storage::v1::DealReportFact& fact) { domain::FoldDealFact(after, fact); }, pending_);
 }
 
 absl::Status ReportReadModel::StageActivity(ProcessorTransaction& txn, const v1::Activity* before,
@@ -73,17 +64,14 @@ absl::Status ReportReadModel::StageActivity(ProcessorTransaction& txn, const v1:
   }
   // The lead may be on a partition not applied this far yet: its facts
   // then start with this contact, and its own events fill in the rest.
-  const std::string key = LeadFactKey(contact->first);
-  LEADFLOW_ASSIGN_OR_RETURN(storage::v1::LeadReportFact fact, LeadFact(txn, key));
-  if (fact.has_activity_contact_time() && fact.activity_contact_time() <= contact->second) {
-    return absl::OkStatus();
-  }
-  storage::v1::LeadReportFact next = fact;
-  next.set_activity_contact_time(contact->second);
-  domain::AddReportContribution(fact, -1, pending_);
-  domain::AddReportContribution(next, +1, pending_);
-  txn.Put(kViews, key, SerializeDeterministic(next));
-  return absl::OkStatus();
+  return StageFact<storage::v1::LeadReportFact>(
+      txn, LeadFactKey(contact->first),
+      [&](storage::v1::LeadReportFact& fact) {
+        if (!fact.has_activity_contact_time() || contact->second < fact.activity_contact_time()) {
+          fact.set_activity_contact_time(contact->second);
+        }
+      },
+      pending_);
 }
 
 absl::Status ReportReadModel::Flush(ProcessorTransaction& txn) {

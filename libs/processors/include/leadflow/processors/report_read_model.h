@@ -39,9 +39,6 @@ class ReportReadModel {
                                                             absl::Time to) const;
 
  private:
-  absl::StatusOr<storage::v1::LeadReportFact> LeadFact(ProcessorTransaction& txn,
-                                                       const std::string& key);
-
   const store::StateStore* db_;
   domain::ReportCells pending_;
 };
