@@ -8,7 +8,7 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libgrpc++-dev libgrpc-dev
   librocksdb-dev librdkafka-dev libabsl-dev libphonenumber-dev libxxhash-dev libicu-dev
-  libssl-dev libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libjemalloc-dev
+  libssl-dev libcpp-httplib-dev libfmt-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libjemalloc-dev
   catch2 libbenchmark-dev clang-format clang-tidy kcat
   clang libclang-rt-14-dev
 )

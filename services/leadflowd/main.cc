@@ -32,14 +32,17 @@
 #include "leadflow/api/lead_service.h"
 #include "leadflow/api/pipeline_service.h"
 #include "leadflow/api/report_service.h"
+#include "leadflow/api/rpc_metrics.h"
 #include "leadflow/auth/api_key.h"
 #include "leadflow/auth/jwt.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/input_limits.h"
+#include "leadflow/http/http_server.h"
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/log/kafka_client_config.h"
 #include "leadflow/log/kafka_log.h"
+#include "leadflow/metrics/registry.h"
 #include "leadflow/processors/command_processor.h"
 #include "leadflow/processors/crm_projection.h"
 #include "leadflow/processors/follow_up_processor.h"
@@ -84,6 +87,8 @@ struct Options {
   auth::JwtSettings jwt;
   // Storage faults to inject (tests of failure handling).
   std::vector<std::string> inject_faults;
+  // Metrics, probes and HTTP intake; off when empty.
+  std::string http_listen;
 };
 
 // Takes gRPC's reflection plugin off a server: linking grpc++_reflection
@@ -152,6 +157,90 @@ v1::ServerStatus CollectStatus(const log::Log& log,
   return status;
 }
 
+using metrics::CollectedFamily;
+
+CollectedFamily Gauge(std::string name, std::string help, std::vector<std::string> labels = {}) {
+  CollectedFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.label_names = std::move(labels);
+  return family;
+}
+
+// What the metrics read when scraped: lag and offsets per processor and
+// partition, the dead-letter topic, the store's own figures, robots behind
+// the clock, and the Kafka producer's.
+void AddCollectors(metrics::Registry& registry, const log::Log& log,
+                   const std::vector<processors::ProcessorRunner*>& runners,
+                   const store::Database& rocks, const processors::RobotProcessor& robots,
+                   const Clock& clock, const std::atomic<bool>& caught_up) {
+  registry.AddCollector([&](std::vector<CollectedFamily>& out) {
+    const v1::ServerStatus status = CollectStatus(log, runners);
+    CollectedFamily lag = Gauge("leadflow_processor_lag_records",
+                                "Records on the input partition not processed yet (owned "
+                                "partitions only).",
+                                {"processor", "topic", "partition"});
+    CollectedFamily committed = Gauge("leadflow_processor_committed_offset",
+                                      "Next input offset to process, as committed with the state.",
+                                      {"processor", "topic", "partition"});
+    CollectedFamily owned = Gauge("leadflow_processor_partition_owned",
+                                  "1 when this instance processes the partition now.",
+                                  {"processor", "topic", "partition"});
+    for (const auto& row : status.processors()) {
+      std::vector<std::string> labels = {row.processor(), row.topic(),
+                                         absl::StrCat(row.partition())};
+      if (row.owned()) lag.samples.emplace_back(labels, static_cast<double>(row.lag()));
+      committed.samples.emplace_back(labels, static_cast<double>(row.committed_offset()));
+      owned.samples.emplace_back(labels, row.owned() ? 1 : 0);
+    }
+    CollectedFamily dead = Gauge("leadflow_dead_letter_records",
+                                 "Records on the dead-letter topic (all time, all instances).");
+    dead.samples.push_back({{}, static_cast<double>(status.dead_letters())});
+    out.push_back(std::move(lag));
+    out.push_back(std::move(committed));
+    out.push_back(std::move(owned));
+    out.push_back(std::move(dead));
+    for (const auto& [name, value] : rocks.Properties()) {
+      CollectedFamily property = Gauge(absl::StrCat("leadflow_rocksdb_", name),
+                                       "RocksDB property (see docs/operations.md).");
+      property.samples.push_back({{}, value});
+      out.push_back(std::move(property));
+    }
+    // Bounded: a scrape must stay cheap however far behind the robots are.
+    constexpr int64_t kDueLimit = 100000;
+    auto due = robots.DueTimers(log.PartitionCount(log::kEventsTopic), clock.Now(), kDueLimit);
+    if (due.ok()) {
+      CollectedFamily timers = Gauge("leadflow_robot_timers_due",
+                                     "Robot timers past their due time and not fired yet on this "
+                                     "instance (counted up to 100000).");
+      timers.samples.push_back({{}, static_cast<double>(*due)});
+      out.push_back(std::move(timers));
+    }
+    CollectedFamily ready = Gauge("leadflow_ready", "1 when the server takes traffic (/readyz).");
+    ready.samples.push_back({{}, caught_up.load() && Readiness(log, runners).ok() ? 1.0 : 0.0});
+    out.push_back(std::move(ready));
+    if (const auto* kafka = dynamic_cast<const log::KafkaLog*>(&log)) {
+      const log::KafkaLog::TransactionStats stats = kafka->Stats();
+      CollectedFamily transactions = Gauge("leadflow_kafka_transactions_total",
+                                           "Kafka transactions committed (group commits).");
+      transactions.type = CollectedFamily::Type::kCounter;
+      transactions.samples.push_back({{}, static_cast<double>(stats.transactions)});
+      CollectedFamily appends = Gauge("leadflow_kafka_transaction_appends_total",
+                                      "Appends the committed Kafka transactions carried.");
+      appends.type = CollectedFamily::Type::kCounter;
+      appends.samples.push_back({{}, static_cast<double>(stats.appends)});
+      CollectedFamily alone = Gauge("leadflow_kafka_transactions_retried_alone_total",
+                                    "Shared transactions that aborted and were redone append by "
+                                    "append.");
+      alone.type = CollectedFamily::Type::kCounter;
+      alone.samples.push_back({{}, static_cast<double>(stats.retried_alone)});
+      out.push_back(std::move(transactions));
+      out.push_back(std::move(appends));
+      out.push_back(std::move(alone));
+    }
+  });
+}
+
 int Run(const Options& options) {
   if (!domain::IsKnownPhoneRegion(options.default_region)) {
     return Fail(absl::InvalidArgumentError(
@@ -192,7 +281,9 @@ int Run(const Options& options) {
 
   auto opened_store = store::Database::Open({options.data_dir, options.sync_writes});
   if (!opened_store.ok()) return Fail(opened_store.status());
-  // The data dir's RocksDB; everything else sees the port only.
+  // The data dir's RocksDB; everything else sees the port only (the
+  // metrics read its properties).
+  const store::Database* database = opened_store->get();
   std::unique_ptr<store::StateStore> rocks = *std::move(opened_store);
   std::unique_ptr<store::FaultInjectingStateStore> faulty;
   if (!options.inject_faults.empty()) {
@@ -305,6 +396,33 @@ int Run(const Options& options) {
   projection.ResumeFrom(projection_runner.CommittedOffsets());
   if (auto s = relay.Start(); !s.ok()) return Fail(s);
 
+  // Serves probes and metrics from here on, while catching up too.
+  std::atomic<bool> caught_up{false};
+  std::unique_ptr<http::HttpServer> http_server;
+  if (!options.http_listen.empty()) {
+    AddCollectors(metrics::DefaultRegistry(), *log, runners, *database, robots, *clock, caught_up);
+    http::HttpServer::Options http_options;
+    http_options.listen = options.http_listen;
+    http_options.max_body_bytes = domain::InputLimits::kRequestBytes;
+    http_options.readiness = [&]() -> absl::Status {
+      if (!caught_up.load()) {
+        return absl::UnavailableError("catching up with the event log (read models)");
+      }
+      return Readiness(*log, runners);
+    };
+    http_options.liveness = [&] {
+      const absl::Status health = log->Health();
+      return absl::IsDataLoss(health) ? health : absl::OkStatus();
+    };
+    auto started = http::HttpServer::Start(std::move(http_options));
+    if (!started.ok()) return Fail(started.status());
+    http_server = *std::move(started);
+    const std::string http_host = options.http_listen.substr(0, options.http_listen.rfind(':'));
+    std::printf("leadflowd: http (metrics, probes, intake) on %s:%d\n", http_host.c_str(),
+                http_server->port());
+    std::fflush(stdout);
+  }
+
   api::ServiceContext context;
   context.log = log.get();
   context.db = db;
@@ -336,6 +454,9 @@ int Run(const Options& options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(api::RpcMetricsInterceptor(&metrics::DefaultRegistry()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(domain::InputLimits::kRequestBytes);
@@ -355,8 +476,23 @@ int Run(const Options& options) {
             ? ""
             : " (or --tls-key is not the private key of --tls-cert, or a file is not PEM)")));
   }
-  // Health checks say NOT_SERVING until the read models have caught up.
-  server->GetHealthCheckService()->SetServingStatus(false);
+  // Health checks say NOT_SERVING until the read models have caught up:
+  // the server as a whole ("") and each service by its name.
+  const std::vector<std::string> health_names = {"",
+                                                 v1::IntakeService::service_full_name(),
+                                                 v1::LeadService::service_full_name(),
+                                                 v1::CrmService::service_full_name(),
+                                                 v1::PipelineService::service_full_name(),
+                                                 v1::EventService::service_full_name(),
+                                                 v1::AdminService::service_full_name(),
+                                                 v1::AccessService::service_full_name(),
+                                                 v1::ReportService::service_full_name()};
+  auto set_serving = [&](bool serving) {
+    for (const auto& name : health_names) {
+      server->GetHealthCheckService()->SetServingStatus(name, serving);
+    }
+  };
+  set_serving(false);
   // Commands are decided with the pipelines the read model holds: let it
   // catch up with the event log first (a rebuilt or new replica starts
   // empty), so no command is decided with pipelines it has not seen yet.
@@ -382,6 +518,7 @@ int Run(const Options& options) {
   }
   authenticator.SetReady();
   for (auto* runner : runners) runner->Start();
+  if (http_server != nullptr) http_server->ServeIntake(server->InProcessChannel({}));
 
   // Every call needs a credential: the first start makes the
   // administrator's, and every start makes sure it is in force.
@@ -411,7 +548,8 @@ int Run(const Options& options) {
                 options.jwt.issuer.c_str(), absl::StrJoin(options.jwt.audiences, ", ").c_str(),
                 jwt->key_count(), options.jwt.jwks_file.c_str());
   }
-  server->GetHealthCheckService()->SetServingStatus(true);
+  caught_up = true;
+  set_serving(true);
 
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   std::printf("leadflowd: engine %s%s%s, data dir %s, %d partitions\n", log->EngineName().c_str(),
@@ -442,7 +580,7 @@ int Run(const Options& options) {
     const absl::Status ready = Readiness(*log, runners);
     if (ready.ok() != serving) {
       serving = ready.ok();
-      server->GetHealthCheckService()->SetServingStatus(serving);
+      set_serving(serving);
       if (serving) {
         std::printf("leadflowd: writes go through again; serving\n");
       } else {
@@ -466,9 +604,11 @@ int Run(const Options& options) {
     }
   }
   std::fflush(stdout);
-  server->GetHealthCheckService()->SetServingStatus(false);
+  set_serving(false);
+  caught_up = false;
   event_service.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (http_server != nullptr) http_server->Stop();
   for (auto* runner : runners) runner->Stop();
   relay.Stop();
   return health.ok() ? 0 : 1;
@@ -581,6 +721,11 @@ int main(int argc, char** argv) {
                  "Fail storage calls, for tests of failure handling: OP:SKIP:TIMES:CODE, e.g. "
                  "sync:200:1:unavailable (repeatable)")
       ->group("Testing");
+  app.add_option("--http-listen", options.http_listen,
+                 "Serve HTTP here (host:port; port 0 picks a free one): Prometheus /metrics, "
+                 "/healthz and /readyz probes, and intake (POST /v1/channel-events, "
+                 "/v1/forms/{form_id}); off when not given")
+      ->group("Operations");
   CLI11_PARSE(app, argc, argv);
   return Run(options);
 }

@@ -129,6 +129,24 @@ int32_t EmbeddedLog::PartitionCount(absl::string_view topic) const {
   return it == partitions_.end() ? 0 : it->second;
 }
 
+EmbeddedLog::EmbeddedLog(store::StateStore* db, bool keep_changelogs)
+    : db_(db),
+      keep_changelogs_(keep_changelogs),
+      metrics_{&metrics::DefaultRegistry()
+                    .AddCounter("leadflow_log_appended_records_total",
+                                "Records appended to the embedded log (every topic).")
+                    .With({}),
+               &metrics::DefaultRegistry()
+                    .AddHistogram("leadflow_log_group_commit_appends",
+                                  "Appends written together by one group commit (one fsync, one "
+                                  "Kafka transaction).",
+                                  {}, metrics::SizeBuckets())
+                    .With({}),
+               &metrics::DefaultRegistry()
+                    .AddHistogram("leadflow_log_fsync_seconds",
+                                  "Time of one group commit's fsync of the write-ahead log.", {})
+                    .With({})} {}
+
 absl::StatusOr<std::vector<Position>> EmbeddedLog::Append(std::vector<OutgoingRecord> records,
                                                           absl::Time /*deadline*/) {
   std::unique_ptr<store::StateBatch> batch = db_->NewBatch();
@@ -272,7 +290,13 @@ absl::StatusOr<std::vector<Position>> EmbeddedLog::AppendInLine(
     }
     wrote_records = wrote_records || (writer->needs_sync && !writer->records->empty());
   }
+  const absl::Time sync_start = absl::Now();
   absl::Status synced = wrote_records ? db_->Sync() : absl::OkStatus();
+  if (wrote_records) metrics_.fsync_seconds->ObserveDuration(absl::Now() - sync_start);
+  metrics_.group_appends->Observe(static_cast<double>(group.size()));
+  size_t group_records = 0;
+  for (Writer* writer : group) group_records += writer->records->size();
+  metrics_.records->Increment(group_records);
 
   mu_.Lock();
   last_write_ = synced.ok() ? last_write : synced;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "leadflow/base/status_macros.h"
+#include "leadflow/metrics/registry.h"
 
 namespace leadflow::log {
 namespace {
@@ -942,7 +943,14 @@ void KafkaLog::RunGroup(const std::vector<Writer*>& writers) {
     }
   }
   bool aborted = false;
+  static metrics::Histogram& latency =
+      metrics::DefaultRegistry()
+          .AddHistogram("leadflow_kafka_transaction_seconds",
+                        "Time of one Kafka transaction: produce, send offsets, commit.", {})
+          .With({});
+  const absl::Time start = absl::Now();
   absl::Status status = Transact(writers, &aborted);
+  latency.ObserveDuration(absl::Now() - start);
   // An unknown or fatal outcome is every writer's: the records may be in.
   if (status.ok() || !aborted || writers.size() == 1) {
     for (Writer* writer : writers) writer->status = status;
@@ -969,6 +977,13 @@ void KafkaLog::RunGroup(const std::vector<Writer*>& writers) {
 }
 
 void KafkaLog::CountCommitted(int64_t appends) {
+  static metrics::Histogram& group = metrics::DefaultRegistry()
+                                         .AddHistogram("leadflow_log_group_commit_appends",
+                                                       "Appends written together by one group "
+                                                       "commit (one fsync, one Kafka transaction).",
+                                                       {}, metrics::SizeBuckets())
+                                         .With({});
+  group.Observe(static_cast<double>(appends));
   absl::MutexLock lock(&stats_mu_);
   ++stats_.transactions;
   stats_.appends += appends;

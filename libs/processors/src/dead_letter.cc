@@ -1,6 +1,8 @@
 #include "leadflow/processors/dead_letter.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "leadflow/metrics/registry.h"
 
 namespace leadflow::processors {
 
@@ -17,6 +19,39 @@ log::OutgoingRecord DeadLetter(const log::Record& input, absl::string_view proce
   out.headers.push_back({"leadflow_source_partition", absl::StrCat(input.partition)});
   out.headers.push_back({"leadflow_source_offset", absl::StrCat(input.offset)});
   return out;
+}
+
+std::string DeadLetterReasonLabel(absl::string_view reason) {
+  absl::string_view head = reason.substr(0, reason.find(':'));
+  std::string label;
+  bool in_index = false;
+  for (char c : head) {
+    if (c == '[') in_index = true;
+    if (!in_index) label += c;
+    if (c == ']') in_index = false;
+  }
+  // Free text rather than a path: keep it short so it stays one of few.
+  constexpr size_t kMaxLabel = 48;
+  if (label.size() > kMaxLabel)
+    label = std::string(absl::StripAsciiWhitespace(label.substr(0, kMaxLabel)));
+  return label.empty() ? "unknown" : label;
+}
+
+void CountDeadLetters(const std::vector<log::OutgoingRecord>& committed) {
+  static metrics::Family<metrics::Counter>& dead_letters = metrics::DefaultRegistry().AddCounter(
+      "leadflow_dead_letters_total",
+      "Input records sent to the dead-letter topic, by processor and reason (the field named).",
+      {"processor", "reason"});
+  for (const auto& record : committed) {
+    if (record.topic != log::kDeadLetterTopic) continue;
+    std::string processor;
+    std::string reason;
+    for (const auto& [key, value] : record.headers) {
+      if (key == "leadflow_processor") processor = value;
+      if (key == "leadflow_reason") reason = DeadLetterReasonLabel(value);
+    }
+    dead_letters.With({processor, reason}).Increment();
+  }
 }
 
 }  // namespace leadflow::processors

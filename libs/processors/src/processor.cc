@@ -117,6 +117,36 @@ void Processor::Unwritable(const log::Record& record, const absl::Status& why,
       DeadLetter(record, Name(), absl::StrCat("its output cannot be written: ", why.message())));
 }
 
+ProcessorRunner::Metrics ProcessorRunner::MetricsFor(const std::string& processor) {
+  metrics::Registry& registry = metrics::DefaultRegistry();
+  const std::vector<std::string> label = {"processor"};
+  return {
+      &registry
+           .AddCounter("leadflow_processor_records_total",
+                       "Input records processed and committed, by processor.", label)
+           .With({processor}),
+      &registry
+           .AddCounter("leadflow_processor_units_total",
+                       "Units (state + outputs + input offset) committed, by processor.", label)
+           .With({processor}),
+      &registry
+           .AddCounter("leadflow_processor_failed_polls_total",
+                       "Polls whose batch failed and is retried (storage or broker trouble), by "
+                       "processor.",
+                       label)
+           .With({processor}),
+      &registry
+           .AddHistogram("leadflow_processor_commit_seconds",
+                         "Time to commit one unit to the log and the store, by processor.", label)
+           .With({processor}),
+      &registry
+           .AddHistogram("leadflow_processor_batch_records",
+                         "Records per processed batch (one partition of one poll), by processor.",
+                         label, metrics::SizeBuckets())
+           .With({processor}),
+  };
+}
+
 ProcessorRunner::ProcessorRunner(log::Log* log, store::StateStore* db, Processor* processor,
                                  size_t max_batch)
     : log_(log),
@@ -125,7 +155,8 @@ ProcessorRunner::ProcessorRunner(log::Log* log, store::StateStore* db, Processor
       max_batch_(max_batch),
       topic_(processor->InputTopic()),
       changelogs_(processor->ChangelogTopics()),
-      unit_prefix_(absl::StrCat(absl::Hex(std::random_device()()), absl::Hex(getpid()), "-")) {}
+      unit_prefix_(absl::StrCat(absl::Hex(std::random_device()()), absl::Hex(getpid()), "-")),
+      metrics_(MetricsFor(processor->Name())) {}
 
 ProcessorRunner::~ProcessorRunner() {
   Stop();
@@ -383,6 +414,12 @@ absl::Status ProcessorRunner::CommitUnit(int32_t partition, int64_t next, Proces
   const store::Keyspace keyspace = processor_->StateKeyspace();
   std::unique_ptr<store::StateBatch> batch = txn.TakeBatch();
   const std::string name = processor_->Name();
+  const absl::Time commit_start = absl::Now();
+  // Counted once the unit is durable, not each time a batch is retried.
+  std::vector<log::OutgoingRecord> dead_letters;
+  for (const auto& record : txn.records_) {
+    if (record.topic == log::kDeadLetterTopic) dead_letters.push_back(record);
+  }
   LEADFLOW_ASSIGN_OR_RETURN(
       std::vector<log::Position> positions,
       log_->AppendWithState(
@@ -409,6 +446,9 @@ absl::Status ProcessorRunner::CommitUnit(int32_t partition, int64_t next, Proces
     consumed_[partition] = std::max(consumed_[partition], next);
   }
   committed[partition] = next;
+  metrics_.units->Increment();
+  if (!dead_letters.empty()) CountDeadLetters(dead_letters);
+  metrics_.commit_seconds->ObserveDuration(absl::Now() - commit_start);
   processor_->AfterCommit(partition, next, positions);
   return absl::OkStatus();
 }
@@ -459,6 +499,8 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
     // partition: find it, and only it is taken out of the way.
     if (log::IsUnwritable(status)) status = CommitOneByOne(p, batches[p], committed);
     if (status.ok()) {
+      metrics_.records->Increment(batches[p].size());
+      metrics_.batch_records->Observe(static_cast<double>(batches[p].size()));
       if (last_input_ms_.size() < batches.size()) last_input_ms_.resize(batches.size(), -1);
       last_input_ms_[p] = batches[p].back().timestamp_ms;
     }
@@ -519,6 +561,7 @@ void ProcessorRunner::Loop() {
       trouble_ = handled.status();
     }
     if (!handled.ok()) {
+      metrics_.failed_polls->Increment();
       // Storage trouble: nothing was committed, so retrying the same batch
       // later is safe.
       fprintf(stderr, "leadflowd: processor %s: %s (retrying in %s)\n", processor_->Name().c_str(),

@@ -144,7 +144,14 @@ class RobotProcessor::Teams final : public domain::TeamQueues {
 
 RobotProcessor::RobotProcessor(const store::StateStore* db, const ItemReadModel* items,
                                const ActivityCounters* counters, const Clock* clock)
-    : db_(db), items_(items), counters_(counters), clock_(clock) {}
+    : db_(db),
+      items_(items),
+      counters_(counters),
+      clock_(clock),
+      fired_(&metrics::DefaultRegistry()
+                  .AddCounter("leadflow_robot_timers_fired_total",
+                              "Robot timers fired (their rules run, commands issued).")
+                  .With({})) {}
 
 std::string RobotProcessor::ItemKey(absl::string_view type, absl::string_view id) {
   return absl::StrCat("robots/item/", type, "/", id);
@@ -165,6 +172,7 @@ absl::Status RobotProcessor::Restore(const log::Record& record, ProcessorTransac
 
 absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
                                      ProcessorTransaction& txn) {
+  fired_in_unit_ = 0;
   LEADFLOW_ASSIGN_OR_RETURN(domain::PipelineSet config, items_->PipelinesForRobots());
   const store::Keyspace keyspace = store::Keyspace::kState;
   StateWriter writer(txn, keyspace);
@@ -194,6 +202,7 @@ absl::Status RobotProcessor::Process(const std::vector<log::Record>& batch,
 
 absl::Status RobotProcessor::Punctuate(int32_t partition, absl::Time input_time,
                                        ProcessorTransaction& txn) {
+  fired_in_unit_ = 0;
   const std::string prefix = DuePrefix(partition);
   const absl::Time due_by = std::min(clock_->Now(), input_time);
   const std::string until =
@@ -226,7 +235,31 @@ absl::Status RobotProcessor::Punctuate(int32_t partition, absl::Time input_time,
     writer.SaveItem(partition, entry.item_key, before, item);
     for (const auto& command : commands) txn.Emit(CommandRecord(command, "leadflow/robots"));
   }
+  fired_in_unit_ = due.size();
   return absl::OkStatus();
+}
+
+void RobotProcessor::AfterCommit(int32_t partition, int64_t next_offset,
+                                 const std::vector<log::Position>& outputs) {
+  fired_->Increment(fired_in_unit_);
+  fired_in_unit_ = 0;
+}
+
+absl::StatusOr<int64_t> RobotProcessor::DueTimers(int32_t partitions, absl::Time now,
+                                                  int64_t limit) const {
+  int64_t due = 0;
+  for (int32_t p = 0; p < partitions && due < limit; ++p) {
+    const std::string prefix = DuePrefix(p);
+    const std::string until =
+        absl::StrCat(prefix, absl::StrFormat("%016d", absl::ToUnixMillis(now)), "/\xff");
+    LEADFLOW_RETURN_IF_ERROR(db_->Scan(store::Keyspace::kState, prefix, prefix,
+                                       [&](absl::string_view key, absl::string_view) {
+                                         if (key >= until || due >= limit) return false;
+                                         ++due;
+                                         return true;
+                                       }));
+  }
+  return due;
 }
 
 }  // namespace leadflow::processors

@@ -320,4 +320,36 @@ absl::Status Database::Clear(Keyspace keyspace) {
                    "dropping cleared files");
 }
 
+std::vector<std::pair<std::string, double>> Database::Properties() const {
+  struct Property {
+    const char* metric;
+    const char* rocksdb;
+    // Of the whole DB (one shared cache, one write controller) rather than
+    // per column family.
+    bool db_wide;
+  };
+  static constexpr Property kProperties[] = {
+      {"memtable_bytes", "rocksdb.cur-size-all-mem-tables", false},
+      {"block_cache_bytes", "rocksdb.block-cache-usage", true},
+      {"table_readers_bytes", "rocksdb.estimate-table-readers-mem", false},
+      {"live_sst_bytes", "rocksdb.live-sst-files-size", false},
+      {"estimated_keys", "rocksdb.estimate-num-keys", false},
+      {"pending_compaction_bytes", "rocksdb.estimate-pending-compaction-bytes", false},
+      {"compaction_pending", "rocksdb.compaction-pending", false},
+      {"running_compactions", "rocksdb.num-running-compactions", true},
+      {"write_stopped", "rocksdb.is-write-stopped", true},
+      {"delayed_write_rate_bytes", "rocksdb.actual-delayed-write-rate", true},
+      {"immutable_memtables", "rocksdb.num-immutable-mem-table", false},
+  };
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& property : kProperties) {
+    uint64_t value = 0;
+    const bool known = property.db_wide
+                           ? rocks_->db->GetIntProperty(property.rocksdb, &value)
+                           : rocks_->db->GetAggregatedIntProperty(property.rocksdb, &value);
+    if (known) out.emplace_back(property.metric, static_cast<double>(value));
+  }
+  return out;
+}
+
 }  // namespace leadflow::store

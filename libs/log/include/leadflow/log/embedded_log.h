@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "leadflow/log/log.h"
+#include "leadflow/metrics/registry.h"
 #include "leadflow/store/state_store.h"
 
 namespace leadflow::log {
@@ -70,8 +71,7 @@ class EmbeddedLog final : public Log {
                       absl::Duration timeout) const;
 
  private:
-  EmbeddedLog(store::StateStore* db, bool keep_changelogs)
-      : db_(db), keep_changelogs_(keep_changelogs) {}
+  EmbeddedLog(store::StateStore* db, bool keep_changelogs);
 
   // A record as readers get it, kept from its append (see Tail).
   using Appended = std::pair<Position, std::shared_ptr<const Record>>;
@@ -119,6 +119,12 @@ class EmbeddedLog final : public Log {
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   // The latest write's outcome (Readiness).
   absl::Status last_write_ ABSL_GUARDED_BY(mu_);
+  struct Metrics {
+    metrics::Counter* records;
+    metrics::Histogram* group_appends;
+    metrics::Histogram* fsync_seconds;
+  };
+  const Metrics metrics_;
 };
 
 }  // namespace leadflow::log

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "leadflow/log/log.h"
+#include "leadflow/metrics/registry.h"
 #include "leadflow/store/state_store.h"
 
 namespace leadflow::processors {
@@ -230,6 +231,16 @@ class ProcessorRunner : private log::RebalanceListener {
   std::vector<int64_t> last_input_ms_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  // This processor's metrics in the process registry.
+  struct Metrics {
+    metrics::Counter* records;
+    metrics::Counter* units;
+    metrics::Counter* failed_polls;
+    metrics::Histogram* commit_seconds;
+    metrics::Histogram* batch_records;
+  };
+  static Metrics MetricsFor(const std::string& processor);
+  const Metrics metrics_;
 };
 
 }  // namespace leadflow::processors

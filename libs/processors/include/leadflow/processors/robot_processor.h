@@ -47,6 +47,12 @@ class RobotProcessor final : public Processor {
     return {std::string(log::kRobotStateTopic)};
   }
   absl::Status Restore(const log::Record& record, ProcessorTransaction& txn) override;
+  void AfterCommit(int32_t partition, int64_t next_offset,
+                   const std::vector<log::Position>& outputs) override;
+
+  // Timers due by `now` and not fired yet, over partitions [0, partitions),
+  // counted up to `limit`: how far the robots are behind the clock.
+  absl::StatusOr<int64_t> DueTimers(int32_t partitions, absl::Time now, int64_t limit) const;
 
   static std::string ItemKey(absl::string_view type, absl::string_view id);
   static std::string DuePrefix(int32_t partition);
@@ -58,6 +64,9 @@ class RobotProcessor final : public Processor {
   const ItemReadModel* items_;
   const ActivityCounters* counters_;
   const Clock* clock_;
+  // Timers the unit being committed fires (the polling thread's).
+  size_t fired_in_unit_ = 0;
+  metrics::Counter* fired_;
 };
 
 }  // namespace leadflow::processors

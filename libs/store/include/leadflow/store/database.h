@@ -47,6 +47,11 @@ class Database final : public StateStore {
   absl::Status Sync() override;
   absl::Status Clear(Keyspace keyspace) override;
 
+  // RocksDB's own figures an operator watches, summed over the column
+  // families: (metric name suffix, value), e.g. ("memtable_bytes", 1234).
+  // See docs/operations.md, metrics.
+  std::vector<std::pair<std::string, double>> Properties() const;
+
  private:
   // The DB and its handles: RocksDB's types stay out of this header, so its
   // users need none of RocksDB's.
