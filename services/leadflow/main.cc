@@ -32,6 +32,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "backup_commands.h"
+#include "client.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/config/access_yaml.h"
@@ -44,234 +46,8 @@
 
 namespace {
 
-using namespace leadflow;  // NOLINT: the binary's own wiring
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
-}
-
-int Report(const grpc::Status& status) {
-  if (status.ok()) return 0;
-  std::fprintf(stderr, "leadflow: %s: %s\n", CodeName(status.error_code()),
-               status.error_message().c_str());
-  return 1;
-}
-
-// A mistake in the command line or an input file (`what` names the flag or
-// the file). Returns the exit status, 2.
-int Invalid(absl::string_view what, const absl::Status& status) {
-  std::fprintf(stderr, "leadflow: %s: %s\n", std::string(what).c_str(),
-               std::string(status.message()).c_str());
-  return 2;
-}
-
-int Print(const google::protobuf::Message& message) {
-  std::printf("%s\n", ToJson(message).c_str());
-  return 0;
-}
-
-// One line per item of a repeated field.
-template <typename Items>
-int PrintEach(const Items& items) {
-  for (const auto& item : items) Print(item);
-  return 0;
-}
-
-std::unique_ptr<grpc::ClientContext> Context(int timeout_seconds) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (timeout_seconds > 0) {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_seconds));
-  }
-  return ctx;
-}
-
-struct Common {
-  std::string target = "127.0.0.1:50051";
-  int timeout = 30;
-  tls::ClientTls tls;
-  // Where the bearer credential is, when LEADFLOW_TOKEN does not hold it.
-  std::string token_file;
-  // Made at the first call, from target, tls and the credential.
-  mutable std::shared_ptr<grpc::Channel> channel;
-};
-
-// The first line of `path`, "" when it cannot be read.
-std::string FirstLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return std::string(absl::StripAsciiWhitespace(line));
-}
-
-// The bearer credential (an API key or a JWT), found as kubectl and psql
-// find theirs: $LEADFLOW_TOKEN, else the file --token-file or
-// $LEADFLOW_TOKEN_FILE names, else $XDG_CONFIG_HOME/leadflow/token
-// (~/.config/leadflow/token). "" when there is none: a client certificate
-// may be the credential, and otherwise the server says what is missing.
-std::string TokenOf(const Common& common) {
-  if (const char* token = std::getenv("LEADFLOW_TOKEN"); token != nullptr && *token != '\0') {
-    return token;
-  }
-  if (!common.token_file.empty()) {
-    std::string token = FirstLine(common.token_file);
-    if (token.empty()) {
-      std::fprintf(stderr, "leadflow: --token-file %s: no credential there\n",
-                   common.token_file.c_str());
-      std::exit(2);
-    }
-    return token;
-  }
-  const char* config = std::getenv("XDG_CONFIG_HOME");
-  const char* home = std::getenv("HOME");
-  const std::string dir = config != nullptr && *config != '\0' ? config
-                          : home != nullptr                    ? absl::StrCat(home, "/.config")
-                                                               : "";
-  return dir.empty() ? "" : FirstLine(absl::StrCat(dir, "/leadflow/token"));
-}
-
-// The channel to leadflowd; a TLS file that cannot be used ends the CLI
-// with the reason (exit code 2, as for a bad flag).
-std::shared_ptr<grpc::Channel> ChannelOf(const Common& common) {
-  if (common.channel == nullptr) {
-    auto channel = tls::ChannelTo(common.target, common.tls, TokenOf(common));
-    if (!channel.ok()) {
-      std::fprintf(stderr, "leadflow: %s\n", std::string(channel.status().message()).c_str());
-      std::exit(2);
-    }
-    common.channel = *std::move(channel);
-  }
-  return common.channel;
-}
-
-template <typename Service>
-std::unique_ptr<typename Service::Stub> StubOf(const Common& common) {
-  return Service::NewStub(ChannelOf(common));
-}
-
-// A unary method of a generated stub.
-template <typename Stub, typename Request, typename Response>
-using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
-
-constexpr const char* kActorHelp =
-    "Who does it (default: the caller; naming another needs the right to act for others)";
-
-// Gives a request that has a `request_id` field one when it has none, and
-// returns it ("" for requests without the field): every change the CLI
-// sends is idempotent, so its own retries and a person re-running the
-// command with --request-id apply it once.
-// --request-id given before or after the subcommand.
-std::string& RequestIdFlag() {
-  static auto* id = new std::string();
-  return *id;
-}
-
-std::string EnsureRequestId(google::protobuf::Message* request) {
-  const google::protobuf::FieldDescriptor* field =
-      request->GetDescriptor()->FindFieldByName("request_id");
-  if (field == nullptr || field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-    return "";
-  }
-  const google::protobuf::Reflection* reflection = request->GetReflection();
-  std::string id = reflection->GetString(*request, field);
-  if (id.empty()) id = RequestIdFlag();
-  if (id.empty()) {
-    thread_local absl::BitGen gen;
-    id = absl::StrFormat("cli-%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
-  }
-  reflection->SetString(request, field, id);
-  return id;
-}
-
-// One unary call: hands the response to `handle` (which returns the exit
-// status), or reports the error. UNAVAILABLE (the server restarting, a
-// command not applied in time) is retried a few times with the same
-// request; a change that still fails says its request id.
-template <typename Stub, typename Request, typename Response, typename Handle>
-int Call(Stub& stub, Method<Stub, Request, Response> method, const Request& request,
-         int timeout_seconds, Handle handle) {
-  Request sent = request;
-  const std::string request_id = EnsureRequestId(&sent);
-  constexpr int kAttempts = 4;
-  for (int attempt = 1;; ++attempt) {
-    Response response;
-    auto ctx = Context(timeout_seconds);
-    grpc::Status status = (stub.*method)(ctx.get(), sent, &response);
-    if (status.ok()) return handle(response);
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE && attempt < kAttempts) {
-      absl::SleepFor(absl::Milliseconds(250) * attempt);
-      continue;
-    }
-    if (!request_id.empty() && (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                                status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)) {
-      std::fprintf(stderr,
-                   "leadflow: the change may or may not be applied: run it again with "
-                   "--request-id %s to apply it once\n",
-                   request_id.c_str());
-    }
-    return Report(status);
-  }
-}
-
-// One unary call: prints the response, or reports the error. Returns the
-// exit status.
-template <typename Stub, typename Request, typename Response>
-int Unary(Stub& stub, Method<Stub, Request, Response> method, const Request& request,
-          int timeout_seconds) {
-  return Call(stub, method, request, timeout_seconds,
-              [](const Response& response) { return Print(response); });
-}
-
-// A list call: prints the items `items` picks from each response, one per
-// line, following page tokens to the end when `all_pages` (else the first
-// page only).
-template <typename Stub, typename Request, typename Response, typename Items>
-int Paged(Stub& stub, Method<Stub, Request, Response> method, Request request, int timeout_seconds,
-          bool all_pages, Items items) {
-  do {
-    const int rc = Call(stub, method, request, timeout_seconds, [&](const Response& response) {
-      request.set_page_token(response.next_page_token());
-      return PrintEach(items(response));
-    });
-    if (rc != 0) return rc;
-  } while (all_pages && !request.page_token().empty());
-  return 0;
-}
-
-// "ID" or "COLLECTION/ID" → "COLLECTION/ID".
-std::string NameIn(absl::string_view collection, const std::string& id_or_name) {
-  const std::string prefix = absl::StrCat(collection, "/");
-  return id_or_name.rfind(prefix, 0) == 0 ? id_or_name : prefix + id_or_name;
-}
-
-// An RFC 3339 time, e.g. 2025-03-01T15:00:00+03:00.
-absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(const std::string& text) {
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "' is not an RFC 3339 time (2025-03-01T15:00:00+03:00): ", error));
-  }
-  return ToTimestamp(time);
-}
+using namespace leadflow;       // NOLINT: the binary's own wiring
+using namespace leadflow::cli;  // NOLINT
 
 // --- publish -------------------------------------------------------------
 
@@ -1340,6 +1116,7 @@ int main(int argc, char** argv) {
   AddAccessCommands(app, access_args, common, rc);
   ReportArgs report_args;
   AddReportCommands(app, report_args, common, rc);
+  AddBackupCommands(app, common, rc);
 
   std::string counters_user;
   auto* counters = app.add_subcommand(

@@ -24,8 +24,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "leadflow/api/access_service.h"
 #include "leadflow/api/authenticator.h"
+#include "leadflow/api/backup_service.h"
 #include "leadflow/api/crm_service.h"
 #include "leadflow/api/event_service.h"
 #include "leadflow/api/intake_service.h"
@@ -36,6 +38,7 @@
 #include "leadflow/auth/api_key.h"
 #include "leadflow/auth/jwt.h"
 #include "leadflow/base/derived_id.h"
+#include "leadflow/base/logger.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/input_limits.h"
 #include "leadflow/http/http_server.h"
@@ -87,8 +90,14 @@ struct Options {
   auth::JwtSettings jwt;
   // Storage faults to inject (tests of failure handling).
   std::vector<std::string> inject_faults;
+  // Where CreateBackup writes; <data_dir>/backups when empty.
+  std::string backup_dir;
   // Metrics, probes and HTTP intake; off when empty.
   std::string http_listen;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  // Calls slower than this are logged (0: none).
+  int slow_request_ms = 1000;
 };
 
 // Takes gRPC's reflection plugin off a server: linking grpc++_reflection
@@ -107,7 +116,7 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
 };
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "leadflowd: %s\n", status.ToString().c_str());
+  logging::Error("leadflowd", status.ToString());
   return 1;
 }
 
@@ -242,6 +251,31 @@ void AddCollectors(metrics::Registry& registry, const log::Log& log,
 }
 
 int Run(const Options& options) {
+  auto log_level = logging::ParseLevel(options.log_level);
+  if (!log_level.ok()) return Fail(log_level.status());
+  auto log_format = logging::ParseFormat(options.log_format);
+  if (!log_format.ok()) return Fail(log_format.status());
+  logging::Configure(*log_level, *log_format);
+  // What this start was told (paths only: secrets live in files).
+  logging::Info("leadflowd", "starting",
+                {{"data_dir", options.data_dir},
+                 {"listen", options.listen},
+                 {"http_listen", options.http_listen},
+                 {"engine", options.kafka_brokers.empty() ? "embedded" : "kafka"},
+                 {"kafka_brokers", options.kafka_brokers},
+                 {"kafka_config", options.kafka_config},
+                 {"partitions", options.partitions},
+                 {"sync_writes", options.sync_writes ? "true" : "false"},
+                 {"default_region", options.default_region},
+                 {"time_zone", options.time_zone},
+                 {"tls_cert", options.tls.cert_file},
+                 {"tls_client_ca", options.tls.client_ca_file},
+                 {"jwt_jwks", options.jwt.jwks_file},
+                 {"jwt_issuer", options.jwt.issuer},
+                 {"admin_key_file", options.admin_key_file},
+                 {"backup_dir", options.backup_dir},
+                 {"log_level", options.log_level},
+                 {"slow_request_ms", options.slow_request_ms}});
   if (!domain::IsKnownPhoneRegion(options.default_region)) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("--default-region: unknown region '", options.default_region, "'")));
@@ -283,7 +317,7 @@ int Run(const Options& options) {
   if (!opened_store.ok()) return Fail(opened_store.status());
   // The data dir's RocksDB; everything else sees the port only (the
   // metrics read its properties).
-  const store::Database* database = opened_store->get();
+  store::Database* const database = opened_store->get();
   std::unique_ptr<store::StateStore> rocks = *std::move(opened_store);
   std::unique_ptr<store::FaultInjectingStateStore> faulty;
   if (!options.inject_faults.empty()) {
@@ -291,8 +325,8 @@ int Run(const Options& options) {
     for (const auto& spec : options.inject_faults) {
       if (auto s = faulty->FailFromSpec(spec); !s.ok()) return Fail(s);
     }
-    std::printf("leadflowd: injecting storage faults %s\n",
-                absl::StrJoin(options.inject_faults, ", ").c_str());
+    logging::Warning("leadflowd", absl::StrCat("injecting storage faults ",
+                                               absl::StrJoin(options.inject_faults, ", ")));
   }
   store::StateStore* const db =
       faulty != nullptr ? static_cast<store::StateStore*>(faulty.get()) : rocks.get();
@@ -321,15 +355,15 @@ int Run(const Options& options) {
         secrets = secrets || log::IsSecretKafkaSetting(key);
       }
       // Keys only: values may be secrets.
-      std::printf("leadflowd: kafka client settings from %s: %s\n", options.kafka_config.c_str(),
-                  keys.empty() ? "(none)" : absl::StrJoin(keys, ", ").c_str());
+      logging::Info("leadflowd",
+                    absl::StrCat("kafka client settings from ", options.kafka_config, ": ",
+                                 keys.empty() ? "(none)" : absl::StrJoin(keys, ", ")));
       struct stat file {};
       if (secrets && stat(options.kafka_config.c_str(), &file) == 0 &&
           (file.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        std::fprintf(stderr,
-                     "leadflowd: warning: %s holds secrets and is readable by others "
-                     "(chmod 600 it)\n",
-                     options.kafka_config.c_str());
+        logging::Warning("leadflowd", absl::StrCat(options.kafka_config,
+                                                   " holds secrets and is readable by others "
+                                                   "(chmod 600 it)"));
       }
     }
     // Stable per host and data dir: a restarted instance fences its
@@ -371,7 +405,7 @@ int Run(const Options& options) {
   if (options.rebuild_read_models) {
     // The read model is derived: drop it with its offsets and fold the log again.
     if (auto s = db->Clear(store::Keyspace::kViews); !s.ok()) return Fail(s);
-    std::printf("leadflowd: read models dropped; rebuilding from the event log\n");
+    logging::Info("leadflowd", "read models dropped; rebuilding from the event log");
   }
   // One instance holds every partition on the embedded log: intake decides
   // its commands itself, under the command processor's writer lock, in
@@ -400,6 +434,14 @@ int Run(const Options& options) {
   std::atomic<bool> caught_up{false};
   std::unique_ptr<http::HttpServer> http_server;
   if (!options.http_listen.empty()) {
+    // Intake over HTTP carries API keys: in the clear only on loopback,
+    // or behind a TLS proxy the operator vouches for.
+    if (!tls::IsLoopback(options.http_listen) && !options.tls.allow_plaintext) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--http-listen ", options.http_listen,
+                       ": plaintext HTTP (API keys in the clear) on a non-loopback address; "
+                       "terminate TLS in front of it and pass --allow-plaintext")));
+    }
     AddCollectors(metrics::DefaultRegistry(), *log, runners, *database, robots, *clock, caught_up);
     http::HttpServer::Options http_options;
     http_options.listen = options.http_listen;
@@ -418,9 +460,8 @@ int Run(const Options& options) {
     if (!started.ok()) return Fail(started.status());
     http_server = *std::move(started);
     const std::string http_host = options.http_listen.substr(0, options.http_listen.rfind(':'));
-    std::printf("leadflowd: http (metrics, probes, intake) on %s:%d\n", http_host.c_str(),
-                http_server->port());
-    std::fflush(stdout);
+    logging::Info("leadflowd", absl::StrCat("http (metrics, probes, intake) on ", http_host, ":",
+                                            http_server->port()));
   }
 
   api::ServiceContext context;
@@ -447,6 +488,11 @@ int Run(const Options& options) {
   api::PipelineServiceImpl pipeline_service(&context);
   api::EventServiceImpl event_service(&context);
   api::AdminServiceImpl admin_service(&context);
+  // The embedded engine's whole state is this store; on Kafka the log is not.
+  const std::string backup_dir =
+      options.backup_dir.empty() ? data_dir + "/backups" : options.backup_dir;
+  api::BackupServiceImpl backup_service(&context, log->KeepsChangelogs() ? nullptr : database,
+                                        backup_dir);
   api::AccessServiceImpl access_service(&context);
   api::ReportServiceImpl report_service(&context);
 
@@ -455,7 +501,10 @@ int Run(const Options& options) {
   grpc::ServerBuilder builder;
   if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(api::RpcMetricsInterceptor(&metrics::DefaultRegistry()));
+  interceptors.push_back(api::RpcMetricsInterceptor(
+      &metrics::DefaultRegistry(), options.slow_request_ms > 0
+                                       ? absl::Milliseconds(options.slow_request_ms)
+                                       : absl::InfiniteDuration()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   int port = 0;
   builder.AddListeningPort(options.listen, *credentials, &port);
@@ -466,6 +515,7 @@ int Run(const Options& options) {
   builder.RegisterService(&pipeline_service);
   builder.RegisterService(&event_service);
   builder.RegisterService(&admin_service);
+  builder.RegisterService(&backup_service);
   builder.RegisterService(&access_service);
   builder.RegisterService(&report_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -485,6 +535,7 @@ int Run(const Options& options) {
                                                  v1::PipelineService::service_full_name(),
                                                  v1::EventService::service_full_name(),
                                                  v1::AdminService::service_full_name(),
+                                                 v1::BackupService::service_full_name(),
                                                  v1::AccessService::service_full_name(),
                                                  v1::ReportService::service_full_name()};
   auto set_serving = [&](bool serving) {
@@ -505,13 +556,34 @@ int Run(const Options& options) {
     events_end.push_back(*end);
   }
   const timespec no_wait{0, 0};
+  absl::Duration backoff = absl::Milliseconds(10);
   for (bool behind = true; behind;) {
     if (sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) {
-      std::printf("leadflowd: signal while catching up, shutting down\n");
+      logging::Info("leadflowd", "signal while catching up, shutting down");
       return 0;
     }
     auto applied = projection_runner.RunOnce(absl::Milliseconds(50));
-    if (!applied.ok()) return Fail(applied.status());
+    if (!applied.ok()) {
+      // Storage trouble that may pass (a full disk freed, a device back):
+      // not serving, and trying again, as the running processors do.
+      const absl::Status& trouble = applied.status();
+      if (!absl::IsUnavailable(trouble) && !absl::IsResourceExhausted(trouble) &&
+          !absl::IsAborted(trouble) && !absl::IsDeadlineExceeded(trouble)) {
+        return Fail(trouble);
+      }
+      logging::Warning("leadflowd", "catching up: batch refused; retrying",
+                       {{"processor", "projection"},
+                        {"error", trouble.ToString()},
+                        {"retry_in", absl::FormatDuration(backoff)}});
+      const timespec pause = absl::ToTimespec(backoff);
+      if (sigtimedwait(&stop_signals, nullptr, &pause) > 0) {
+        logging::Info("leadflowd", "signal while catching up, shutting down");
+        return 0;
+      }
+      backoff = std::min(backoff * 2, absl::Seconds(1));
+      continue;
+    }
+    backoff = absl::Milliseconds(10);
     const std::vector<int64_t> consumed = projection_runner.ConsumedOffsets();
     behind = false;
     for (size_t p = 0; p < events_end.size(); ++p) behind = behind || consumed[p] < events_end[p];
@@ -535,36 +607,39 @@ int Run(const Options& options) {
       return Fail(absl::Status(issued.code(), absl::StrCat("--admin-key-file ", admin_key_file,
                                                            ": ", issued.message())));
     }
-    std::printf("leadflowd: administrator key not issued yet (%s); retrying\n",
-                issued.ToString().c_str());
-    std::fflush(stdout);
+    logging::Warning("leadflowd", "administrator key not issued yet; retrying",
+                     {{"status", issued.ToString()}});
     if (sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) return 0;
   }
-  std::printf("leadflowd: administrator API key %s %s%s\n",
-              admin_key->created ? "written to" : "from", admin_key_file.c_str(),
-              admin_key->created ? " (keep it secret; the CLI reads LEADFLOW_TOKEN_FILE)" : "");
+  logging::Info(
+      "leadflowd",
+      absl::StrCat(
+          "administrator API key ", admin_key->created ? "written to " : "from ", admin_key_file,
+          admin_key->created ? " (keep it secret; the CLI reads LEADFLOW_TOKEN_FILE)" : ""));
   if (jwt != nullptr) {
-    std::printf("leadflowd: JWTs of %s for %s accepted (%zu keys from %s)\n",
-                options.jwt.issuer.c_str(), absl::StrJoin(options.jwt.audiences, ", ").c_str(),
-                jwt->key_count(), options.jwt.jwks_file.c_str());
+    logging::Info("leadflowd",
+                  absl::StrCat("JWTs of ", options.jwt.issuer, " for ",
+                               absl::StrJoin(options.jwt.audiences, ", "), " accepted (",
+                               jwt->key_count(), " keys from ", options.jwt.jwks_file, ")"));
   }
   caught_up = true;
   set_serving(true);
 
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  std::printf("leadflowd: engine %s%s%s, data dir %s, %d partitions\n", log->EngineName().c_str(),
-              options.kafka_brokers.empty() ? "" : " at ", options.kafka_brokers.c_str(),
-              data_dir.c_str(), options.partitions);
+  logging::Info("leadflowd",
+                absl::StrCat("engine ", log->EngineName(),
+                             options.kafka_brokers.empty() ? "" : " at ", options.kafka_brokers,
+                             ", data dir ", data_dir, ", ", options.partitions, " partitions"));
   if (!options.tls.cert_file.empty()) {
-    std::printf("leadflowd: TLS with %s%s\n", options.tls.cert_file.c_str(),
-                options.tls.client_ca_file.empty()
-                    ? ""
-                    : absl::StrCat("; client certificates signed by ", options.tls.client_ca_file,
-                                   " required")
-                          .c_str());
+    logging::Info("leadflowd",
+                  absl::StrCat("TLS with ", options.tls.cert_file,
+                               options.tls.client_ca_file.empty()
+                                   ? ""
+                                   : absl::StrCat("; client certificates signed by ",
+                                                  options.tls.client_ca_file, " required")));
   }
-  std::printf("leadflowd: listening on %s:%d\n", host.c_str(), port);
-  std::fflush(stdout);
+  // Scripts read the port off the end of this line: no fields after it.
+  logging::Info("leadflowd", absl::StrCat("listening on ", host, ":", port));
 
   // Waits for a stop signal, checking four times a second that the log can
   // go on and whether writes go through (health checks follow).
@@ -574,7 +649,7 @@ int Run(const Options& options) {
   while (true) {
     const int signal_number = sigtimedwait(&stop_signals, nullptr, &tick);
     if (signal_number > 0) {
-      std::printf("leadflowd: signal %d, shutting down\n", signal_number);
+      logging::Info("leadflowd", "signal received, shutting down", {{"signal", signal_number}});
       break;
     }
     const absl::Status ready = Readiness(*log, runners);
@@ -582,24 +657,22 @@ int Run(const Options& options) {
       serving = ready.ok();
       set_serving(serving);
       if (serving) {
-        std::printf("leadflowd: writes go through again; serving\n");
+        logging::Info("leadflowd", "writes go through again; serving");
       } else {
-        std::printf("leadflowd: not serving: %s\n", ready.ToString().c_str());
+        logging::Warning("leadflowd", "not serving", {{"reason", ready.ToString()}});
       }
-      std::fflush(stdout);
     }
     health = log->Health();
     if (absl::IsDataLoss(health)) {
       // What is in memory may not be on the disk: a clean stop would flush
       // it there. Leave at once; the restart recovers what is durable.
-      std::printf("leadflowd: %s; stopping at once\n", health.ToString().c_str());
-      std::fflush(stdout);
+      logging::Error("leadflowd", "stopping at once", {{"reason", health.ToString()}});
       std::_Exit(75);  // EX_TEMPFAIL: restart me
     }
     if (!health.ok()) {
       // Its partitions stay stuck while it lives: leave, so the group hands
       // them to other instances and a supervisor restarts this one.
-      std::printf("leadflowd: %s; shutting down\n", health.ToString().c_str());
+      logging::Error("leadflowd", "shutting down", {{"reason", health.ToString()}});
       break;
     }
   }
@@ -666,8 +739,8 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->group("TLS");
   app.add_flag("--allow-plaintext", options.tls.allow_plaintext,
-               "Serve plaintext gRPC on a non-loopback --listen address (without TLS only "
-               "loopback is served)")
+               "Serve plaintext gRPC on a non-loopback --listen address and plaintext HTTP on a "
+               "non-loopback --http-listen address (otherwise only loopback is served so)")
       ->group("TLS");
   app.add_option("--admin-key-file", options.admin_key_file,
                  "The administrator's API key: made here at first start (mode 0600) when the "
@@ -721,10 +794,26 @@ int main(int argc, char** argv) {
                  "Fail storage calls, for tests of failure handling: OP:SKIP:TIMES:CODE, e.g. "
                  "sync:200:1:unavailable (repeatable)")
       ->group("Testing");
-  app.add_option("--http-listen", options.http_listen,
+  app.add_option("--backup-dir", options.backup_dir,
+                 "Where `leadflow backup create` puts backups of the embedded engine "
+                 "(default: <data-dir>/backups; better on another disk)")
+      ->group("Operations");
+  app.add_option("--http-listen,--metrics-listen", options.http_listen,
                  "Serve HTTP here (host:port; port 0 picks a free one): Prometheus /metrics, "
                  "/healthz and /readyz probes, and intake (POST /v1/channel-events, "
                  "/v1/forms/{form_id}); off when not given")
+      ->group("Operations");
+  app.add_option("--log-level", options.log_level, "debug, info, warning or error")
+      ->capture_default_str()
+      ->group("Operations");
+  app.add_option("--log-format", options.log_format,
+                 "text (for people) or json (one object per line, for log pipelines)")
+      ->capture_default_str()
+      ->group("Operations");
+  app.add_option("--slow-request-ms", options.slow_request_ms,
+                 "Log gRPC calls that take longer than this (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
       ->group("Operations");
   CLI11_PARSE(app, argc, argv);
   return Run(options);

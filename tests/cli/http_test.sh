@@ -98,11 +98,35 @@ check "group commits and fsyncs measured" [ "$(m sum leadflow_log_fsync_seconds_
 check "lag back to 0 once idle" [ "$(m max leadflow_processor_lag_records)" = 0 ]
 check "RocksDB memtables reported" [ "$(m sum leadflow_rocksdb_memtable_bytes)" -gt 0 ]
 check "ready gauge 1" [ "$(m sum leadflow_ready)" = 1 ]
+check "the Grafana dashboard, Prometheus and compose fit together and name served metrics" \
+  python3 - "$here/../../deploy" "$work/metrics" <<'PY'
+import json, os, re, sys, yaml
+deploy, scraped = sys.argv[1], open(sys.argv[2]).read()
+served = set(re.findall(r'^# TYPE (\S+) ', scraped, re.M))
+dashboard = json.load(open(os.path.join(deploy, 'grafana/leadflow-dashboard.json')))
+named = set()
+for panel in dashboard['panels']:
+    assert panel['targets'], panel['title']
+    for target in panel['targets']:
+        named |= {re.sub(r'_(bucket|sum|count)$', '', n) for n in re.findall(r'leadflow_\w+', target['expr'])}
+# Registered only on the Kafka engine, or at the first dead letter.
+later = {n for n in named if n.startswith('leadflow_kafka_')} | {'leadflow_dead_letters_total'}
+missing = named - served - later
+assert not missing, missing
+compose = yaml.safe_load(open(os.path.join(deploy, 'compose.yaml')))['services']
+prometheus = yaml.safe_load(open(os.path.join(deploy, 'prometheus.yml')))
+targets = prometheus['scrape_configs'][0]['static_configs'][0]['targets']
+assert all(t.split(':')[0] in compose and t.endswith(':8080') for t in targets), targets
+assert '--http-listen", "0.0.0.0:8080"' in open(os.path.join(deploy, 'Dockerfile')).read()
+for volume in compose['grafana']['volumes'] + compose['prometheus']['volumes']:
+    assert os.path.exists(os.path.join(deploy, volume.split(':')[0])), volume
+PY
 
 # Wedged: from the 200th storage write on, every write fails for 3 s. The
-# probe says 503 with the reason, then 200 again; a post then is 503.
+# probe says 503 with the reason, then 200 again. Logs as JSON this time.
 kill "$server"; wait "$server" 2>/dev/null || true
-start_leadflowd --data-dir "$work/data" --http-listen 127.0.0.1:0 --inject-faults write:200:3s:unavailable
+start_leadflowd --data-dir "$work/data" --http-listen 127.0.0.1:0 --inject-faults write:200:3s:unavailable \
+  --log-format json
 http="http://127.0.0.1:$(http_port)"
 ( for i in $(seq 400); do
     curl -s -o /dev/null -X POST "$http/v1/forms/load" -H "Authorization: Bearer $key" \
@@ -121,34 +145,26 @@ kill "$loader" 2>/dev/null || true
 check "readyz 503 while writes fail" $seen_503
 check "  saying why" grep -q -i "unavailable" "$work/not-ready"
 check "readyz 200 once they go through again" $ready_again
+check "every log line is a JSON object with time, level, component and message" python3 - "$work/out" <<'PY'
+import json, sys
+lines = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+assert lines and all({'time', 'level', 'component', 'message'} <= set(l) for l in lines), lines[:3]
+start = next(l for l in lines if l['message'] == 'starting')
+assert start['http_listen'] == '127.0.0.1:0' and start['partitions'] == 4, start
+assert any(l['message'] == 'not serving' and l['level'] == 'warning' for l in lines), lines
+refused = [l for l in lines if l['message'] == 'batch refused; retrying']
+assert refused and all(l['processor'] and 'UNAVAILABLE' in l['error'] for l in refused), lines
+PY
 
 # Catching up at start: rebuilding the read models from the log, the
-# probe says 503 (catching up) before the server serves. A log long enough
-# that the rebuild takes a while: 4,000 forms over four connections.
-check "4,000 more forms accepted" python3 - "$http" "$key" <<'PY'
-import http.client, sys, threading, urllib.parse
-host = sys.argv[1].removeprefix('http://')
-failed = []
-def post(worker):
-    conn = http.client.HTTPConnection(host, timeout=30)
-    for i in range(1000):
-        body = urllib.parse.urlencode({'name': f'Bulk {worker} {i}', 'phone': f'+7 905 {worker}{i:06d}'})
-        conn.request('POST', '/v1/forms/bulk', body, {
-            'Authorization': 'Bearer ' + sys.argv[2],
-            'Content-Type': 'application/x-www-form-urlencoded'})
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            failed.append(response.status)
-threads = [threading.Thread(target=post, args=(w,)) for w in range(4)]
-for t in threads: t.start()
-for t in threads: t.join()
-assert not failed, failed[:5]
-PY
+# probe says 503 (catching up) before the server serves. The rebuild's
+# writes fail for its first 2 s (after the one that drops the old read
+# models), so it is still catching up when the probe first asks; the
+# server retries them, as it does when storage trouble passes.
 wait_idle
 kill "$server"; wait "$server" 2>/dev/null || true
 "$LEADFLOWD" --listen 127.0.0.1:0 --data-dir "$work/data" --http-listen 127.0.0.1:0 \
-  --rebuild-read-models >"$work/out" 2>&1 &
+  --rebuild-read-models --inject-faults write:1:2s:unavailable >"$work/out" 2>&1 &
 server=$!
 pids+=("$server")
 check "readyz 503 while catching up, then 200" python3 - "$work/out" <<'PY'
@@ -172,4 +188,6 @@ while time.time() < deadline:
 assert seen and seen[-1] == 200, seen
 assert 503 in seen, 'never saw catching up: ' + str(seen[:3])
 PY
+check "the refused rebuild batches were retried, not fatal" \
+  grep -q "catching up: batch refused; retrying" "$work/out"
 finish

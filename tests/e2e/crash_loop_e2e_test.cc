@@ -23,10 +23,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "leadflow/store/database.h"
 #include "leadflow/v1/service.grpc.pb.h"
 #include "support/channel_events.h"
 #include "support/event_log_audit.h"
+#include "support/read_models.h"
 #include "support/server_process.h"
 
 namespace leadflow {
@@ -161,22 +161,6 @@ void Write(int writer, Target& target, const std::atomic<bool>& stop, Ledger& le
   }
 }
 
-// Every key and value of the read models (the `views` keyspace) of a
-// stopped server's data dir.
-std::map<std::string, std::string> ReadModels(const std::string& data_dir) {
-  auto db = store::Database::Open({data_dir, false});
-  REQUIRE(db.ok());
-  std::map<std::string, std::string> views;
-  REQUIRE((*db)
-              ->Scan(store::Keyspace::kViews, "", "",
-                     [&](absl::string_view key, absl::string_view value) {
-                       views.emplace(std::string(key), std::string(value));
-                       return true;
-                     })
-              .ok());
-  return views;
-}
-
 int Kills() {
   const char* kills = std::getenv("LEADFLOW_CRASH_KILLS");
   return kills != nullptr ? std::atoi(kills) : 20;
@@ -271,21 +255,16 @@ TEST_CASE("SIGKILLed at random under load, nothing acknowledged is lost or appli
 
   // The read models as the kills left them, and as the log rebuilds them.
   REQUIRE(server.Stop() == 0);
-  const auto kept = ReadModels(data_dir);
+  const auto kept = testing::ReadModels(data_dir);
   engine_args.push_back("--rebuild-read-models");
   server.SetExtraArgs(engine_args);
   server.Start();
   REQUIRE(testing::WaitUntilIdle(server.Channel()));
   REQUIRE(server.Stop() == 0);
-  const auto rebuilt = ReadModels(data_dir);
+  const auto rebuilt = testing::ReadModels(data_dir);
   CHECK(kept.size() == rebuilt.size());
-  std::vector<std::string> differing;
-  for (const auto& [key, value] : kept) {
-    auto it = rebuilt.find(key);
-    if (it == rebuilt.end() || it->second != value) differing.push_back(key);
-  }
-  INFO("first differing key: " << (differing.empty() ? "" : differing.front()));
-  CHECK(differing.empty());
+  INFO("first differing key: " << testing::FirstDifference(kept, rebuilt));
+  CHECK(testing::FirstDifference(kept, rebuilt).empty());
 }
 
 }  // namespace

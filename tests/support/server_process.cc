@@ -53,7 +53,10 @@ std::string ChildProcess::Start(const char* binary_env, const std::vector<std::s
   pid_ = fork();
   REQUIRE(pid_ >= 0);
   if (pid_ == 0) {
+    // Both streams, as a supervisor's log collector takes them: leadflowd
+    // logs warnings and errors to stderr.
     dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
     close(fds[0]);
     close(fds[1]);
     std::vector<char*> argv;

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "leadflow/base/logger.h"
 
 namespace leadflow::api {
 namespace {
@@ -12,8 +13,8 @@ using grpc::experimental::InterceptionHookPoints;
 class RpcMetrics final : public grpc::experimental::Interceptor {
  public:
   RpcMetrics(grpc::experimental::ServerRpcInfo* info, metrics::Family<metrics::Counter>* handled,
-             metrics::Family<metrics::Histogram>* latency)
-      : handled_(handled), latency_(latency), start_(absl::Now()) {
+             metrics::Family<metrics::Histogram>* latency, absl::Duration slow)
+      : handled_(handled), latency_(latency), slow_(slow), start_(absl::Now()) {
     // "/leadflow.v1.LeadService/GetLead"
     const absl::string_view full = info->method() == nullptr ? "" : info->method();
     const size_t slash = full.rfind('/');
@@ -28,11 +29,18 @@ class RpcMetrics final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
-      handled_
-          ->With({service_, method_,
-                  absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))})
-          .Increment();
-      latency_->With({service_, method_}).ObserveDuration(absl::Now() - start_);
+      const std::string code =
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
+      handled_->With({service_, method_, code}).Increment();
+      const absl::Duration took = absl::Now() - start_;
+      latency_->With({service_, method_}).ObserveDuration(took);
+      if (took > slow_) {
+        logging::Warning("grpc", "slow request",
+                         {{"service", service_},
+                          {"method", method_},
+                          {"code", code},
+                          {"duration_ms", absl::ToInt64Milliseconds(took)}});
+      }
     }
     methods->Proceed();
   }
@@ -40,6 +48,7 @@ class RpcMetrics final : public grpc::experimental::Interceptor {
  private:
   metrics::Family<metrics::Counter>* handled_;
   metrics::Family<metrics::Histogram>* latency_;
+  const absl::Duration slow_;
   const absl::Time start_;
   std::string service_;
   std::string method_;
@@ -47,8 +56,9 @@ class RpcMetrics final : public grpc::experimental::Interceptor {
 
 class RpcMetricsFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit RpcMetricsFactory(metrics::Registry* registry)
-      : handled_(&registry->AddCounter("leadflow_grpc_server_handled_total",
+  RpcMetricsFactory(metrics::Registry* registry, absl::Duration slow)
+      : slow_(slow),
+        handled_(&registry->AddCounter("leadflow_grpc_server_handled_total",
                                        "gRPC calls finished, by service, method and status code.",
                                        {"grpc_service", "grpc_method", "grpc_code"})),
         latency_(&registry->AddHistogram(
@@ -58,10 +68,11 @@ class RpcMetricsFactory final : public grpc::experimental::ServerInterceptorFact
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new RpcMetrics(info, handled_, latency_);
+    return new RpcMetrics(info, handled_, latency_, slow_);
   }
 
  private:
+  const absl::Duration slow_;
   metrics::Family<metrics::Counter>* handled_;
   metrics::Family<metrics::Histogram>* latency_;
 };
@@ -69,8 +80,8 @@ class RpcMetricsFactory final : public grpc::experimental::ServerInterceptorFact
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RpcMetricsInterceptor(
-    metrics::Registry* registry) {
-  return std::make_unique<RpcMetricsFactory>(registry);
+    metrics::Registry* registry, absl::Duration slow) {
+  return std::make_unique<RpcMetricsFactory>(registry, slow);
 }
 
 }  // namespace leadflow::api

@@ -51,6 +51,12 @@ absl::Status MayManageCredentials(const Principal& principal) {
                    kAdministratorRole, " role"));
 }
 
+absl::Status MayOperateServer(const Principal& principal, absl::string_view what) {
+  if (principal.HasRole(kAdministratorRole)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "'", principal.name, "' may not ", what, ": that needs the ", kAdministratorRole, " role"));
+}
+
 absl::Status CheckPrincipalName(absl::string_view name, absl::string_view field) {
   if (name.empty()) return InvalidField(field, "required");
   if (name.size() > 80) return InvalidField(field, "longer than 80 characters");

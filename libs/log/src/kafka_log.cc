@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "leadflow/base/logger.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/metrics/registry.h"
 
@@ -304,8 +305,8 @@ std::vector<rd_kafka_message_t*> PollMessages(rd_kafka_queue_t* queue, size_t ma
 // broker trouble on its own, so the reader goes on.
 void ReportFetchError(const std::string& topic, const rd_kafka_message_t* m) {
   if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    std::fprintf(stderr, "leadflow: kafka reader %s: %s\n", topic.c_str(),
-                 rd_kafka_message_errstr(m));
+    logging::Warning("kafka", "fetch error",
+                     {{"topic", topic}, {"error", rd_kafka_message_errstr(m)}});
   }
 }
 
@@ -517,8 +518,8 @@ class KafkaGroupReader final : public GroupReader {
       if (!status.ok()) {
         // Only a stopping member gets here (the listener retries otherwise):
         // hold nothing, so the next rebalance hands the partitions on.
-        std::fprintf(stderr, "leadflow: %s: not taking %s partitions: %s\n", group_.c_str(),
-                     topic_.c_str(), std::string(status.message()).c_str());
+        logging::Warning("kafka", "not taking partitions",
+                         {{"group", group_}, {"topic", topic_}, {"error", status.ToString()}});
         rd_kafka_assign(rk, nullptr);
         SetAssigned({});
         return;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "leadflow/base/logger.h"
 #include "leadflow/metrics/registry.h"
 
 namespace leadflow::processors {
@@ -44,13 +45,22 @@ void CountDeadLetters(const std::vector<log::OutgoingRecord>& committed) {
       {"processor", "reason"});
   for (const auto& record : committed) {
     if (record.topic != log::kDeadLetterTopic) continue;
-    std::string processor;
-    std::string reason;
-    for (const auto& [key, value] : record.headers) {
-      if (key == "leadflow_processor") processor = value;
-      if (key == "leadflow_reason") reason = DeadLetterReasonLabel(value);
-    }
-    dead_letters.With({processor, reason}).Increment();
+    auto header = [&](absl::string_view name) -> std::string {
+      for (const auto& h : record.headers) {
+        if (h.key == name) return h.value;
+      }
+      return "";
+    };
+    const std::string processor = header("leadflow_processor");
+    const std::string reason = header("leadflow_reason");
+    dead_letters.With({processor, DeadLetterReasonLabel(reason)}).Increment();
+    logging::Warning("processor", "dead letter",
+                     {{"processor", processor},
+                      {"reason", reason},
+                      {"key", record.key},
+                      {"source_topic", header("leadflow_source_topic")},
+                      {"source_partition", header("leadflow_source_partition")},
+                      {"source_offset", header("leadflow_source_offset")}});
   }
 }
 

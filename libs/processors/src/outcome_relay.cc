@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "leadflow/base/logger.h"
 #include "leadflow/base/proto_util.h"
 
 namespace leadflow::processors {
@@ -33,8 +34,8 @@ void OutcomeRelay::Loop() {
   while (!stop_) {
     auto records = reader_->Poll(1000, absl::Milliseconds(200));
     if (!records.ok()) {
-      std::fprintf(stderr, "leadflowd: outcome relay: %s\n",
-                   std::string(records.status().message()).c_str());
+      logging::Warning("outcome-relay", "poll failed; retrying",
+                       {{"error", records.status().ToString()}});
       absl::SleepFor(absl::Milliseconds(200));
       continue;
     }

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "leadflow/base/logger.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/processors/dead_letter.h"
 
@@ -304,9 +305,11 @@ absl::StatusOr<std::vector<int64_t>> ProcessorRunner::OnAssigned(
         break;
       }
       if (stop_) return restored.status();
-      fprintf(stderr, "leadflowd: processor %s: restoring partition %d: %s (retrying in %s)\n",
-              processor_->Name().c_str(), p, std::string(restored.status().message()).c_str(),
-              absl::FormatDuration(backoff).c_str());
+      logging::Warning("processor", "restoring a partition failed; retrying",
+                       {{"processor", processor_->Name()},
+                        {"partition", p},
+                        {"error", restored.status().ToString()},
+                        {"retry_in", absl::FormatDuration(backoff)}});
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(5));
     }
@@ -342,9 +345,12 @@ absl::Status ProcessorRunner::CommitOneByOne(int32_t partition,
       if (!status.ok()) return status;
       continue;
     }
-    fprintf(stderr, "leadflowd: processor %s: the output of %s/%d@%lld cannot be written (%s)\n",
-            processor_->Name().c_str(), record.topic.c_str(), record.partition,
-            static_cast<long long>(record.offset), std::string(status.message()).c_str());
+    logging::Error("processor", "the output of a record cannot be written; dead-lettering it",
+                   {{"processor", processor_->Name()},
+                    {"topic", record.topic},
+                    {"partition", record.partition},
+                    {"offset", record.offset},
+                    {"error", status.ToString()}});
     std::optional<absl::MutexLock> exclusive;
     if (writer_lock_ != nullptr) exclusive.emplace(writer_lock_);
     ProcessorTransaction txn(db_);
@@ -564,9 +570,10 @@ void ProcessorRunner::Loop() {
       metrics_.failed_polls->Increment();
       // Storage trouble: nothing was committed, so retrying the same batch
       // later is safe.
-      fprintf(stderr, "leadflowd: processor %s: %s (retrying in %s)\n", processor_->Name().c_str(),
-              std::string(handled.status().message()).c_str(),
-              absl::FormatDuration(backoff).c_str());
+      logging::Warning("processor", "batch refused; retrying",
+                       {{"processor", processor_->Name()},
+                        {"error", handled.status().ToString()},
+                        {"retry_in", absl::FormatDuration(backoff)}});
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(5));
       continue;

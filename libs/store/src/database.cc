@@ -14,23 +14,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "backup_engine.h"
 #include "key_range.h"
+#include "rocks_status.h"
 
 namespace leadflow::store {
 namespace {
-
-// Turns a RocksDB status into an absl::Status, naming `what` failed.
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsNotFound()) return absl::NotFoundError(message);
-  if (status.IsIOError() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
-    return absl::UnavailableError(message);
-  }
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsInvalidArgument()) return absl::InvalidArgumentError(message);
-  return absl::InternalError(message);
-}
 
 rocksdb::Slice ToSlice(absl::string_view bytes) {
   return rocksdb::Slice(bytes.data(), bytes.size());
@@ -283,6 +273,13 @@ absl::Status Database::WriteUnsynced(StateBatch* batch) {
   absl::StatusOr<rocksdb::WriteBatch*> rocks = Unwrap(batch, rocks_.get());
   if (!rocks.ok()) return rocks.status();
   return FromRocks(rocks_->db->Write(rocks_->unsynced_write_options, *rocks), "writing batch");
+}
+
+absl::StatusOr<BackupInfo> Database::CreateBackup(const std::string& backup_dir, int keep) {
+  // RocksDB's backup engine takes one writer per backup dir.
+  static absl::Mutex* backing_up = new absl::Mutex();
+  absl::MutexLock lock(backing_up);
+  return CreateBackupOf(rocks_->db.get(), backup_dir, keep);
 }
 
 absl::Status Database::Sync() {

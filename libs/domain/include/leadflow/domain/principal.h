@@ -47,6 +47,10 @@ absl::StatusOr<std::string> ActingAs(const Principal& principal, absl::string_vi
 // access policy.
 absl::Status MayManageCredentials(const Principal& principal);
 
+// PERMISSION_DENIED unless the principal holds the administrator role:
+// operating the server itself (backups), `what` naming the operation.
+absl::Status MayOperateServer(const Principal& principal, absl::string_view what);
+
 // A principal's or role's name: 1-80 characters of a-z, A-Z, 0-9, '.',
 // '_', '@' and '-' (user ids, e-mail addresses, service names). Refusals
 // name `field`.

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "leadflow/store/backups.h"
 #include "leadflow/store/state_store.h"
 
 namespace leadflow::store {
@@ -51,6 +52,14 @@ class Database final : public StateStore {
   // families: (metric name suffix, value), e.g. ("memtable_bytes", 1234).
   // See docs/operations.md, metrics.
   std::vector<std::pair<std::string, double>> Properties() const;
+
+  // Backs the whole store up into `backup_dir` (made when missing) while it
+  // is in use: one point in time across the log, the processors' state and
+  // the read models, as a crash at that moment would leave them (records
+  // written but not yet acknowledged included; their writers retry with
+  // the same ids). Then keeps the newest `keep` backups (0: all). One
+  // backup at a time; another call waits.
+  absl::StatusOr<BackupInfo> CreateBackup(const std::string& backup_dir, int keep = 0);
 
  private:
   // The DB and its handles: RocksDB's types stay out of this header, so its
