@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -126,6 +127,14 @@ std::string EnsureRequestId(google::protobuf::Message* request) {
 std::string NameIn(absl::string_view collection, const std::string& id_or_name) {
   const std::string prefix = absl::StrCat(collection, "/");
   return id_or_name.rfind(prefix, 0) == 0 ? id_or_name : prefix + id_or_name;
+}
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(const std::string& text) {

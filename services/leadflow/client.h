@@ -145,6 +145,9 @@ int Paged(Stub& stub, Method<Stub, Request, Response> method, Request request, i
 // "ID" or "COLLECTION/ID" → "COLLECTION/ID".
 std::string NameIn(absl::string_view collection, const std::string& id_or_name);
 
+// The whole of a text file; NOT_FOUND when it cannot be read.
+absl::StatusOr<std::string> ReadTextFile(const std::string& file);
+
 // An RFC 3339 time, e.g. 2025-03-01T15:00:00+03:00.
 absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(const std::string& text);
 

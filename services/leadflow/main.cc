@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "backup_commands.h"
 #include "client.h"
+#include "import_command.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/config/access_yaml.h"
@@ -91,14 +92,6 @@ v1::FindDuplicateLeadsRequest DuplicateRequest(const DuplicateArgs& args) {
   request.set_name(args.name);
   request.set_company_title(args.company);
   return request;
-}
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return absl::NotFoundError("cannot read the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The pipelines of a YAML file ("pipelines: [...]").
@@ -1117,6 +1110,7 @@ int main(int argc, char** argv) {
   ReportArgs report_args;
   AddReportCommands(app, report_args, common, rc);
   AddBackupCommands(app, common, rc);
+  AddImportCommand(app, common, rc);
 
   std::string counters_user;
   auto* counters = app.add_subcommand(

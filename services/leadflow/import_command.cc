@@ -1,0 +1,278 @@
+#include "import_command.h"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "leadflow/base/proto_util.h"
+#include "leadflow/import/csv.h"
+#include "leadflow/import/lead_rows.h"
+#include "leadflow/v1/service.grpc.pb.h"
+
+namespace leadflow::cli {
+namespace {
+
+struct ImportArgs {
+  std::string file;
+  std::vector<std::string> maps;  // "Header=field"
+  std::string mapping_file;
+  int preview = -1;  // rows to show instead of importing; -1: import
+  int batch = 500;
+  std::string entered_by;
+  std::string rejects_file;
+};
+
+// A refused row and why.
+struct Reject {
+  const import::CsvRow* row;
+  std::string reason;
+};
+
+// --map and --mapping as header → field name; a mistake named.
+absl::StatusOr<std::map<std::string, std::string>> Overrides(const ImportArgs& args) {
+  std::map<std::string, std::string> overrides;
+  if (!args.mapping_file.empty()) {
+    try {
+      const YAML::Node root = YAML::LoadFile(args.mapping_file);
+      if (!root.IsMap()) {
+        return absl::InvalidArgumentError("expected a map of column header: field");
+      }
+      for (const auto& entry : root) {
+        overrides[entry.first.as<std::string>()] = entry.second.as<std::string>();
+      }
+    } catch (const YAML::Exception& e) {
+      return absl::InvalidArgumentError(e.what());
+    }
+  }
+  for (const auto& map : args.maps) {
+    const size_t eq = map.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--map '", map, "': expected HEADER=FIELD, e.g. 'Тел.=phone'"));
+    }
+    overrides[map.substr(0, eq)] = map.substr(eq + 1);
+  }
+  return overrides;
+}
+
+// The row index a batch refusal names ("events[12].manual_entry.phone: …"),
+// or -1.
+int RefusedIndex(const std::string& message) {
+  const std::string prefix = "events[";
+  const size_t at = message.find(prefix);
+  if (at == std::string::npos) return -1;
+  const size_t close = message.find(']', at);
+  int index = -1;
+  if (close == std::string::npos ||
+      !absl::SimpleAtoi(message.substr(at + prefix.size(), close - at - prefix.size()), &index)) {
+    return -1;
+  }
+  return index;
+}
+
+// "  6,500 / 10,000 rows  65%  3,120 rows/s  ETA 1s" on a terminal's stderr.
+class Progress {
+ public:
+  explicit Progress(size_t total) : total_(total), start_(absl::Now()), shown_(isatty(2) != 0) {}
+  void Update(size_t done) {
+    if (!shown_) return;
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
+    const int width = 30;
+    const int filled = total_ == 0 ? width : static_cast<int>(width * done / total_);
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu rows %3d%%  %.0f rows/s  ETA %.0fs   ",
+                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done,
+                 total_, total_ == 0 ? 100 : static_cast<int>(100 * done / total_), rate, eta);
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (shown_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  const size_t total_;
+  const absl::Time start_;
+  const bool shown_;
+};
+
+int Preview(const import::CsvTable& table, const std::vector<import::LeadField>& columns,
+            const ImportArgs& args, const std::string& file_key) {
+  std::printf("columns (%c-separated, %zu rows):\n", table.delimiter, table.rows.size());
+  for (size_t i = 0; i < table.header.size(); ++i) {
+    std::printf("  %-30s -> %s\n", table.header[i].c_str(),
+                std::string(import::LeadFieldName(columns[i])).c_str());
+  }
+  const size_t shown = std::min(table.rows.size(), static_cast<size_t>(args.preview));
+  std::printf("first %zu rows as they would be sent:\n", shown);
+  for (size_t i = 0; i < shown; ++i) {
+    Print(import::LeadRowEvent(table.rows[i], columns, file_key, absl::StrCat("import/", file_key),
+                               args.entered_by));
+  }
+  return 0;
+}
+
+// Writes the refused rows beside the file (header + line + reason), or
+// removes an earlier run's when nothing was refused. The path, or "".
+absl::StatusOr<std::string> WriteRejects(const import::CsvTable& table,
+                                         const std::vector<Reject>& rejects,
+                                         const std::string& path) {
+  std::error_code ec;
+  if (rejects.empty()) {
+    std::filesystem::remove(path, ec);
+    return std::string();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write the rejected rows"));
+  std::vector<std::string> header = {"line", "reason"};
+  header.insert(header.end(), table.header.begin(), table.header.end());
+  out << import::FormatCsvRow(header, table.delimiter);
+  for (const Reject& reject : rejects) {
+    std::vector<std::string> cells = {absl::StrCat(reject.row->line), reject.reason};
+    cells.insert(cells.end(), reject.row->cells.begin(), reject.row->cells.end());
+    out << import::FormatCsvRow(cells, table.delimiter);
+  }
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write the rejected rows"));
+  return path;
+}
+
+int Import(const Common& common, const ImportArgs& args) {
+  absl::StatusOr<std::string> text = ReadTextFile(args.file);
+  if (!text.ok()) return Invalid(args.file, text.status());
+  absl::StatusOr<import::CsvTable> table = import::ParseCsv(*text);
+  if (!table.ok()) return Invalid(args.file, table.status());
+  absl::StatusOr<std::map<std::string, std::string>> overrides = Overrides(args);
+  if (!overrides.ok()) {
+    return Invalid(args.mapping_file.empty() ? "--map" : args.mapping_file, overrides.status());
+  }
+  absl::StatusOr<std::vector<import::LeadField>> columns =
+      import::MapLeadColumns(table->header, *overrides);
+  if (!columns.ok()) return Invalid(args.file, columns.status());
+  const std::string file_key = std::filesystem::path(args.file).filename().string();
+  const std::string source = absl::StrCat("import/", file_key);
+  if (args.preview >= 0) return Preview(*table, *columns, args, file_key);
+
+  std::vector<Reject> rejects;
+  // Rows the CSV itself makes doubtful: more cells than columns means a
+  // delimiter inside an unquoted cell, and every value after it misplaced.
+  std::vector<const import::CsvRow*> rows;
+  for (const auto& row : table->rows) {
+    if (row.cells.size() > table->header.size()) {
+      rejects.push_back({&row, absl::StrCat(row.cells.size(), " cells, but the header has ",
+                                            table->header.size(), " columns")});
+    } else {
+      rows.push_back(&row);
+    }
+  }
+  auto intake = StubOf<v1::IntakeService>(common);
+  Progress progress(table->rows.size());
+  size_t sent = 0;
+  for (size_t start = 0; start < rows.size();) {
+    const size_t end = std::min(rows.size(), start + static_cast<size_t>(args.batch));
+    std::vector<const import::CsvRow*> batch(rows.begin() + static_cast<std::ptrdiff_t>(start),
+                                             rows.begin() + static_cast<std::ptrdiff_t>(end));
+    // All or nothing per call: a refused row is taken out and the rest sent
+    // again, until the call is accepted.
+    for (int attempt = 0; !batch.empty();) {
+      v1::PublishChannelEventsRequest request;
+      for (const auto* row : batch) {
+        *request.add_events() =
+            import::LeadRowEvent(*row, *columns, file_key, source, args.entered_by);
+      }
+      v1::PublishChannelEventsResponse response;
+      auto ctx = Context(common.timeout);
+      const grpc::Status status = intake->PublishChannelEvents(ctx.get(), request, &response);
+      if (status.ok()) {
+        sent += batch.size();
+        break;
+      }
+      const int refused = RefusedIndex(status.error_message());
+      if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && refused >= 0 &&
+          refused < static_cast<int>(batch.size())) {
+        // "events[3].manual_entry.phone: …" → "manual_entry.phone: …".
+        std::string reason = status.error_message();
+        const size_t dot = reason.find("].");
+        if (dot != std::string::npos) reason = reason.substr(dot + 2);
+        rejects.push_back({batch[static_cast<size_t>(refused)], reason});
+        batch.erase(batch.begin() + refused);
+        continue;
+      }
+      if ((status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
+          ++attempt < 8) {
+        // The same ids again: intake takes each once.
+        absl::SleepFor(absl::Milliseconds(250) * attempt);
+        continue;
+      }
+      progress.Finish();
+      std::fprintf(stderr,
+                   "leadflow: import stopped at line %lld of %s; run it again to go on (rows "
+                   "already sent are taken once)\n",
+                   static_cast<long long>(batch.front()->line), args.file.c_str());
+      return Report(status);
+    }
+    start = end;
+    progress.Update(sent + rejects.size());
+  }
+  progress.Finish();
+  std::sort(rejects.begin(), rejects.end(),
+            [](const Reject& a, const Reject& b) { return a.row->line < b.row->line; });
+  const std::string rejects_path =
+      args.rejects_file.empty() ? args.file + ".rejected.csv" : args.rejects_file;
+  absl::StatusOr<std::string> written = WriteRejects(*table, rejects, rejects_path);
+  if (!written.ok()) return Invalid(rejects_path, written.status());
+  std::printf(
+      "{\"file\":\"%s\",\"rows\":%zu,\"sent\":%zu,\"rejected\":%zu,\"rejectsFile\":\"%s\"}\n",
+      args.file.c_str(), table->rows.size(), sent, rejects.size(), written->c_str());
+  if (!rejects.empty()) {
+    std::fprintf(stderr, "leadflow: %zu rows refused; the reasons are in %s\n", rejects.size(),
+                 written->c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddImportCommand(CLI::App& app, const Common& common, int& rc) {
+  auto args = std::make_shared<ImportArgs>();
+  auto* command = app.add_subcommand(
+      "import",
+      "Import leads from a spreadsheet (CSV): each row through intake, as a manual entry");
+  command->add_option("file", args->file, "The CSV file (',', ';' or tab separated, UTF-8)")
+      ->required();
+  command->add_option("--map", args->maps,
+                      "HEADER=FIELD: what a column holds (repeatable); fields: title, name, "
+                      "first_name, middle_name, last_name, phone, email, company, comment, ignore");
+  command->add_option("--mapping", args->mapping_file,
+                      "A YAML file of HEADER: FIELD (the same as --map; --map wins)");
+  command
+      ->add_option("--preview", args->preview,
+                   "Show the column mapping and the first N rows as they would be sent; "
+                   "send nothing")
+      ->expected(0, 1)
+      ->default_str("5");
+  command->add_option("--batch", args->batch, "Rows per call")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  command->add_option("--entered-by", args->entered_by, "Who typed the data in (kept per lead)");
+  command->add_option("--rejects", args->rejects_file,
+                      "Where the refused rows go (default: FILE.rejected.csv beside the file)");
+  command->callback([args, &common, &rc, command] {
+    if (command->count("--preview") > 0 && args->preview < 0) args->preview = 5;
+    rc = Import(common, *args);
+  });
+}
+
+}  // namespace leadflow::cli
