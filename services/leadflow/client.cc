@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "leadflow/base/proto_util.h"
+#include "output.h"
 
 namespace leadflow::cli {
 
@@ -49,7 +50,7 @@ int Invalid(absl::string_view what, const absl::Status& status) {
 }
 
 int Print(const google::protobuf::Message& message) {
-  std::printf("%s\n", ToJson(message).c_str());
+  Emit(message);
   return 0;
 }
 

@@ -31,6 +31,7 @@ int Report(const grpc::Status& status);
 // the file). Returns the exit status, 2.
 int Invalid(absl::string_view what, const absl::Status& status);
 
+// Prints a result as --output says (output.h).
 int Print(const google::protobuf::Message& message);
 
 // One line per item of a repeated field.

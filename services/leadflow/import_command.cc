@@ -19,6 +19,7 @@
 #include "leadflow/import/csv.h"
 #include "leadflow/import/lead_rows.h"
 #include "leadflow/v1/service.grpc.pb.h"
+#include "output.h"
 
 namespace leadflow::cli {
 namespace {
@@ -80,32 +81,6 @@ int RefusedIndex(const std::string& message) {
   }
   return index;
 }
-
-// "  6,500 / 10,000 rows  65%  3,120 rows/s  ETA 1s" on a terminal's stderr.
-class Progress {
- public:
-  explicit Progress(size_t total) : total_(total), start_(absl::Now()), shown_(isatty(2) != 0) {}
-  void Update(size_t done) {
-    if (!shown_) return;
-    const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
-    const double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-    const int width = 30;
-    const int filled = total_ == 0 ? width : static_cast<int>(width * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu rows %3d%%  %.0f rows/s  ETA %.0fs   ",
-                 std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), done,
-                 total_, total_ == 0 ? 100 : static_cast<int>(100 * done / total_), rate, eta);
-    std::fflush(stderr);
-  }
-  void Finish() {
-    if (shown_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  const size_t total_;
-  const absl::Time start_;
-  const bool shown_;
-};
 
 int Preview(const import::CsvTable& table, const std::vector<import::LeadField>& columns,
             const ImportArgs& args, const std::string& file_key) {
@@ -177,7 +152,7 @@ int Import(const Common& common, const ImportArgs& args) {
     }
   }
   auto intake = StubOf<v1::IntakeService>(common);
-  Progress progress(table->rows.size());
+  ProgressBar progress(static_cast<int64_t>(table->rows.size()), "rows");
   size_t sent = 0;
   for (size_t start = 0; start < rows.size();) {
     const size_t end = std::min(rows.size(), start + static_cast<size_t>(args.batch));
@@ -224,7 +199,7 @@ int Import(const Common& common, const ImportArgs& args) {
       return Report(status);
     }
     start = end;
-    progress.Update(sent + rejects.size());
+    progress.Update(static_cast<int64_t>(sent + rejects.size()));
   }
   progress.Finish();
   std::sort(rejects.begin(), rejects.end(),

@@ -18,6 +18,7 @@
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -34,6 +35,7 @@
 #include "absl/time/time.h"
 #include "backup_commands.h"
 #include "client.h"
+#include "completion.h"
 #include "import_command.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
@@ -43,6 +45,7 @@
 #include "leadflow/tls/grpc_tls.h"
 #include "leadflow/v1/reports.grpc.pb.h"
 #include "leadflow/v1/service.grpc.pb.h"
+#include "output.h"
 #include "report_tables.h"
 
 namespace {
@@ -654,7 +657,7 @@ void AddReportCommands(CLI::App& app, ReportArgs& args, const Common& common, in
 }
 
 int TailEvents(const Common& common, const std::vector<std::string>& from, bool follow,
-               int64_t limit) {
+               bool progress, int64_t limit) {
   auto channel = ChannelOf(common);
   v1::SubscribeEventsRequest request;
   for (const auto& spec : from) {
@@ -694,19 +697,31 @@ int TailEvents(const Common& common, const std::vector<std::string>& from, bool 
   std::map<int32_t, int64_t> next;
   for (const auto& start : request.start()) next[start.partition()] = start.offset();
   if (!follow && reached_end(next)) return 0;
+  int64_t total = 0;
+  for (const auto& [partition, offset] : end) {
+    auto it = next.find(partition);
+    total += offset - (it == next.end() ? 0 : it->second);
+  }
+  std::optional<ProgressBar> bar;
+  if (progress && !follow) bar.emplace(limit > 0 ? std::min(limit, total) : total, "events");
   auto stub = v1::EventService::NewStub(channel);
   grpc::ClientContext ctx;
   auto reader = stub->SubscribeEvents(&ctx, request);
   v1::SubscribedEvent event;
   int64_t printed = 0;
+  int64_t read = 0;
   while (reader->Read(&event)) {
     Print(event);
+    if (bar) bar->Update(++read);
+    // A stream a person watches shows each event as it comes.
+    if (follow) FlushOutput();
     next[event.position().partition()] = event.position().offset() + 1;
     if ((limit > 0 && ++printed >= limit) || (!follow && reached_end(next))) {
       ctx.TryCancel();
       break;
     }
   }
+  if (bar) bar->Finish();
   grpc::Status status = reader->Finish();
   if (status.error_code() == grpc::StatusCode::CANCELLED) return 0;
   return Report(status);
@@ -800,6 +815,12 @@ int main(int argc, char** argv) {
   app.add_option("--request-id", RequestIdFlag(),
                  "Idempotency key of a change (default: a fresh one per run; the CLI's retries "
                  "reuse it)");
+  app.add_option("-o,--output", OutputFlag(),
+                 "json (one object per line), table or csv; auto: a table on a terminal, JSON "
+                 "otherwise (reports take --format)")
+      ->check(CLI::IsMember({"auto", "json", "table", "csv"}))
+      ->envname("LEADFLOW_OUTPUT")
+      ->capture_default_str();
   // Options of the whole CLI are accepted after the subcommand too.
   app.fallthrough();
   int rc = 0;
@@ -1167,7 +1188,21 @@ int main(int argc, char** argv) {
   tail->add_option("--from", from, "PARTITION:OFFSET (repeatable; others start at 0)");
   tail->add_flag("--follow,-f", follow, "Keep following new events");
   tail->add_option("--limit", limit, "Stop after this many events");
-  tail->callback([&] { rc = TailEvents(common, from, follow, limit); });
+  tail->callback([&] { rc = TailEvents(common, from, follow, false, limit); });
+  std::string export_format = "jsonl";
+  auto* export_cmd = events->add_subcommand(
+      "export", "Write the event log up to its current end, for analytics (progress on stderr)");
+  export_cmd->add_option("--from", from, "PARTITION:OFFSET (repeatable; others start at 0)");
+  export_cmd
+      ->add_option("--format", export_format,
+                   "jsonl (one SubscribedEvent per line, as protobuf JSON) or csv "
+                   "(position, time, type, aggregate, actor, id, payload as JSON)")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  export_cmd->callback([&] {
+    ForceOutputFormat(export_format == "csv" ? OutputFormat::kCsv : OutputFormat::kJson);
+    rc = TailEvents(common, from, false, true, 0);
+  });
 
   auto* status_cmd = app.add_subcommand("status", "Processor progress and lag");
   status_cmd->callback([&] {
@@ -1175,6 +1210,8 @@ int main(int argc, char** argv) {
                v1::GetServerStatusRequest(), common.timeout);
   });
 
+  AddCompletionCommand(app, rc);
   CLI11_PARSE(app, argc, argv);
+  FlushOutput();
   return rc;
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "output.h"
 
 namespace leadflow::cli {
 namespace {
@@ -78,13 +79,6 @@ std::string Csv(const std::string& cell) {
     quoted += c;
   }
   return quoted + "\"";
-}
-
-// Display width of UTF-8 text (one column per code point).
-size_t Width(const std::string& text) {
-  size_t width = 0;
-  for (unsigned char c : text) width += (c & 0xC0) != 0x80 ? 1 : 0;
-  return width;
 }
 
 }  // namespace
@@ -187,10 +181,10 @@ std::string RenderText(const std::vector<ReportTable>& tables, const std::string
   for (const auto& table : tables) {
     absl::StrAppend(&out, title, "  ", table.start, " .. ", table.end, "\n");
     std::vector<size_t> widths(table.headers.size(), 0);
-    for (size_t c = 0; c < table.headers.size(); ++c) widths[c] = Width(table.headers[c]);
+    for (size_t c = 0; c < table.headers.size(); ++c) widths[c] = DisplayWidth(table.headers[c]);
     for (const auto& row : table.rows) {
       for (size_t c = 0; c < row.size() && c < widths.size(); ++c) {
-        widths[c] = std::max(widths[c], Width(row[c]));
+        widths[c] = std::max(widths[c], DisplayWidth(row[c]));
       }
     }
     double top = 0;
@@ -199,7 +193,7 @@ std::string RenderText(const std::vector<ReportTable>& tables, const std::string
       std::string text;
       for (size_t c = 0; c < widths.size(); ++c) {
         const std::string cell = c < cells.size() ? cells[c] : "";
-        const std::string pad(widths[c] - Width(cell), ' ');
+        const std::string pad(widths[c] - DisplayWidth(cell), ' ');
         const bool right = !header && c >= 2 && IsNumeric(cell);
         absl::StrAppend(&text, c == 0 ? "" : "  ", right ? pad : "", cell, right ? "" : pad);
       }

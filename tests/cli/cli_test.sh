@@ -33,6 +33,24 @@ check "set-status" [ "$(lf leads set-status "$call_lead" IN_PROCESS | json "d['l
 mail_lead=$(lf leads list --source email | json "d['leadId']")
 check "junk with a reason" [ "$(lf leads junk "$mail_lead" --reason spam | json "d['lead']['statusId']")" = JUNK ]
 
+# Output for people and spreadsheets: the same leads as a table and as CSV.
+lf -o table leads list >"$work/table"
+check "a table: a header and a row per lead" [ "$(wc -l <"$work/table")" = 4 ]
+check "  with the columns that matter" grep -Eq '^LEAD_ID +TITLE .*PHONES .*STATUS_ID +RESPONSIBLE_ID +SOURCE +CREATE_TIME' "$work/table"
+check "  the call's lead with its phone, status and source" grep -Eq "^$call_lead .*\+79165550011.*IN_PROCESS +anna +CALL " "$work/table"
+LEADFLOW_OUTPUT=csv lf leads list >"$work/leads.csv"
+check "CSV: the same columns, every lead" python3 - "$work/leads.csv" "$call_lead" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+assert len(rows) == 3, rows
+lead = next(r for r in rows if r['LEAD_ID'] == sys.argv[2])
+assert lead['PHONES'] == '+79165550011' and lead['SOURCE'] == 'CALL', lead
+assert lead['CREATE_TIME'].endswith('Z'), lead
+PY
+check "JSON stays the default off a terminal" [ "$(lf leads get "$call_lead" | json "d['leadId']")" = "$call_lead" ]
+if lf -o yaml leads list 2>"$work/err"; then check "an unknown output is refused" false; fi
+check "  naming the choices" grep -q "auto" "$work/err"
+
 # Errors name what is wrong and exit non-zero.
 if lf publish call --id cli-bad --phone 12 2>"$work/err"; then check "invalid phone refused" false; fi
 check "invalid phone names the field" grep -q 'INVALID_ARGUMENT: event.call.customer_phone' "$work/err"
@@ -48,6 +66,22 @@ check "tail shows lead creation" grep -q '"type":"leadflow.v1.LeadCreated"' "$wo
 partition=$(lf leads set-status "$call_lead" PROCESSED | json "d['position'].get('partition', 0)")
 lf events tail --from "$partition:0" --limit 1 >"$work/one"
 check "tail --limit" [ "$(wc -l <"$work/one")" = 1 ]
+lf events export --format csv >"$work/events.csv" 2>"$work/err"
+check "export as CSV: every event of the log up to now, with its payload" python3 - "$work/events.csv" "$work/events" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+tailed = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows) >= len(tailed), (len(rows), len(tailed))
+created = next(r for r in rows if r['TYPE'] == 'leadflow.v1.LeadCreated')
+assert json.loads(created['PAYLOAD'])['lead']['leadId'] == created['AGGREGATE_ID'], created
+assert {'PARTITION', 'OFFSET', 'OCCUR_TIME', 'EVENT_ID'} <= set(created), created
+PY
+check "export as JSON lines, the tail's format" [ "$(lf events export | head -1 | json "d['event']['type']")" != "" ]
+lf completion bash >"$work/completion.bash"
+check "bash completion completes subcommands and options" bash -c "
+  source '$work/completion.bash'
+  COMP_WORDS=(leadflow leads li); COMP_CWORD=2; _leadflow; [ \"\${COMPREPLY[*]}\" = list ] || exit 1
+  COMP_WORDS=(leadflow backup create --ke); COMP_CWORD=3; _leadflow; [ \"\${COMPREPLY[*]}\" = --keep ]"
 
 # The call's lead: created, call recorded, form attached, anna notified,
 # moved twice.
