@@ -19,10 +19,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "leadflow/api/access_service.h"
@@ -39,6 +42,7 @@
 #include "leadflow/auth/jwt.h"
 #include "leadflow/base/derived_id.h"
 #include "leadflow/base/logger.h"
+#include "leadflow/config/flag_file.h"
 #include "leadflow/domain/contact_points.h"
 #include "leadflow/domain/input_limits.h"
 #include "leadflow/http/http_server.h"
@@ -113,6 +117,48 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
                                   }),
                    plugins->end());
   }
+};
+
+// The environment variable of a flag: LEADFLOWD_DATA_DIR for --data-dir.
+std::string EnvNameOf(absl::string_view flag) {
+  return absl::StrCat("LEADFLOWD_", absl::AsciiStrToUpper(absl::StrReplaceAll(flag, {{"-", "_"}})));
+}
+
+// CLI11's reader of --config: config::ParseFlagFile's settings, each a
+// flag of `app` (an unknown one ends the start naming its line). A setting
+// whose environment variable is set is left to it: a flag wins over the
+// environment, which wins over the file.
+class YamlFlagConfig final : public CLI::Config {
+ public:
+  explicit YamlFlagConfig(const CLI::App* app) : app_(app) {}
+
+  std::string to_config(const CLI::App* /*app*/, bool /*default_also*/, bool /*write_description*/,
+                        std::string /*prefix*/) const override {
+    return "";
+  }
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    const std::string text{std::istreambuf_iterator<char>(input), std::istreambuf_iterator<char>()};
+    absl::StatusOr<std::vector<config::FlagSetting>> settings = config::ParseFlagFile(text);
+    if (!settings.ok()) {
+      throw CLI::ConfigError(absl::StrCat("--config: ", settings.status().message()));
+    }
+    std::vector<CLI::ConfigItem> read;
+    for (auto& setting : *settings) {
+      if (app_->get_option_no_throw("--" + setting.name) == nullptr || setting.name == "config") {
+        throw CLI::ConfigError(absl::StrCat("--config: line ", setting.line, ": '", setting.name,
+                                            "' is not a setting of leadflowd (see --help)"));
+      }
+      if (std::getenv(EnvNameOf(setting.name).c_str()) != nullptr) continue;
+      CLI::ConfigItem item;
+      item.name = std::move(setting.name);
+      item.inputs = std::move(setting.values);
+      read.push_back(std::move(item));
+    }
+    return read;
+  }
+
+ private:
+  const CLI::App* app_;
 };
 
 int Fail(const absl::Status& status) {
@@ -815,6 +861,25 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
       ->group("Operations");
+  // Every setting also from a YAML file of the flags' names and from the
+  // environment: a flag wins over LEADFLOWD_<NAME>, which wins over the file.
+  // LEADFLOWD_CONFIG names the file when --config does not; it must exist.
+  const char* config_from_env = std::getenv("LEADFLOWD_CONFIG");
+  const bool config_in_env = config_from_env != nullptr && *config_from_env != '\0';
+  app.set_config("--config", config_in_env ? config_from_env : "",
+                 "YAML file of settings named as the flags (data-dir: /var/lib/leadflow); "
+                 "LEADFLOWD_* environment variables override it, flags override both "
+                 "(Env:LEADFLOWD_CONFIG)",
+                 config_in_env)
+      ->group("Operations");
+  app.config_formatter(std::make_shared<YamlFlagConfig>(&app));
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  for (CLI::Option* option : app.get_options({})) {
+    if (option->get_lnames().empty()) continue;
+    const std::string& name = option->get_lnames().front();
+    if (name == "help" || name == "config") continue;
+    option->envname(EnvNameOf(name));
+  }
   CLI11_PARSE(app, argc, argv);
   return Run(options);
 }
