@@ -32,6 +32,15 @@ struct ImportArgs {
   int batch = 500;
   std::string entered_by;
   std::string rejects_file;
+  std::string kind = "leads";  // leads | contacts | companies
+};
+
+// What became of the rows sent.
+struct Tally {
+  size_t sent = 0;       // leads: handed to intake
+  size_t created = 0;    // contacts, companies: new
+  size_t matched = 0;    // an existing one has the phone or email: left as it is
+  size_t unchanged = 0;  // made by an earlier run of this file
 };
 
 // A refused row and why.
@@ -123,37 +132,15 @@ absl::StatusOr<std::string> WriteRejects(const import::CsvTable& table,
   return path;
 }
 
-int Import(const Common& common, const ImportArgs& args) {
-  absl::StatusOr<std::string> text = ReadTextFile(args.file);
-  if (!text.ok()) return Invalid(args.file, text.status());
-  absl::StatusOr<import::CsvTable> table = import::ParseCsv(*text);
-  if (!table.ok()) return Invalid(args.file, table.status());
-  absl::StatusOr<std::map<std::string, std::string>> overrides = Overrides(args);
-  if (!overrides.ok()) {
-    return Invalid(args.mapping_file.empty() ? "--map" : args.mapping_file, overrides.status());
-  }
-  absl::StatusOr<std::vector<import::LeadField>> columns =
-      import::MapLeadColumns(table->header, *overrides);
-  if (!columns.ok()) return Invalid(args.file, columns.status());
-  const std::string file_key = std::filesystem::path(args.file).filename().string();
+// Leads: batches through intake; a row the server refuses is taken out of
+// its batch and the rest sent again.
+grpc::Status SendLeads(const Common& common, const ImportArgs& args,
+                       const std::vector<const import::CsvRow*>& rows,
+                       const std::vector<import::LeadField>& columns, const std::string& file_key,
+                       ProgressBar& progress, std::vector<Reject>& rejects, Tally& tally,
+                       int64_t* stopped_at) {
   const std::string source = absl::StrCat("import/", file_key);
-  if (args.preview >= 0) return Preview(*table, *columns, args, file_key);
-
-  std::vector<Reject> rejects;
-  // Rows the CSV itself makes doubtful: more cells than columns means a
-  // delimiter inside an unquoted cell, and every value after it misplaced.
-  std::vector<const import::CsvRow*> rows;
-  for (const auto& row : table->rows) {
-    if (row.cells.size() > table->header.size()) {
-      rejects.push_back({&row, absl::StrCat(row.cells.size(), " cells, but the header has ",
-                                            table->header.size(), " columns")});
-    } else {
-      rows.push_back(&row);
-    }
-  }
   auto intake = StubOf<v1::IntakeService>(common);
-  ProgressBar progress(static_cast<int64_t>(table->rows.size()), "rows");
-  size_t sent = 0;
   for (size_t start = 0; start < rows.size();) {
     const size_t end = std::min(rows.size(), start + static_cast<size_t>(args.batch));
     std::vector<const import::CsvRow*> batch(rows.begin() + static_cast<std::ptrdiff_t>(start),
@@ -164,13 +151,13 @@ int Import(const Common& common, const ImportArgs& args) {
       v1::PublishChannelEventsRequest request;
       for (const auto* row : batch) {
         *request.add_events() =
-            import::LeadRowEvent(*row, *columns, file_key, source, args.entered_by);
+            import::LeadRowEvent(*row, columns, file_key, source, args.entered_by);
       }
       v1::PublishChannelEventsResponse response;
       auto ctx = Context(common.timeout);
       const grpc::Status status = intake->PublishChannelEvents(ctx.get(), request, &response);
       if (status.ok()) {
-        sent += batch.size();
+        tally.sent += batch.size();
         break;
       }
       const int refused = RefusedIndex(status.error_message());
@@ -191,15 +178,165 @@ int Import(const Common& common, const ImportArgs& args) {
         absl::SleepFor(absl::Milliseconds(250) * attempt);
         continue;
       }
-      progress.Finish();
-      std::fprintf(stderr,
-                   "leadflow: import stopped at line %lld of %s; run it again to go on (rows "
-                   "already sent are taken once)\n",
-                   static_cast<long long>(batch.front()->line), args.file.c_str());
-      return Report(status);
+      *stopped_at = batch.front()->line;
+      return status;
     }
     start = end;
-    progress.Update(static_cast<int64_t>(sent + rejects.size()));
+    progress.Update(static_cast<int64_t>(tally.sent + rejects.size()));
+  }
+  return grpc::Status::OK;
+}
+
+// One call, retried while the server is away (the same request: ids and
+// request ids make it apply once).
+template <typename Call>
+grpc::Status Retried(Call call) {
+  for (int attempt = 1;; ++attempt) {
+    const grpc::Status status = call();
+    if ((status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+         status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) ||
+        attempt == 8) {
+      return status;
+    }
+    absl::SleepFor(absl::Milliseconds(250) * attempt);
+  }
+}
+
+bool Refusal(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+         status.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+}
+
+// Contacts or companies, row by row: one that has the row's first phone
+// (else email) already is left as it is (matched), as intake attaches a
+// person's call to their lead; else it is created with the row's id, which
+// a re-run finds (unchanged). Each lookup reads what the previous create
+// wrote (its consistency token), so two rows of one person make one.
+grpc::Status SendItems(const Common& common, const ImportArgs& args,
+                       const std::vector<const import::CsvRow*>& rows,
+                       const std::vector<import::LeadField>& columns, const std::string& file_key,
+                       ProgressBar& progress, std::vector<Reject>& rejects, Tally& tally,
+                       int64_t* stopped_at) {
+  const bool contacts = args.kind == "contacts";
+  auto crm = StubOf<v1::CrmService>(common);
+  std::string token;
+  size_t done = 0;
+  for (const auto* row : rows) {
+    progress.Update(static_cast<int64_t>(++done + rejects.size()));
+    const import::RowValues values = import::CollectRow(*row, columns);
+    const std::string id = import::RowId(file_key, *row);
+    if (!values.phones.empty() || !values.emails.empty()) {
+      v1::FindDuplicateLeadsRequest find;
+      if (!values.phones.empty()) {
+        find.set_phone(values.phones.front());
+      } else {
+        find.set_email(values.emails.front());
+      }
+      find.set_consistency_token(token);
+      v1::FindDuplicatesResponse found;
+      const grpc::Status status = Retried([&] {
+        auto ctx = Context(common.timeout);
+        return crm->FindDuplicates(ctx.get(), find, &found);
+      });
+      if (Refusal(status)) {
+        rejects.push_back({row, status.error_message()});
+        continue;
+      }
+      if (!status.ok()) {
+        *stopped_at = row->line;
+        return status;
+      }
+      bool ours = false, theirs = false;
+      if (contacts) {
+        for (const auto& match : found.contacts()) {
+          (match.contact().contact_id() == id ? ours : theirs) = true;
+        }
+      } else {
+        for (const auto& match : found.companies()) {
+          (match.company().company_id() == id ? ours : theirs) = true;
+        }
+      }
+      if (ours) {
+        ++tally.unchanged;
+        continue;
+      }
+      if (theirs) {
+        ++tally.matched;
+        continue;
+      }
+    }
+    v1::ItemCommandResponse response;
+    const grpc::Status status = Retried([&] {
+      auto ctx = Context(common.timeout);
+      if (contacts) {
+        v1::CreateContactRequest create;
+        *create.mutable_contact() = import::ContactOf(values);
+        create.set_contact_id(id);
+        create.set_request_id(id);
+        return crm->CreateContact(ctx.get(), create, &response);
+      }
+      v1::CreateCompanyRequest create;
+      *create.mutable_company() = import::CompanyOf(values);
+      create.set_company_id(id);
+      create.set_request_id(id);
+      return crm->CreateCompany(ctx.get(), create, &response);
+    });
+    if (status.ok()) {
+      ++tally.created;
+      token = response.consistency_token();
+    } else if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+      ++tally.unchanged;
+    } else if (Refusal(status)) {
+      rejects.push_back({row, status.error_message()});
+    } else {
+      *stopped_at = row->line;
+      return status;
+    }
+  }
+  return grpc::Status::OK;
+}
+
+int Import(const Common& common, const ImportArgs& args) {
+  absl::StatusOr<std::string> text = ReadTextFile(args.file);
+  if (!text.ok()) return Invalid(args.file, text.status());
+  absl::StatusOr<import::CsvTable> table = import::ParseCsv(*text);
+  if (!table.ok()) return Invalid(args.file, table.status());
+  absl::StatusOr<std::map<std::string, std::string>> overrides = Overrides(args);
+  if (!overrides.ok()) {
+    return Invalid(args.mapping_file.empty() ? "--map" : args.mapping_file, overrides.status());
+  }
+  absl::StatusOr<std::vector<import::LeadField>> columns =
+      import::MapLeadColumns(table->header, *overrides, args.kind == "companies");
+  if (!columns.ok()) return Invalid(args.file, columns.status());
+  const std::string file_key = std::filesystem::path(args.file).filename().string();
+  if (args.preview >= 0) return Preview(*table, *columns, args, file_key);
+
+  std::vector<Reject> rejects;
+  // Rows the CSV itself makes doubtful: more cells than columns means a
+  // delimiter inside an unquoted cell, and every value after it misplaced.
+  std::vector<const import::CsvRow*> rows;
+  for (const auto& row : table->rows) {
+    if (row.cells.size() > table->header.size()) {
+      rejects.push_back({&row, absl::StrCat(row.cells.size(), " cells, but the header has ",
+                                            table->header.size(), " columns")});
+    } else {
+      rows.push_back(&row);
+    }
+  }
+  ProgressBar progress(static_cast<int64_t>(table->rows.size()), "rows");
+  Tally tally;
+  int64_t stopped_at = 0;
+  const grpc::Status sent = args.kind == "leads" ? SendLeads(common, args, rows, *columns, file_key,
+                                                             progress, rejects, tally, &stopped_at)
+                                                 : SendItems(common, args, rows, *columns, file_key,
+                                                             progress, rejects, tally, &stopped_at);
+  if (!sent.ok()) {
+    progress.Finish();
+    std::fprintf(stderr,
+                 "leadflow: import stopped at line %lld of %s; run it again to go on (rows "
+                 "already sent are taken once)\n",
+                 static_cast<long long>(stopped_at), args.file.c_str());
+    return Report(sent);
   }
   progress.Finish();
   std::sort(rejects.begin(), rejects.end(),
@@ -208,9 +345,17 @@ int Import(const Common& common, const ImportArgs& args) {
       args.rejects_file.empty() ? args.file + ".rejected.csv" : args.rejects_file;
   absl::StatusOr<std::string> written = WriteRejects(*table, rejects, rejects_path);
   if (!written.ok()) return Invalid(rejects_path, written.status());
-  std::printf(
-      "{\"file\":\"%s\",\"rows\":%zu,\"sent\":%zu,\"rejected\":%zu,\"rejectsFile\":\"%s\"}\n",
-      args.file.c_str(), table->rows.size(), sent, rejects.size(), written->c_str());
+  if (args.kind == "leads") {
+    std::printf(
+        "{\"file\":\"%s\",\"rows\":%zu,\"sent\":%zu,\"rejected\":%zu,\"rejectsFile\":\"%s\"}\n",
+        args.file.c_str(), table->rows.size(), tally.sent, rejects.size(), written->c_str());
+  } else {
+    std::printf(
+        "{\"file\":\"%s\",\"kind\":\"%s\",\"rows\":%zu,\"created\":%zu,\"matched\":%zu,"
+        "\"unchanged\":%zu,\"rejected\":%zu,\"rejectsFile\":\"%s\"}\n",
+        args.file.c_str(), args.kind.c_str(), table->rows.size(), tally.created, tally.matched,
+        tally.unchanged, rejects.size(), written->c_str());
+  }
   if (!rejects.empty()) {
     std::fprintf(stderr, "leadflow: %zu rows refused; the reasons are in %s\n", rejects.size(),
                  written->c_str());
@@ -223,8 +368,7 @@ int Import(const Common& common, const ImportArgs& args) {
 void AddImportCommand(CLI::App& app, const Common& common, int& rc) {
   auto args = std::make_shared<ImportArgs>();
   auto* command = app.add_subcommand(
-      "import",
-      "Import leads from a spreadsheet (CSV): each row through intake, as a manual entry");
+      "import", "Import leads (or --kind contacts, companies) from a spreadsheet (CSV)");
   command->add_option("file", args->file, "The CSV file (',', ';' or tab separated, UTF-8)")
       ->required();
   command->add_option("--map", args->maps,
@@ -242,6 +386,12 @@ void AddImportCommand(CLI::App& app, const Common& common, int& rc) {
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   command->add_option("--entered-by", args->entered_by, "Who typed the data in (kept per lead)");
+  command
+      ->add_option("--kind", args->kind,
+                   "leads (through intake, as manual entries), contacts or companies "
+                   "(created; one with the row's phone or email already is left as it is)")
+      ->check(CLI::IsMember({"leads", "contacts", "companies"}))
+      ->capture_default_str();
   command->add_option("--rejects", args->rejects_file,
                       "Where the refused rows go (default: FILE.rejected.csv beside the file)");
   command->callback([args, &common, &rc, command] {

@@ -107,4 +107,34 @@ printf 'x' >"$work/fixed.csv.rejected.csv"
 lf import "$work/fixed.csv" >"$work/summary-3"
 check "a clean file: nothing refused" [ "$(json "d['rejected']" <"$work/summary-3")" = 0 ]
 check "  and no stale rejects file" [ ! -e "$work/fixed.csv.rejected.csv" ]
+
+# Contacts: 200 rows, 5 with a bad phone, the last 10 people seen before
+# (same phone, another email): those are left to the contact that has it,
+# but for person 3, whose first row was refused.
+python3 - "$work/contacts.csv" <<'PY'
+import sys
+lines = ['Имя;Фамилия;Рабочий телефон;Рабочий e-mail;Комментарий']
+for i in range(200):
+    person = i if i < 190 else i - 190
+    phone = '12' if i in (3, 50, 99, 120, 150) else f'+7 917 000-{person // 100:02d}-{person % 100:02d}'
+    lines.append(f'Ольга;Контакт{person};{phone};c{i}@example.com;строка {i}')
+open(sys.argv[1], 'w', encoding='utf-8').write('\n'.join(lines) + '\n')
+PY
+lf import "$work/contacts.csv" --kind contacts >"$work/contacts-1"
+check "contacts: 186 created" [ "$(json "d['created']" <"$work/contacts-1")" = 186 ]
+check "  9 left to the contact with their phone" [ "$(json "d['matched']" <"$work/contacts-1")" = 9 ]
+check "  5 refused, naming the phone" [ "$(json "d['rejected']" <"$work/contacts-1")" = 5 ]
+check "  (reasons)" grep -q "^5;phone: '12' is not a valid phone number" "$work/contacts.csv.rejected.csv"
+check "  186 contacts listed" [ "$(lf contacts list --all --page-size 1000 | wc -l)" = 186 ]
+lf import "$work/contacts.csv" --kind contacts >"$work/contacts-2"
+check "a second run creates none" [ "$(json "d['created']" <"$work/contacts-2")" = 0 ]
+check "  and knows its own" [ "$(json "d['unchanged']" <"$work/contacts-2")" = 186 ]
+check "  (still 186)" [ "$(lf contacts list --all --page-size 1000 | wc -l)" = 186 ]
+
+# Companies: a name is enough; a row without one is refused.
+printf 'Название компании;Телефон\nООО Ромашка;+7 495 111-22-33\nАО Лютик;\n;+7 495 000-00-00\n' >"$work/companies.csv"
+lf import "$work/companies.csv" --kind companies >"$work/companies-1"
+check "companies: 2 created" [ "$(json "d['created']" <"$work/companies-1")" = 2 ]
+check "  the nameless one refused" [ "$(json "d['rejected']" <"$work/companies-1")" = 1 ]
+check "  (naming the title)" grep -q "title" "$work/companies.csv.rejected.csv"
 finish

@@ -75,3 +75,44 @@ TEST_CASE("a lead row becomes a manual entry with a stable id") {
 
 }  // namespace
 }  // namespace leadflow::import
+
+namespace leadflow::import {
+namespace {
+
+TEST_CASE("a row as a contact and as a company") {
+  const std::vector<LeadField> columns = {
+      LeadField::kFirstName, LeadField::kLastName, LeadField::kPhone,  LeadField::kPhone,
+      LeadField::kEmail,     LeadField::kCompany,  LeadField::kComment};
+  CsvRow row{3,
+             {"Анна", "Смирнова", "+7 903 806-16-65", "8 916 123-45-67", "a@example.com",
+              "ООО Ромашка", "VIP"}};
+  const RowValues values = CollectRow(row, columns);
+  CHECK(values.name == "Анна Смирнова");
+  const v1::Contact contact = ContactOf(values);
+  CHECK(contact.first_name() == "Анна");
+  CHECK(contact.last_name() == "Смирнова");
+  REQUIRE(contact.phones_size() == 2);  // a contact keeps every phone
+  CHECK(contact.phones(1).number() == "8 916 123-45-67");
+  CHECK(contact.emails(0).address() == "a@example.com");
+  CHECK(contact.comments() == "VIP");
+  const v1::Company company = CompanyOf(values);
+  CHECK(company.title() == "ООО Ромашка");
+  CHECK(company.phones_size() == 2);
+  // A whole name in one column is the contact's first name.
+  const v1::Contact whole = ContactOf(CollectRow(CsvRow{4, {"Борис Петров"}}, {LeadField::kName}));
+  CHECK(whole.first_name() == "Борис Петров");
+  // Stable ids: the same row of the same file, the same id.
+  CHECK(RowId("c.csv", row) == RowId("c.csv", row));
+  CHECK(RowId("c.csv", row).rfind("import-", 0) == 0);
+  CHECK(RowId("d.csv", row) != RowId("c.csv", row));
+}
+
+TEST_CASE("company columns: a company needs a name column, not a phone") {
+  CHECK(MapLeadColumns({"Название компании", "Сайт"}, {}, true).ok());
+  auto none = MapLeadColumns({"Телефон", "Сайт"}, {}, true);
+  REQUIRE(!none.ok());
+  CHECK(none.status().message().find("no column holds a company's name") == 0);
+}
+
+}  // namespace
+}  // namespace leadflow::import

@@ -157,7 +157,8 @@ std::optional<LeadField> RecognizeLeadHeader(absl::string_view header) {
 }
 
 absl::StatusOr<std::vector<LeadField>> MapLeadColumns(
-    const std::vector<std::string>& header, const std::map<std::string, std::string>& overrides) {
+    const std::vector<std::string>& header, const std::map<std::string, std::string>& overrides,
+    bool for_companies) {
   std::vector<LeadField> columns;
   columns.reserve(header.size());
   for (const auto& name : header) {
@@ -181,6 +182,14 @@ absl::StatusOr<std::vector<LeadField>> MapLeadColumns(
           "column '", name, "': no such column in the header (", absl::StrJoin(header, ", "), ")"));
     }
   }
+  if (for_companies) {
+    for (LeadField field : columns) {
+      if (field == LeadField::kCompany || field == LeadField::kTitle) return columns;
+    }
+    return absl::InvalidArgumentError(
+        "no column holds a company's name (a company needs one): map one, e.g. --map "
+        "'Название=company'");
+  }
   bool reachable = false;
   for (LeadField field : columns) {
     reachable = reachable || field == LeadField::kPhone || field == LeadField::kEmail;
@@ -194,11 +203,8 @@ absl::StatusOr<std::vector<LeadField>> MapLeadColumns(
   return columns;
 }
 
-v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& columns,
-                              absl::string_view file_key, absl::string_view source,
-                              absl::string_view entered_by) {
-  std::string title, name, first, middle, last, company;
-  std::vector<std::string> phones, emails, comments;
+RowValues CollectRow(const CsvRow& row, const std::vector<LeadField>& columns) {
+  RowValues values;
   for (size_t i = 0; i < columns.size() && i < row.cells.size(); ++i) {
     std::string value = Trimmed(row.cells[i]);
     if (value.empty()) continue;
@@ -206,50 +212,62 @@ v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& c
       case LeadField::kIgnore:
         break;
       case LeadField::kTitle:
-        title = std::move(value);
+        values.title = std::move(value);
         break;
       case LeadField::kName:
-        name = std::move(value);
+        values.name = std::move(value);
         break;
       case LeadField::kFirstName:
-        first = std::move(value);
+        values.first_name = std::move(value);
         break;
       case LeadField::kMiddleName:
-        middle = std::move(value);
+        values.middle_name = std::move(value);
         break;
       case LeadField::kLastName:
-        last = std::move(value);
+        values.last_name = std::move(value);
         break;
       case LeadField::kPhone:
-        phones.push_back(std::move(value));
+        values.phones.push_back(std::move(value));
         break;
       case LeadField::kEmail:
-        emails.push_back(std::move(value));
+        values.emails.push_back(std::move(value));
         break;
       case LeadField::kCompany:
-        company = std::move(value);
+        values.company = std::move(value);
         break;
       case LeadField::kComment:
-        comments.push_back(std::move(value));
+        values.comments.push_back(std::move(value));
         break;
     }
   }
-  if (name.empty()) {
+  if (values.name.empty()) {
     std::vector<std::string> parts;
-    for (auto* part : {&first, &middle, &last}) {
+    for (const auto* part : {&values.first_name, &values.middle_name, &values.last_name}) {
       if (!part->empty()) parts.push_back(*part);
     }
-    name = absl::StrJoin(parts, " ");
+    values.name = absl::StrJoin(parts, " ");
   }
+  return values;
+}
+
+std::string RowId(absl::string_view file_key, const CsvRow& row) {
+  return DeriveId("import",
+                  absl::StrCat(file_key, "\n", row.line, "\n", absl::StrJoin(row.cells, "\x1f")));
+}
+
+v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& columns,
+                              absl::string_view file_key, absl::string_view source,
+                              absl::string_view entered_by) {
+  RowValues values = CollectRow(row, columns);
   // The lead keeps one phone and one email from an entry; the others are
   // kept where a person reads them.
-  if (phones.size() > 1) {
-    comments.push_back(
-        absl::StrCat("Other phones: ", absl::StrJoin(phones.begin() + 1, phones.end(), ", ")));
+  if (values.phones.size() > 1) {
+    values.comments.push_back(absl::StrCat(
+        "Other phones: ", absl::StrJoin(values.phones.begin() + 1, values.phones.end(), ", ")));
   }
-  if (emails.size() > 1) {
-    comments.push_back(
-        absl::StrCat("Other emails: ", absl::StrJoin(emails.begin() + 1, emails.end(), ", ")));
+  if (values.emails.size() > 1) {
+    values.comments.push_back(absl::StrCat(
+        "Other emails: ", absl::StrJoin(values.emails.begin() + 1, values.emails.end(), ", ")));
   }
   v1::ChannelEvent event;
   event.set_id(absl::StrCat(
@@ -258,13 +276,35 @@ v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& c
   event.set_source(std::string(source));
   v1::ManualEntry* entry = event.mutable_manual_entry();
   entry->set_entered_by(std::string(entered_by));
-  entry->set_title(title);
-  entry->set_name(name);
-  entry->set_company_title(company);
-  if (!phones.empty()) entry->set_phone(phones.front());
-  if (!emails.empty()) entry->set_email(emails.front());
-  entry->set_comment(absl::StrJoin(comments, "\n"));
+  entry->set_title(values.title);
+  entry->set_name(values.name);
+  entry->set_company_title(values.company);
+  if (!values.phones.empty()) entry->set_phone(values.phones.front());
+  if (!values.emails.empty()) entry->set_email(values.emails.front());
+  entry->set_comment(absl::StrJoin(values.comments, "\n"));
   return event;
+}
+
+v1::Contact ContactOf(const RowValues& values) {
+  v1::Contact contact;
+  contact.set_first_name(values.first_name);
+  contact.set_second_name(values.middle_name);
+  contact.set_last_name(values.last_name);
+  // A whole name only: it is the first name, as people write it.
+  if (values.first_name.empty() && values.last_name.empty()) contact.set_first_name(values.name);
+  for (const auto& phone : values.phones) contact.add_phones()->set_number(phone);
+  for (const auto& email : values.emails) contact.add_emails()->set_address(email);
+  contact.set_comments(absl::StrJoin(values.comments, "\n"));
+  return contact;
+}
+
+v1::Company CompanyOf(const RowValues& values) {
+  v1::Company company;
+  company.set_title(!values.company.empty() ? values.company : values.title);
+  for (const auto& phone : values.phones) company.add_phones()->set_number(phone);
+  for (const auto& email : values.emails) company.add_emails()->set_address(email);
+  company.set_comments(absl::StrJoin(values.comments, "\n"));
+  return company;
 }
 
 }  // namespace leadflow::import

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "leadflow/import/csv.h"
 #include "leadflow/v1/channel_event.pb.h"
+#include "leadflow/v1/crm.pb.h"
 
 namespace leadflow::import {
 
@@ -42,9 +43,23 @@ std::optional<LeadField> RecognizeLeadHeader(absl::string_view header);
 // `overrides` (header → field name, from --map or a mapping file; a header
 // not in the file is INVALID_ARGUMENT naming it). Columns neither
 // recognised nor mapped are ignored. INVALID_ARGUMENT when no column holds
-// a phone or an email (a lead needs one) or a field name is unknown.
+// a phone or an email (a lead or a contact needs one; `for_companies`: no
+// column holds a company's name or title) or a field name is unknown.
 absl::StatusOr<std::vector<LeadField>> MapLeadColumns(
-    const std::vector<std::string>& header, const std::map<std::string, std::string>& overrides);
+    const std::vector<std::string>& header, const std::map<std::string, std::string>& overrides,
+    bool for_companies = false);
+
+// What a row holds, by field: the whole name made of its parts when no
+// column holds it whole; every phone and email in column order.
+struct RowValues {
+  std::string title, name, first_name, middle_name, last_name, company;
+  std::vector<std::string> phones, emails, comments;
+};
+RowValues CollectRow(const CsvRow& row, const std::vector<LeadField>& columns);
+
+// A row's stable id, from `file_key` (the file's name), its line and its
+// cells: "import-<32 hex>". The same row of the same file, the same id.
+std::string RowId(absl::string_view file_key, const CsvRow& row);
 
 // A row as the channel event that brings its lead in: a manual entry
 // (LEAD_SOURCE_MANUAL), through intake like any other, so the person's
@@ -57,5 +72,11 @@ absl::StatusOr<std::vector<LeadField>> MapLeadColumns(
 v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& columns,
                               absl::string_view file_key, absl::string_view source,
                               absl::string_view entered_by);
+
+// A row as a contact (every phone and email; a name in one column becomes
+// the first name) and as a company (its title from the company column, or
+// else the title column).
+v1::Contact ContactOf(const RowValues& values);
+v1::Company CompanyOf(const RowValues& values);
 
 }  // namespace leadflow::import
