@@ -292,6 +292,40 @@ void AddCollectors(metrics::Registry& registry, const log::Log& log,
       out.push_back(std::move(transactions));
       out.push_back(std::move(appends));
       out.push_back(std::move(alone));
+      // librdkafka's own figures, per client of this process.
+      CollectedFamily queued = Gauge("leadflow_kafka_client_queue_messages",
+                                     "Messages waiting in a Kafka client's queues.", {"client"});
+      CollectedFamily queued_bytes = Gauge("leadflow_kafka_client_queue_bytes",
+                                           "Bytes waiting in a Kafka client's queues.", {"client"});
+      CollectedFamily sent = Gauge("leadflow_kafka_client_tx_messages_total",
+                                   "Messages a Kafka client produced.", {"client"});
+      sent.type = CollectedFamily::Type::kCounter;
+      CollectedFamily fetched = Gauge("leadflow_kafka_client_rx_messages_total",
+                                      "Messages a Kafka client fetched.", {"client"});
+      fetched.type = CollectedFamily::Type::kCounter;
+      CollectedFamily errors =
+          Gauge("leadflow_kafka_client_request_errors_total",
+                "Requests of a Kafka client to its brokers that failed.", {"client"});
+      errors.type = CollectedFamily::Type::kCounter;
+      CollectedFamily rtt =
+          Gauge("leadflow_kafka_broker_rtt_seconds",
+                "Average round trip from a Kafka client to a broker.", {"client", "broker"});
+      for (const auto& [client, figures] : log::KafkaLog::ClientStatisticsSnapshot()) {
+        queued.samples.push_back({{client}, figures.queue_messages});
+        queued_bytes.samples.push_back({{client}, figures.queue_bytes});
+        sent.samples.push_back({{client}, figures.tx_messages});
+        fetched.samples.push_back({{client}, figures.rx_messages});
+        errors.samples.push_back({{client}, figures.tx_errors});
+        for (const auto& [broker, seconds] : figures.broker_rtt_seconds) {
+          rtt.samples.push_back({{client, broker}, seconds});
+        }
+      }
+      out.push_back(std::move(queued));
+      out.push_back(std::move(queued_bytes));
+      out.push_back(std::move(sent));
+      out.push_back(std::move(fetched));
+      out.push_back(std::move(errors));
+      out.push_back(std::move(rtt));
     }
   });
 }
@@ -603,10 +637,35 @@ int Run(const Options& options) {
   }
   const timespec no_wait{0, 0};
   absl::Duration backoff = absl::Milliseconds(10);
+  // A long catch-up (a rebuild) says how far it is, every few seconds.
+  const std::vector<int64_t> consumed_at_start = projection_runner.ConsumedOffsets();
+  int64_t to_fold = 0;
+  for (size_t p = 0; p < events_end.size(); ++p) {
+    to_fold += std::max<int64_t>(0, events_end[p] - consumed_at_start[p]);
+  }
+  const absl::Time catch_up_start = absl::Now();
+  absl::Time reported = catch_up_start;
   for (bool behind = true; behind;) {
     if (sigtimedwait(&stop_signals, nullptr, &no_wait) > 0) {
       logging::Info("leadflowd", "signal while catching up, shutting down");
       return 0;
+    }
+    if (absl::Now() - reported >= absl::Seconds(5)) {
+      reported = absl::Now();
+      int64_t folded = 0;
+      const std::vector<int64_t> so_far = projection_runner.ConsumedOffsets();
+      for (size_t p = 0; p < events_end.size(); ++p) {
+        folded += std::max<int64_t>(0, std::min(so_far[p], events_end[p]) - consumed_at_start[p]);
+      }
+      const double seconds = absl::ToDoubleSeconds(reported - catch_up_start);
+      const double rate = seconds > 0 ? static_cast<double>(folded) / seconds : 0;
+      logging::Info(
+          "leadflowd", "catching up",
+          {{"events_folded", folded},
+           {"events_to_fold", to_fold},
+           {"events_per_second", static_cast<int64_t>(rate)},
+           {"eta_seconds",
+            rate > 0 ? static_cast<int64_t>(static_cast<double>(to_fold - folded) / rate) : -1}});
     }
     auto applied = projection_runner.RunOnce(absl::Milliseconds(50));
     if (!applied.ok()) {

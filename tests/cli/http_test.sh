@@ -158,13 +158,13 @@ PY
 
 # Catching up at start: rebuilding the read models from the log, the
 # probe says 503 (catching up) before the server serves. The rebuild's
-# writes fail for its first 2 s (after the one that drops the old read
+# writes fail for its first 6 s (after the one that drops the old read
 # models), so it is still catching up when the probe first asks; the
 # server retries them, as it does when storage trouble passes.
 wait_idle
 kill "$server"; wait "$server" 2>/dev/null || true
 "$LEADFLOWD" --listen 127.0.0.1:0 --data-dir "$work/data" --http-listen 127.0.0.1:0 \
-  --rebuild-read-models --inject-faults write:1:2s:unavailable >"$work/out" 2>&1 &
+  --rebuild-read-models --inject-faults write:1:6s:unavailable >"$work/out" 2>&1 &
 server=$!
 pids+=("$server")
 check "readyz 503 while catching up, then 200" python3 - "$work/out" <<'PY'
@@ -190,4 +190,5 @@ assert 503 in seen, 'never saw catching up: ' + str(seen[:3])
 PY
 check "the refused rebuild batches were retried, not fatal" \
   grep -q "catching up: batch refused; retrying" "$work/out"
+check "  and the rebuild's progress logged" grep -Eq "leadflowd: catching up events_folded=[0-9]+ events_to_fold=[1-9][0-9]* events_per_second=[0-9]+ eta_seconds=-?[0-9]+" "$work/out"
 finish

@@ -8,7 +8,8 @@ set -euo pipefail
 : "${LEADFLOWD:?}" "${LEADFLOW_CLI:?}" "${LEADFLOW_DEV_BROKER:?}" "${LEADFLOW_DESCRIPTOR_SET:?}"
 command -v kcat >/dev/null || { echo "FAIL: kcat is not installed (deploy/install-deps.sh installs it)"; exit 1; }
 # shellcheck source=harness.sh
-source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/harness.sh"
 
 wait_for() { # file, pattern
   for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
@@ -19,7 +20,10 @@ wait_for() { # file, pattern
 pids+=($!)
 wait_for "$work/broker" 'bootstrap servers'
 brokers=$(sed -n 's/.*bootstrap servers //p' "$work/broker")
-"$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --kafka-brokers "$brokers" >"$work/server" 2>&1 &
+# librdkafka's statistics every 200 ms, so the scrape below has them.
+printf 'statistics.interval.ms=200\n' >"$work/kafka.conf"
+"$LEADFLOWD" --data-dir "$work/data" --listen 127.0.0.1:0 --kafka-brokers "$brokers" \
+  --kafka-config "$work/kafka.conf" --http-listen 127.0.0.1:0 >"$work/server" 2>&1 &
 pids+=($!)
 wait_for "$work/server" 'listening on'
 export LEADFLOW_TARGET=$(sed -n 's/.*listening on \(.*\)$/\1/p' "$work/server")
@@ -112,5 +116,18 @@ check "the robot processor's state has its changelog" grep -q "^robots/item/lead
 kcat -C -b "$brokers" -t leadflow.events.v1 -o beginning -e -q -X isolation.level=read_committed \
   -f '%s\n' >"$work/events.bin"
 check "the trigger's event names it" grep -qa 'missed-call' "$work/events.bin"
+
+# The Kafka clients' own statistics on /metrics: messages produced and
+# fetched, queues, the round trip to the broker.
+http=$(sed -n 's/.*http (metrics, probes, intake) on \(127.0.0.1:[0-9]*\).*/\1/p' "$work/server")
+scraped() {
+  curl -s "http://$http/metrics" >"$work/metrics" &&
+    python3 "$here/prometheus_text.py" check <"$work/metrics" &&
+    [ "$(python3 "$here/prometheus_text.py" sum leadflow_kafka_client_tx_messages_total <"$work/metrics")" -gt 0 ] &&
+    [ "$(python3 "$here/prometheus_text.py" sum leadflow_kafka_client_rx_messages_total <"$work/metrics")" -gt 0 ]
+}
+check "Kafka client statistics scraped (produced and fetched counted)" wait_until "client statistics" scraped
+check "  per client, producers and consumers" [ "$(grep -c '^leadflow_kafka_client_queue_messages{client="rdkafka#' "$work/metrics")" -ge 3 ]
+check "  with the round trip to the broker" grep -q '^leadflow_kafka_broker_rtt_seconds{client="rdkafka#producer-[0-9]*",broker=' "$work/metrics"
 
 finish

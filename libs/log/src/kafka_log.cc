@@ -10,7 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
 #include "leadflow/base/logger.h"
+#include "leadflow/base/proto_util.h"
 #include "leadflow/base/status_macros.h"
 #include "leadflow/metrics/registry.h"
 
@@ -107,6 +109,50 @@ absl::Status SetAll(rd_kafka_conf_t* conf,
     }
   }
   return absl::OkStatus();
+}
+
+// The last statistics of each client, filled by librdkafka's stats_cb on
+// the thread that polls the client.
+struct StatisticsStore {
+  absl::Mutex mu;
+  std::map<std::string, KafkaLog::ClientStatistics> by_client ABSL_GUARDED_BY(mu);
+};
+StatisticsStore& Statistics() {
+  static auto* store = new StatisticsStore();
+  return *store;
+}
+
+double NumberAt(const google::protobuf::Struct& object, const std::string& key) {
+  auto it = object.fields().find(key);
+  return it == object.fields().end() ? 0 : it->second.number_value();
+}
+
+int OnStatistics(rd_kafka_t* client, char* json, size_t json_len, void* /*opaque*/) {
+  google::protobuf::Struct root;
+  if (!FromJson(absl::string_view(json, json_len), &root).ok()) return 0;
+  KafkaLog::ClientStatistics stats;
+  auto type = root.fields().find("type");
+  if (type != root.fields().end()) stats.type = type->second.string_value();
+  stats.queue_messages = NumberAt(root, "msg_cnt");
+  stats.queue_bytes = NumberAt(root, "msg_size");
+  stats.tx_messages = NumberAt(root, "txmsgs");
+  stats.rx_messages = NumberAt(root, "rxmsgs");
+  auto brokers = root.fields().find("brokers");
+  if (brokers != root.fields().end()) {
+    for (const auto& [name, broker] : brokers->second.struct_value().fields()) {
+      const auto& fields = broker.struct_value();
+      stats.tx_errors += NumberAt(fields, "txerrs");
+      // The bootstrap entry is no broker of the cluster.
+      if (absl::StrContains(name, "bootstrap")) continue;
+      auto rtt = fields.fields().find("rtt");
+      if (rtt == fields.fields().end()) continue;
+      stats.broker_rtt_seconds[name] = NumberAt(rtt->second.struct_value(), "avg") / 1e6;
+    }
+  }
+  StatisticsStore& store = Statistics();
+  absl::MutexLock lock(&store.mu);
+  store.by_client[rd_kafka_name(client)] = std::move(stats);
+  return 0;  // librdkafka frees `json`
 }
 
 // Where a produced record's delivery report lands.
@@ -579,6 +625,7 @@ absl::StatusOr<rd_kafka_t*> NewProducer(
       // an unacknowledged one (up to the peer's 40 ms delayed ACK).
       {"socket.nagle.disable", "true"},
       {"log_level", "3"},
+      {"statistics.interval.ms", "5000"},
       {"message.max.bytes", absl::StrCat(o.max_record_bytes)}};
   settings.insert(settings.end(), o.client_settings.begin(), o.client_settings.end());
   settings.insert(settings.end(), extra.begin(), extra.end());
@@ -588,6 +635,7 @@ absl::StatusOr<rd_kafka_t*> NewProducer(
     return configured;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_stats_cb(conf, OnStatistics);
   char error[512];
   rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
   if (producer == nullptr) return absl::InternalError(absl::StrCat("kafka producer: ", error));
@@ -737,6 +785,12 @@ absl::Status KafkaLog::Health() const {
 absl::Status KafkaLog::Readiness() const {
   absl::MutexLock lock(&stats_mu_);
   return last_write_;
+}
+
+std::map<std::string, KafkaLog::ClientStatistics> KafkaLog::ClientStatisticsSnapshot() {
+  StatisticsStore& store = Statistics();
+  absl::MutexLock lock(&store.mu);
+  return store.by_client;
 }
 
 KafkaLog::TransactionStats KafkaLog::Stats() const {
@@ -1093,13 +1147,15 @@ absl::StatusOr<rd_kafka_t*> KafkaLog::NewConsumer(
       // See the producer's setting.
       {"socket.nagle.disable", "true"},
       {"reconnect.backoff.max.ms", "1000"},
-      {"log_level", "3"}};
+      {"log_level", "3"},
+      {"statistics.interval.ms", "5000"}};
   settings.insert(settings.end(), options_.client_settings.begin(), options_.client_settings.end());
   settings.insert(settings.end(), extra.begin(), extra.end());
   if (absl::Status configured = SetAll(conf, settings); !configured.ok()) {
     rd_kafka_conf_destroy(conf);
     return configured;
   }
+  rd_kafka_conf_set_stats_cb(conf, OnStatistics);
   if (configure != nullptr) configure(conf, opaque);
   char error[512];
   rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));

@@ -101,6 +101,21 @@ class KafkaLog final : public Log {
   };
   TransactionStats Stats() const;
 
+  // librdkafka's own statistics of one client of this process (its
+  // statistics.interval.ms JSON, every 5 s unless --kafka-config says
+  // otherwise; 0 turns them off), as last reported.
+  struct ClientStatistics {
+    std::string type;                                  // producer | consumer
+    double queue_messages = 0;                         // msg_cnt: waiting in the client's queues
+    double queue_bytes = 0;                            // msg_size
+    double tx_messages = 0;                            // txmsgs: produced, all time
+    double rx_messages = 0;                            // rxmsgs: fetched, all time
+    double tx_errors = 0;                              // txerrs: failed requests
+    std::map<std::string, double> broker_rtt_seconds;  // by broker name: average round trip
+  };
+  // By client name ("rdkafka#producer-1"), every client of the process.
+  static std::map<std::string, ClientStatistics> ClientStatisticsSnapshot();
+
  private:
   // One append waiting in line for a transaction.
   struct Writer;
