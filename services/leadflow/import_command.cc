@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
 #include "leadflow/base/proto_util.h"
 #include "leadflow/import/csv.h"
 #include "leadflow/import/lead_rows.h"
@@ -132,61 +133,6 @@ absl::StatusOr<std::string> WriteRejects(const import::CsvTable& table,
   return path;
 }
 
-// Leads: batches through intake; a row the server refuses is taken out of
-// its batch and the rest sent again.
-grpc::Status SendLeads(const Common& common, const ImportArgs& args,
-                       const std::vector<const import::CsvRow*>& rows,
-                       const std::vector<import::LeadField>& columns, const std::string& file_key,
-                       ProgressBar& progress, std::vector<Reject>& rejects, Tally& tally,
-                       int64_t* stopped_at) {
-  const std::string source = absl::StrCat("import/", file_key);
-  auto intake = StubOf<v1::IntakeService>(common);
-  for (size_t start = 0; start < rows.size();) {
-    const size_t end = std::min(rows.size(), start + static_cast<size_t>(args.batch));
-    std::vector<const import::CsvRow*> batch(rows.begin() + static_cast<std::ptrdiff_t>(start),
-                                             rows.begin() + static_cast<std::ptrdiff_t>(end));
-    // All or nothing per call: a refused row is taken out and the rest sent
-    // again, until the call is accepted.
-    for (int attempt = 0; !batch.empty();) {
-      v1::PublishChannelEventsRequest request;
-      for (const auto* row : batch) {
-        *request.add_events() =
-            import::LeadRowEvent(*row, columns, file_key, source, args.entered_by);
-      }
-      v1::PublishChannelEventsResponse response;
-      auto ctx = Context(common.timeout);
-      const grpc::Status status = intake->PublishChannelEvents(ctx.get(), request, &response);
-      if (status.ok()) {
-        tally.sent += batch.size();
-        break;
-      }
-      const int refused = RefusedIndex(status.error_message());
-      if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT && refused >= 0 &&
-          refused < static_cast<int>(batch.size())) {
-        // "events[3].manual_entry.phone: …" → "manual_entry.phone: …".
-        std::string reason = status.error_message();
-        const size_t dot = reason.find("].");
-        if (dot != std::string::npos) reason = reason.substr(dot + 2);
-        rejects.push_back({batch[static_cast<size_t>(refused)], reason});
-        batch.erase(batch.begin() + refused);
-        continue;
-      }
-      if ((status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-           status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) &&
-          ++attempt < 8) {
-        // The same ids again: intake takes each once.
-        absl::SleepFor(absl::Milliseconds(250) * attempt);
-        continue;
-      }
-      *stopped_at = batch.front()->line;
-      return status;
-    }
-    start = end;
-    progress.Update(static_cast<int64_t>(tally.sent + rejects.size()));
-  }
-  return grpc::Status::OK;
-}
-
 // One call, retried while the server is away (the same request: ids and
 // request ids make it apply once).
 template <typename Call>
@@ -205,6 +151,56 @@ grpc::Status Retried(Call call) {
 bool Refusal(const grpc::Status& status) {
   return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
          status.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+}
+
+// Leads: batches through intake; a row the server refuses is taken out of
+// its batch and the rest sent again.
+grpc::Status SendLeads(const Common& common, const ImportArgs& args,
+                       const std::vector<const import::CsvRow*>& rows,
+                       const std::vector<import::LeadField>& columns, const std::string& file_key,
+                       ProgressBar& progress, std::vector<Reject>& rejects, Tally& tally,
+                       int64_t* stopped_at) {
+  const std::string source = absl::StrCat("import/", file_key);
+  auto intake = StubOf<v1::IntakeService>(common);
+  for (size_t start = 0; start < rows.size();) {
+    const size_t end = std::min(rows.size(), start + static_cast<size_t>(args.batch));
+    std::vector<const import::CsvRow*> batch(rows.begin() + static_cast<std::ptrdiff_t>(start),
+                                             rows.begin() + static_cast<std::ptrdiff_t>(end));
+    // All or nothing per call: a refused row is taken out and the rest sent
+    // again, until the call is accepted.
+    while (!batch.empty()) {
+      v1::PublishChannelEventsRequest request;
+      for (const auto* row : batch) {
+        *request.add_events() =
+            import::LeadRowEvent(*row, columns, file_key, source, args.entered_by);
+      }
+      v1::PublishChannelEventsResponse response;
+      // The same ids again on a retry: intake takes each once.
+      const grpc::Status status = Retried([&] {
+        auto ctx = Context(common.timeout);
+        return intake->PublishChannelEvents(ctx.get(), request, &response);
+      });
+      if (status.ok()) {
+        tally.sent += batch.size();
+        break;
+      }
+      const int refused = RefusedIndex(status.error_message());
+      if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT || refused < 0 ||
+          refused >= static_cast<int>(batch.size())) {
+        *stopped_at = batch.front()->line;
+        return status;
+      }
+      // "events[3].manual_entry.phone: …" → "manual_entry.phone: …".
+      std::string reason = status.error_message();
+      const size_t dot = reason.find("].");
+      if (dot != std::string::npos) reason = reason.substr(dot + 2);
+      rejects.push_back({batch[static_cast<size_t>(refused)], reason});
+      batch.erase(batch.begin() + refused);
+    }
+    start = end;
+    progress.Update(static_cast<int64_t>(tally.sent + rejects.size()));
+  }
+  return grpc::Status::OK;
 }
 
 // Contacts or companies, row by row: one that has the row's first phone
@@ -345,17 +341,22 @@ int Import(const Common& common, const ImportArgs& args) {
       args.rejects_file.empty() ? args.file + ".rejected.csv" : args.rejects_file;
   absl::StatusOr<std::string> written = WriteRejects(*table, rejects, rejects_path);
   if (!written.ok()) return Invalid(rejects_path, written.status());
+  // The result as JSON (names and paths escaped as JSON needs).
+  google::protobuf::Struct result;
+  auto& fields = *result.mutable_fields();
+  fields["file"].set_string_value(args.file);
+  fields["rows"].set_number_value(static_cast<double>(table->rows.size()));
   if (args.kind == "leads") {
-    std::printf(
-        "{\"file\":\"%s\",\"rows\":%zu,\"sent\":%zu,\"rejected\":%zu,\"rejectsFile\":\"%s\"}\n",
-        args.file.c_str(), table->rows.size(), tally.sent, rejects.size(), written->c_str());
+    fields["sent"].set_number_value(static_cast<double>(tally.sent));
   } else {
-    std::printf(
-        "{\"file\":\"%s\",\"kind\":\"%s\",\"rows\":%zu,\"created\":%zu,\"matched\":%zu,"
-        "\"unchanged\":%zu,\"rejected\":%zu,\"rejectsFile\":\"%s\"}\n",
-        args.file.c_str(), args.kind.c_str(), table->rows.size(), tally.created, tally.matched,
-        tally.unchanged, rejects.size(), written->c_str());
+    fields["kind"].set_string_value(args.kind);
+    fields["created"].set_number_value(static_cast<double>(tally.created));
+    fields["matched"].set_number_value(static_cast<double>(tally.matched));
+    fields["unchanged"].set_number_value(static_cast<double>(tally.unchanged));
   }
+  fields["rejected"].set_number_value(static_cast<double>(rejects.size()));
+  fields["rejectsFile"].set_string_value(*written);
+  std::printf("%s\n", ToJson(result).c_str());
   if (!rejects.empty()) {
     std::fprintf(stderr, "leadflow: %zu rows refused; the reasons are in %s\n", rejects.size(),
                  written->c_str());

@@ -222,6 +222,12 @@ CollectedFamily Gauge(std::string name, std::string help, std::vector<std::strin
   return family;
 }
 
+CollectedFamily Counter(std::string name, std::string help, std::vector<std::string> labels = {}) {
+  CollectedFamily family = Gauge(std::move(name), std::move(help), std::move(labels));
+  family.type = CollectedFamily::Type::kCounter;
+  return family;
+}
+
 // What the metrics read when scraped: lag and offsets per processor and
 // partition, the dead-letter topic, the store's own figures, robots behind
 // the clock, and the Kafka producer's.
@@ -276,18 +282,15 @@ void AddCollectors(metrics::Registry& registry, const log::Log& log,
     out.push_back(std::move(ready));
     if (const auto* kafka = dynamic_cast<const log::KafkaLog*>(&log)) {
       const log::KafkaLog::TransactionStats stats = kafka->Stats();
-      CollectedFamily transactions = Gauge("leadflow_kafka_transactions_total",
-                                           "Kafka transactions committed (group commits).");
-      transactions.type = CollectedFamily::Type::kCounter;
+      CollectedFamily transactions = Counter("leadflow_kafka_transactions_total",
+                                             "Kafka transactions committed (group commits).");
       transactions.samples.push_back({{}, static_cast<double>(stats.transactions)});
-      CollectedFamily appends = Gauge("leadflow_kafka_transaction_appends_total",
-                                      "Appends the committed Kafka transactions carried.");
-      appends.type = CollectedFamily::Type::kCounter;
+      CollectedFamily appends = Counter("leadflow_kafka_transaction_appends_total",
+                                        "Appends the committed Kafka transactions carried.");
       appends.samples.push_back({{}, static_cast<double>(stats.appends)});
-      CollectedFamily alone = Gauge("leadflow_kafka_transactions_retried_alone_total",
-                                    "Shared transactions that aborted and were redone append by "
-                                    "append.");
-      alone.type = CollectedFamily::Type::kCounter;
+      CollectedFamily alone = Counter("leadflow_kafka_transactions_retried_alone_total",
+                                      "Shared transactions that aborted and were redone append by "
+                                      "append.");
       alone.samples.push_back({{}, static_cast<double>(stats.retried_alone)});
       out.push_back(std::move(transactions));
       out.push_back(std::move(appends));
@@ -297,16 +300,13 @@ void AddCollectors(metrics::Registry& registry, const log::Log& log,
                                      "Messages waiting in a Kafka client's queues.", {"client"});
       CollectedFamily queued_bytes = Gauge("leadflow_kafka_client_queue_bytes",
                                            "Bytes waiting in a Kafka client's queues.", {"client"});
-      CollectedFamily sent = Gauge("leadflow_kafka_client_tx_messages_total",
-                                   "Messages a Kafka client produced.", {"client"});
-      sent.type = CollectedFamily::Type::kCounter;
-      CollectedFamily fetched = Gauge("leadflow_kafka_client_rx_messages_total",
-                                      "Messages a Kafka client fetched.", {"client"});
-      fetched.type = CollectedFamily::Type::kCounter;
+      CollectedFamily sent = Counter("leadflow_kafka_client_tx_messages_total",
+                                     "Messages a Kafka client produced.", {"client"});
+      CollectedFamily fetched = Counter("leadflow_kafka_client_rx_messages_total",
+                                        "Messages a Kafka client fetched.", {"client"});
       CollectedFamily errors =
-          Gauge("leadflow_kafka_client_request_errors_total",
-                "Requests of a Kafka client to its brokers that failed.", {"client"});
-      errors.type = CollectedFamily::Type::kCounter;
+          Counter("leadflow_kafka_client_request_errors_total",
+                  "Requests of a Kafka client to its brokers that failed.", {"client"});
       CollectedFamily rtt =
           Gauge("leadflow_kafka_broker_rtt_seconds",
                 "Average round trip from a Kafka client to a broker.", {"client", "broker"});

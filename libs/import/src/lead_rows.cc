@@ -125,6 +125,11 @@ std::string Fold(absl::string_view header) {
   return out;
 }
 
+// What a row's ids are derived from: the file, the line and the cells.
+std::string RowCause(absl::string_view file_key, const CsvRow& row) {
+  return absl::StrCat(file_key, "\n", row.line, "\n", absl::StrJoin(row.cells, "\x1f"));
+}
+
 std::string Trimmed(absl::string_view text) {
   return std::string(absl::StripAsciiWhitespace(text));
 }
@@ -251,8 +256,7 @@ RowValues CollectRow(const CsvRow& row, const std::vector<LeadField>& columns) {
 }
 
 std::string RowId(absl::string_view file_key, const CsvRow& row) {
-  return DeriveId("import",
-                  absl::StrCat(file_key, "\n", row.line, "\n", absl::StrJoin(row.cells, "\x1f")));
+  return DeriveId("import", RowCause(file_key, row));
 }
 
 v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& columns,
@@ -270,9 +274,7 @@ v1::ChannelEvent LeadRowEvent(const CsvRow& row, const std::vector<LeadField>& c
         "Other emails: ", absl::StrJoin(values.emails.begin() + 1, values.emails.end(), ", ")));
   }
   v1::ChannelEvent event;
-  event.set_id(absl::StrCat(
-      "import-", DeriveId("csv-import", absl::StrCat(file_key, "\n", row.line, "\n",
-                                                     absl::StrJoin(row.cells, "\x1f")))));
+  event.set_id(absl::StrCat("import-", DeriveId("csv-import", RowCause(file_key, row))));
   event.set_source(std::string(source));
   v1::ManualEntry* entry = event.mutable_manual_entry();
   entry->set_entered_by(std::string(entered_by));
