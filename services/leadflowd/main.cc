@@ -83,6 +83,7 @@ struct Options {
   int kafka_replication = 3;
   int kafka_session_timeout_ms = 10000;
   int kafka_transaction_timeout_ms = 10000;
+  int kafka_standby_interval_ms = 1000;
   int kafka_max_record_bytes = 1000000;
   // gRPC transport security.
   tls::ServerTls tls;
@@ -200,6 +201,9 @@ v1::ServerStatus CollectStatus(const log::Log& log,
       row->set_end_offset(log.EndOffset(topic, p).value_or(consumed[p]));
       row->set_owned(runner->Holds(p));
       row->set_replicated(runner->processor().Replicated());
+      const processors::ProcessorRunner::RestoredRecords restored = runner->Restored(p);
+      row->set_standby_restored_records(restored.standby);
+      row->set_takeover_restored_records(restored.takeover);
       if (!row->owned()) {
         status.set_unowned_partitions(status.unowned_partitions() + 1);
         continue;
@@ -506,6 +510,9 @@ int Run(const Options& options) {
       &intake_runner, &command_runner, &projection_runner, &follow_up_runner, &robot_runner};
   for (auto* runner : runners) {
     if (auto s = runner->Init(); !s.ok()) return Fail(s);
+    if (options.kafka_standby_interval_ms > 0) {
+      runner->EnableStandby(absl::Milliseconds(options.kafka_standby_interval_ms));
+    }
   }
   projection.ResumeFrom(projection_runner.CommittedOffsets());
   if (auto s = relay.Start(); !s.ok()) return Fail(s);
@@ -888,6 +895,12 @@ int main(int argc, char** argv) {
   app.add_option("--kafka-transaction-timeout-ms", options.kafka_transaction_timeout_ms,
                  "The broker aborts a transaction of a dead instance after this long")
       ->check(CLI::Range(1000, 900000))
+      ->capture_default_str();
+  app.add_option("--kafka-standby-interval-ms", options.kafka_standby_interval_ms,
+                 "How often the changelogs of partitions other instances own are replayed into "
+                 "the local state (a warm standby, so a takeover replays only the last moments); "
+                 "0 turns it off")
+      ->check(CLI::Range(0, 3600000))
       ->capture_default_str();
   app.add_option("--kafka-max-record-bytes", options.kafka_max_record_bytes,
                  "The largest record the brokers take (their message.max.bytes): a bigger "

@@ -1,6 +1,7 @@
 // Two leadflowd instances in one consumer group on the dev broker: they
 // split the partitions, calls landing on a non-owner still succeed, and
-// when one is SIGKILLed mid-load the other restores its partitions and the
+// when one is SIGKILLed mid-load the other, which kept a warm standby of
+// the killed one's partitions, restores only their last moments and the
 // leads come out exactly as expected.
 #include <catch2/catch.hpp>
 #include <set>
@@ -30,6 +31,22 @@ std::set<int32_t> OwnedCommandPartitions(const std::shared_ptr<grpc::Channel>& c
     if (row.processor() == kCommandsProcessor && row.owned()) owned.insert(row.partition());
   }
   return owned;
+}
+
+// Changelog records the instance replayed into its command state of
+// `partitions`: as a warm standby, and when it took them over.
+std::pair<int64_t, int64_t> RestoredCommandRecords(const std::shared_ptr<grpc::Channel>& channel,
+                                                   const std::set<int32_t>& partitions) {
+  v1::ServerStatus status;
+  auto ctx = Deadline();
+  REQUIRE(v1::AdminService::NewStub(channel)->GetServerStatus(ctx.get(), {}, &status).ok());
+  std::pair<int64_t, int64_t> restored{0, 0};
+  for (const auto& row : status.processors()) {
+    if (row.processor() != kCommandsProcessor || partitions.count(row.partition()) == 0) continue;
+    restored.first += row.standby_restored_records();
+    restored.second += row.takeover_restored_records();
+  }
+  return restored;
 }
 
 // Waits until the instance has been given some command partitions (a
@@ -92,6 +109,19 @@ TEST_CASE("two instances split the partitions and survive one being SIGKILLed mi
   for (int32_t p : answered_from) some_owned_by_a = some_owned_by_a || owned_by_a.count(p) > 0;
   CHECK(some_owned_by_a);
 
+  // A keeps a warm standby of B's partitions: their changelogs (the events
+  // of B's leads) are replayed into A's command state while B owns them.
+  // The status is read until the standby has caught up with the first load
+  // (no new records over two passes).
+  int64_t standby_before_kill = 0;
+  for (const absl::Time limit = absl::Now() + absl::Seconds(30); absl::Now() < limit;) {
+    const int64_t now = RestoredCommandRecords(a.Channel(), owned_by_b).first;
+    if (now > 0 && now == standby_before_kill) break;
+    standby_before_kill = now;
+    absl::SleepFor(absl::Milliseconds(1200));
+  }
+  REQUIRE(standby_before_kill > 0);
+
   // A second load through A; B is SIGKILLed after a few batches, while it
   // is processing its share.
   testing::Scenario second;
@@ -111,9 +141,15 @@ TEST_CASE("two instances split the partitions and survive one being SIGKILLed mi
   publisher.join();
   REQUIRE(published_before_kill >= 200);
   // A takes B's partitions once the group drops B, restoring their state
-  // from the changelogs first.
+  // from the changelogs first: only what came since the standby's last
+  // pass, not B's whole changelogs.
   REQUIRE(testing::WaitUntilIdle(a.Channel(), absl::Seconds(90)));
   CHECK(OwnedCommandPartitions(a.Channel()).size() == owned_by_a.size() + owned_by_b.size());
+  const auto [standby, takeover] = RestoredCommandRecords(a.Channel(), owned_by_b);
+  INFO("A replayed " << standby << " records of B's partitions as a standby, " << takeover
+                     << " when it took them over");
+  CHECK(standby >= standby_before_kill);
+  CHECK(takeover < standby_before_kill);
   // Both loads again, as clients retry what they may not have had
   // acknowledged: every event is known, wherever it was first processed.
   first.Publish(*intake);

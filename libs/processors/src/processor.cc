@@ -121,6 +121,11 @@ void Processor::Unwritable(const log::Record& record, const absl::Status& why,
 ProcessorRunner::Metrics ProcessorRunner::MetricsFor(const std::string& processor) {
   metrics::Registry& registry = metrics::DefaultRegistry();
   const std::vector<std::string> label = {"processor"};
+  auto& restored = registry.AddCounter(
+      "leadflow_processor_restored_records_total",
+      "Changelog records replayed into local state, by processor and mode: standby (partitions "
+      "another instance owns, kept warm) or takeover (when this instance takes a partition).",
+      {"processor", "mode"});
   return {
       &registry
            .AddCounter("leadflow_processor_records_total",
@@ -145,6 +150,8 @@ ProcessorRunner::Metrics ProcessorRunner::MetricsFor(const std::string& processo
                          "Records per processed batch (one partition of one poll), by processor.",
                          label, metrics::SizeBuckets())
            .With({processor}),
+      &restored.With({processor, "standby"}),
+      &restored.With({processor, "takeover"}),
   };
 }
 
@@ -194,8 +201,20 @@ absl::Status ProcessorRunner::Init() {
   }
   absl::MutexLock lock(&mu_);
   consumed_ = offsets;
+  restored_.assign(offsets.size(), {});
   offsets_ = std::move(offsets);
   return absl::OkStatus();
+}
+
+void ProcessorRunner::EnableStandby(absl::Duration every) {
+  if (processor_->Replicated() || changelogs_.empty() || !log_->KeepsChangelogs()) return;
+  standby_every_ = every;
+}
+
+ProcessorRunner::RestoredRecords ProcessorRunner::Restored(int32_t partition) const {
+  absl::MutexLock lock(&mu_);
+  if (partition < 0 || partition >= static_cast<int32_t>(restored_.size())) return {};
+  return restored_[partition];
 }
 
 absl::StatusOr<int64_t> ProcessorRunner::StoredOffset(int32_t partition) const {
@@ -209,7 +228,15 @@ absl::StatusOr<int64_t> ProcessorRunner::StoredOffset(int32_t partition) const {
   return offset;
 }
 
-absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
+absl::Status ProcessorRunner::RestorePartition(int32_t partition, RestoreMode mode) {
+  const bool standby = mode == RestoreMode::kStandby;
+  auto count = [&](int64_t records) {
+    if (records == 0) return;
+    (standby ? metrics_.standby_restored : metrics_.takeover_restored)->Increment(records);
+    absl::MutexLock lock(&mu_);
+    if (partition >= static_cast<int32_t>(restored_.size())) return;
+    (standby ? restored_[partition].standby : restored_[partition].takeover) += records;
+  };
   LEADFLOW_ASSIGN_OR_RETURN(int64_t input_offset, StoredOffset(partition));
   // Units whose marker was read. The first changelog is read first, so the
   // others know which of their records were committed. Its checkpoint and
@@ -233,17 +260,34 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
     // marker comes.
     std::vector<log::Record> unit_records;
     std::string unit;
+    // Later changelogs: where the records of units not (yet) complete
+    // begin, after the last record of a complete unit. Units come in the
+    // same order on every changelog, so such a tail belongs to units whose
+    // markers came after the first changelog was read (an owner still
+    // writing, which a standby sees) or to a transaction never committed;
+    // either way the checkpoint stays before it, and the next pass, knowing
+    // more markers, decides. An incomplete unit followed by a complete one
+    // can only have been abandoned, and stays skipped.
+    // -1: none.
+    int64_t incomplete_tail = -1;
     // On Kafka the reader stops short of a transaction still open (read
     // committed): a dead owner's last transaction is waited out here.
     while (reader->Position(partition) < end) {
       if (stop_) return absl::CancelledError("stopping");
+      if (standby && assigning_ > 0) return absl::CancelledError("partitions being assigned");
       LEADFLOW_ASSIGN_OR_RETURN(auto records, reader->Poll(max_batch_, absl::Milliseconds(200)));
+      absl::MutexLock apply(&apply_mu_);
       ProcessorTransaction txn(db_);
+      int64_t applied = 0;
       for (auto& record : records) {
         const std::string record_unit(record.HeaderValue(kUnitHeader));
         if (!first) {
           if (complete.count(record_unit) > 0) {
             LEADFLOW_RETURN_IF_ERROR(processor_->Restore(record, txn));
+            ++applied;
+            incomplete_tail = -1;
+          } else if (incomplete_tail < 0) {
+            incomplete_tail = record.offset;
           }
           continue;
         }
@@ -258,6 +302,7 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
         for (const auto& held : unit_records) {
           LEADFLOW_RETURN_IF_ERROR(processor_->Restore(held, txn));
         }
+        applied += static_cast<int64_t>(unit_records.size());
         unit_records.clear();
         complete.insert(unit);
         int64_t resume = 0;
@@ -267,9 +312,12 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
       }
       // Restored state is idempotent to apply again, so it is written as it
       // comes; later changelogs' checkpoints may move with it.
-      if (!first)
-        txn.Put(processor_->StateKeyspace(), key, absl::StrCat(reader->Position(partition)));
+      if (!first) {
+        txn.Put(processor_->StateKeyspace(), key,
+                absl::StrCat(incomplete_tail >= 0 ? incomplete_tail : reader->Position(partition)));
+      }
       LEADFLOW_RETURN_IF_ERROR(db_->Write(txn.TakeBatch().get()));
+      count(applied);
     }
     // Held records (a unit without its marker yet) are read again next time.
     if (first) {
@@ -291,6 +339,11 @@ absl::Status ProcessorRunner::RestorePartition(int32_t partition) {
 
 absl::StatusOr<std::vector<int64_t>> ProcessorRunner::OnAssigned(
     const std::vector<int32_t>& partitions) {
+  // The standby gives way: its pass stops at its next batch.
+  ++assigning_;
+  absl::MutexLock restoring(&restore_mu_);
+  --assigning_;
+  owned_.insert(partitions.begin(), partitions.end());
   absl::Duration backoff = absl::Milliseconds(100);
   std::vector<int64_t> start;
   for (int32_t p : partitions) {
@@ -317,7 +370,36 @@ absl::StatusOr<std::vector<int64_t>> ProcessorRunner::OnAssigned(
   return start;
 }
 
-void ProcessorRunner::OnRevoked(const std::vector<int32_t>& partitions) {}
+void ProcessorRunner::OnRevoked(const std::vector<int32_t>& partitions) {
+  absl::MutexLock restoring(&restore_mu_);
+  for (int32_t p : partitions) owned_.erase(p);
+}
+
+void ProcessorRunner::StandbyLoop() {
+  const int32_t partitions = log_->PartitionCount(topic_);
+  bool failing = false;
+  while (!stop_) {
+    absl::Status pass = absl::OkStatus();
+    for (int32_t p = 0; p < partitions && !stop_ && assigning_ == 0; ++p) {
+      absl::MutexLock restoring(&restore_mu_);
+      if (owned_.count(p) > 0 || Holds(p)) continue;
+      absl::Status status = RestorePartition(p, RestoreMode::kStandby);
+      if (!status.ok() && !absl::IsCancelled(status)) pass.Update(status);
+    }
+    // Said once when it starts failing and once when it recovers, not on
+    // every pass while the brokers are away.
+    if (!pass.ok() && !failing) {
+      logging::Warning("processor", "standby replay failed; retrying",
+                       {{"processor", processor_->Name()}, {"error", pass.ToString()}});
+    } else if (pass.ok() && failing) {
+      logging::Info("processor", "standby replay going again", {{"processor", processor_->Name()}});
+    }
+    failing = !pass.ok();
+    for (absl::Time wake = absl::Now() + standby_every_; !stop_ && absl::Now() < wake;) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  }
+}
 
 bool ProcessorRunner::Holds(int32_t partition) const {
   if (group_reader_ == nullptr) return true;
@@ -500,10 +582,14 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
   for (auto& record : polled) batches[record.partition].push_back(std::move(record));
   for (int32_t p = 0; p < static_cast<int32_t>(batches.size()); ++p) {
     if (batches[p].empty()) continue;
-    absl::Status status = CommitPartition(p, batches[p], committed);
-    // One record's output the log refuses for good must not stall the
-    // partition: find it, and only it is taken out of the way.
-    if (log::IsUnwritable(status)) status = CommitOneByOne(p, batches[p], committed);
+    absl::Status status;
+    {
+      absl::MutexLock apply(&apply_mu_);
+      status = CommitPartition(p, batches[p], committed);
+      // One record's output the log refuses for good must not stall the
+      // partition: find it, and only it is taken out of the way.
+      if (log::IsUnwritable(status)) status = CommitOneByOne(p, batches[p], committed);
+    }
     if (status.ok()) {
       metrics_.records->Increment(batches[p].size());
       metrics_.batch_records->Observe(static_cast<double>(batches[p].size()));
@@ -525,7 +611,11 @@ absl::StatusOr<size_t> ProcessorRunner::RunOnce(absl::Duration wait) {
 }
 
 absl::Status ProcessorRunner::PunctuateOrRecover(bool drained) {
-  absl::Status status = Punctuate(drained);
+  absl::Status status;
+  {
+    absl::MutexLock apply(&apply_mu_);
+    status = Punctuate(drained);
+  }
   if (!status.ok()) {
     needs_recovery_ = true;
     if (Recover().ok()) needs_recovery_ = false;
@@ -551,11 +641,15 @@ std::vector<int64_t> ProcessorRunner::ConsumedOffsets() const {
 void ProcessorRunner::Start() {
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  if (standby_every_ > absl::ZeroDuration() && group_reader_ != nullptr) {
+    standby_thread_ = std::thread([this] { StandbyLoop(); });
+  }
 }
 
 void ProcessorRunner::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (standby_thread_.joinable()) standby_thread_.join();
 }
 
 void ProcessorRunner::Loop() {

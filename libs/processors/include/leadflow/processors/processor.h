@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -170,6 +171,21 @@ class ProcessorRunner : private log::RebalanceListener {
   // deciding inline), and each unit must read what the other committed.
   // Call before Start.
   void ShareWriterLock(absl::Mutex* lock) { writer_lock_ = lock; }
+  // A warm standby (Kafka Streams' standby replicas): every `every`, the
+  // changelogs of the partitions another instance owns are replayed into
+  // the local state from its checkpoint, on a thread of its own, so that
+  // taking such a partition over replays only what came since the last
+  // pass instead of whole changelogs. Only for partitioned processors with
+  // changelogs on a log that keeps them; call before Start.
+  void EnableStandby(absl::Duration every);
+  // Changelog records replayed into the state of `partition`: while
+  // another instance owned it (standby) and when this one took it (a
+  // takeover, or a repair after a failed batch).
+  struct RestoredRecords {
+    int64_t standby = 0;
+    int64_t takeover = 0;
+  };
+  RestoredRecords Restored(int32_t partition) const;
 
   // Every changelog record names the unit (committed batch) that wrote it.
   // A unit ends with a marker on the first changelog (key
@@ -203,8 +219,12 @@ class ProcessorRunner : private log::RebalanceListener {
   absl::StatusOr<std::vector<int64_t>> OnAssigned(const std::vector<int32_t>& partitions) override;
   absl::StatusOr<int64_t> StoredOffset(int32_t partition) const;
   void OnRevoked(const std::vector<int32_t>& partitions) override;
+  enum class RestoreMode { kTakeover, kStandby };
   // Replays the changelogs of `partition` from the checkpoint to their end.
-  absl::Status RestorePartition(int32_t partition);
+  // A standby pass gives way (CANCELLED) as soon as partitions are being
+  // assigned.
+  absl::Status RestorePartition(int32_t partition, RestoreMode mode = RestoreMode::kTakeover);
+  void StandbyLoop();
   // After a failed batch: state repaired, reader back at what is committed.
   absl::Status Recover();
 
@@ -231,6 +251,18 @@ class ProcessorRunner : private log::RebalanceListener {
   std::vector<int64_t> last_input_ms_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  // Held while a unit is processed and committed, and while a standby
+  // batch is applied: the two threads write state of different partitions,
+  // but some keys are shared across partitions (a lead's identity keys).
+  absl::Mutex apply_mu_;
+  // The rebalance and the standby take turns restoring; `owned_` is what
+  // the rebalance gave this instance, which the standby leaves alone.
+  absl::Mutex restore_mu_ ABSL_ACQUIRED_BEFORE(apply_mu_);
+  std::set<int32_t> owned_ ABSL_GUARDED_BY(restore_mu_);
+  std::atomic<int> assigning_{0};
+  absl::Duration standby_every_ = absl::ZeroDuration();
+  std::thread standby_thread_;
+  std::vector<RestoredRecords> restored_ ABSL_GUARDED_BY(mu_);
   // This processor's metrics in the process registry.
   struct Metrics {
     metrics::Counter* records;
@@ -238,6 +270,8 @@ class ProcessorRunner : private log::RebalanceListener {
     metrics::Counter* failed_polls;
     metrics::Histogram* commit_seconds;
     metrics::Histogram* batch_records;
+    metrics::Counter* standby_restored;
+    metrics::Counter* takeover_restored;
   };
   static Metrics MetricsFor(const std::string& processor);
   const Metrics metrics_;
