@@ -3,10 +3,12 @@
 // leads, merging, deals, and counters under an injected clock.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -868,6 +870,109 @@ TEST_CASE("a call from a known client makes a repeat lead whose responsible is t
   REQUIRE(f.crm->FindDuplicates(Deadline().get(), by_name, &found).ok());
   REQUIRE(found.companies_size() == 1);
   CHECK(found.companies(0).company().company_id() == "romashka");
+}
+
+TEST_CASE("a call right after its lead's conversion is the new contact's repeat lead") {
+  // Conversions and the same people's next calls sent at once, from two
+  // clients: a call the resolver takes before the conversion is decided
+  // belongs to the open lead; one after it must make a repeat lead of the
+  // new contact — never land on the converted lead, and never miss the
+  // contact because the read models have not caught up with the
+  // conversion (they lag it by the projection and the follow-ups).
+  Crm f;
+  auto intake = v1::IntakeService::NewStub(f.channel);
+  constexpr int kPeople = 60;
+  auto phone_of = [](int i) { return absl::StrCat("+7916555", 1000 + i); };
+  for (int i = 0; i < kPeople; ++i) {
+    v1::PublishChannelEventRequest publish;
+    *publish.mutable_event() = testing::CallEvent(absl::StrCat("first-", i), phone_of(i), "op");
+    v1::PublishChannelEventResponse published;
+    REQUIRE(intake->PublishChannelEvent(Deadline().get(), publish, &published).ok());
+  }
+  REQUIRE(testing::WaitUntilIdle(f.channel));
+  v1::ListLeadsRequest list;
+  list.set_page_size(1000);
+  v1::ListLeadsResponse first;
+  REQUIRE(f.leads->ListLeads(Deadline().get(), list, &first).ok());
+  REQUIRE(first.leads_size() == kPeople);
+  std::map<std::string, v1::Lead> by_phone;
+  for (const auto& lead : first.leads()) by_phone[lead.phones(0).number()] = lead;
+
+  std::vector<std::string> errors;
+  std::mutex errors_mu;
+  auto fail = [&](std::string error) {
+    std::lock_guard<std::mutex> lock(errors_mu);
+    errors.push_back(std::move(error));
+  };
+  // Each call goes out as its person's conversion is sent, so it races
+  // the conversion's decision and the projection of what follows it.
+  std::atomic<int> converting{0};
+  std::thread converter([&] {
+    for (int i = 0; i < kPeople; ++i) {
+      converting = i + 1;
+      grpc::Status status =
+          f.Convert(by_phone[phone_of(i)].name(), v1::ConvertLead(), nullptr, absl::StrCat("c", i));
+      if (!status.ok()) fail(absl::StrCat("convert ", i, ": ", status.error_message()));
+    }
+  });
+  std::thread caller([&] {
+    for (int i = 0; i < kPeople; ++i) {
+      const absl::Time limit = absl::Now() + absl::Seconds(30);
+      while (converting <= i && absl::Now() < limit) absl::SleepFor(absl::Microseconds(100));
+      v1::PublishChannelEventRequest publish;
+      *publish.mutable_event() = testing::CallEvent(absl::StrCat("again-", i), phone_of(i), "op");
+      v1::PublishChannelEventResponse published;
+      grpc::Status status = intake->PublishChannelEvent(Deadline().get(), publish, &published);
+      if (!status.ok()) fail(absl::StrCat("call ", i, ": ", status.error_message()));
+    }
+  });
+  converter.join();
+  caller.join();
+  for (const auto& error : errors) FAIL_CHECK(error);
+  REQUIRE(testing::WaitUntilIdle(f.channel));
+
+  v1::ListLeadsResponse after;
+  REQUIRE(f.leads->ListLeads(Deadline().get(), list, &after).ok());
+  std::map<std::string, std::vector<v1::Lead>> leads_of;
+  for (const auto& lead : after.leads()) leads_of[lead.phones(0).number()].push_back(lead);
+  int before_conversion = 0;
+  int repeat_leads = 0;
+  for (int i = 0; i < kPeople; ++i) {
+    const v1::Lead& converted = by_phone[phone_of(i)];
+    INFO("person " << i << ", first lead " << converted.lead_id());
+    // Where the second call went: the first lead's history, in order.
+    v1::ListTimelineRequest timeline;
+    timeline.set_name(converted.name());
+    timeline.set_page_size(100);
+    v1::ListTimelineResponse history;
+    REQUIRE(f.crm->ListTimeline(Deadline().get(), timeline, &history).ok());
+    int converted_at = -1;
+    int second_call_at = -1;
+    for (int e = 0; e < history.events_size(); ++e) {
+      const auto& event = history.events(e);
+      if (event.has_lead_converted()) converted_at = e;
+      if (event.has_communication_recorded() &&
+          event.communication_recorded().channel_event().id() == absl::StrCat("again-", i)) {
+        second_call_at = e;
+      }
+    }
+    REQUIRE(converted_at >= 0);
+    const std::vector<v1::Lead>& leads = leads_of[phone_of(i)];
+    if (second_call_at >= 0) {
+      CHECK(second_call_at < converted_at);  // never onto the converted lead
+      CHECK(leads.size() == 1);
+      ++before_conversion;
+      continue;
+    }
+    REQUIRE(leads.size() == 2);
+    const v1::Lead& repeat = leads[0].lead_id() == converted.lead_id() ? leads[1] : leads[0];
+    CHECK(repeat.repeat());
+    CHECK(repeat.contact_id() == converted.lead_id() + "-contact");
+    ++repeat_leads;
+  }
+  CHECK(before_conversion + repeat_leads == kPeople);
+  WARN("second calls before the conversion: " << before_conversion
+                                              << ", repeat leads after it: " << repeat_leads);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "leadflow/domain/field_error.h"
 #include "leadflow/log/embedded_log.h"
 #include "leadflow/processors/command_processor.h"
+#include "leadflow/processors/command_record.h"
 #include "leadflow/processors/crm_projection.h"
 #include "leadflow/processors/follow_up_processor.h"
 #include "leadflow/processors/intake_processor.h"
@@ -488,6 +489,77 @@ void DrainAllButFollowUps(Pipeline& pipeline) {
     if (handled == 0) return;
   }
   FAIL("processors did not settle");
+}
+
+// Runs only the deciding processors (intake and commands): the read
+// models and the follow-ups see nothing of what they decide.
+void DrainDecidersOnly(Pipeline& pipeline) {
+  for (int rounds = 0; rounds < 1000; ++rounds) {
+    size_t handled = 0;
+    for (auto& runner : pipeline.runners) {
+      const std::string name = runner->processor().Name();
+      if (name != "intake" && name != "commands") continue;
+      auto n = runner->RunOnce();
+      REQUIRE(n.ok());
+      handled += *n;
+    }
+    if (handled == 0) return;
+  }
+  FAIL("processors did not settle");
+}
+
+TEST_CASE("a request right after a conversion is the new contact's, before any read model has it") {
+  for (const bool inline_decisions : {true, false}) {
+    DYNAMIC_SECTION(
+        (inline_decisions ? "intake deciding inline" : "the command processor deciding")) {
+      TempDir dir;
+      Pipeline pipeline(dir.path(), /*keep_changelogs=*/!inline_decisions, inline_decisions);
+      pipeline.Publish(leadflow::testing::CallEvent("first-call", "+79161234567", "op"));
+      pipeline.Publish(leadflow::testing::EmailEvent("first-mail", "client@example.com"));
+      pipeline.Drain();
+      std::string by_phone;
+      std::string by_mail;
+      for (const auto& lead : pipeline.AllLeads()) {
+        (lead.phones_size() > 0 ? by_phone : by_mail) = lead.lead_id();
+      }
+      REQUIRE_FALSE(by_phone.empty());
+      REQUIRE_FALSE(by_mail.empty());
+      for (const std::string& lead_id : {by_phone, by_mail}) {
+        v1::Command convert;
+        convert.set_command_id("req:convert-" + lead_id);
+        convert.set_aggregate_id(lead_id);
+        convert.mutable_convert_lead();
+        REQUIRE(pipeline.log->Append({CommandRecord(convert, "test")}).ok());
+      }
+      DrainDecidersOnly(pipeline);
+      // The caller calls again, and the writer's CreateLead comes through
+      // the API, while neither the projection nor the follow-ups (which
+      // create the contacts) have run since the conversions.
+      pipeline.Publish(leadflow::testing::CallEvent("second-call", "+79161234567", "op"));
+      v1::Command create;
+      create.set_command_id("req:create-again");
+      create.set_aggregate_id("ld-again");
+      create.mutable_create_lead()->mutable_lead()->set_title("Writes again");
+      create.mutable_create_lead()->mutable_lead()->add_emails()->set_address("client@example.com");
+      log::OutgoingRecord via_api = CommandRecord(create, "leadflow/api");
+      via_api.topic = std::string(log::kIntakeTopic);
+      via_api.key = "email:client@example.com";
+      REQUIRE(pipeline.log->Append({std::move(via_api)}).ok());
+      DrainDecidersOnly(pipeline);
+      REQUIRE(pipeline.items->Get("contact", by_phone + "-contact")->has_value() == false);
+      pipeline.Drain();
+
+      int repeats = 0;
+      for (const auto& lead : pipeline.AllLeads()) {
+        if (lead.lead_id() == by_phone || lead.lead_id() == by_mail) continue;
+        INFO(lead.lead_id());
+        CHECK(lead.repeat());
+        CHECK(lead.contact_id() == (lead.phones_size() > 0 ? by_phone : by_mail) + "-contact");
+        ++repeats;
+      }
+      CHECK(repeats == 2);
+    }
+  }
 }
 
 TEST_CASE("a conversion cut before its next steps finishes once, however often they replay") {

@@ -94,17 +94,25 @@ absl::Status CommandProcessor::Restore(const log::Record& record, ProcessorTrans
   }
   v1::EventEnvelope event;
   LEADFLOW_RETURN_IF_ERROR(ParseProto(record.value, &event, "event record"));
-  const std::string key = StateKey(event.aggregate_type(), event.aggregate_id());
-  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, key));
-  v1::AggregateState aggregate;
-  if (stored.has_value()) {
-    LEADFLOW_ASSIGN_OR_RETURN(aggregate, ParseState(event.aggregate_type(), *stored));
-  }
+  LEADFLOW_ASSIGN_OR_RETURN(auto stored,
+                            LoadAggregateState(txn, event.aggregate_type(), event.aggregate_id()));
+  v1::AggregateState aggregate = std::move(stored).value_or(v1::AggregateState());
   // Replays may overlap what the state has: versions say what is new.
   if (event.aggregate_version() <= domain::VersionOf(aggregate)) return absl::OkStatus();
   aggregate = domain::Evolve(std::move(aggregate), event);
-  txn.Put(state, key, SerializeDeterministic(aggregate));
+  txn.Put(state, StateKey(event.aggregate_type(), event.aggregate_id()),
+          SerializeDeterministic(aggregate));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::AggregateState>> LoadAggregateState(
+    ProcessorTransaction& txn, absl::string_view aggregate_type, absl::string_view aggregate_id) {
+  LEADFLOW_ASSIGN_OR_RETURN(
+      auto stored,
+      txn.Get(store::Keyspace::kState, CommandProcessor::StateKey(aggregate_type, aggregate_id)));
+  if (!stored.has_value()) return std::optional<v1::AggregateState>();
+  LEADFLOW_ASSIGN_OR_RETURN(v1::AggregateState state, ParseState(aggregate_type, *stored));
+  return std::optional<v1::AggregateState>(std::move(state));
 }
 
 absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
@@ -113,11 +121,9 @@ absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
   const store::Keyspace state = store::Keyspace::kState;
   const std::string state_key =
       CommandProcessor::StateKey(domain::AggregateTypeOf(command), command.aggregate_id());
-  LEADFLOW_ASSIGN_OR_RETURN(auto stored, txn.Get(state, state_key));
-  std::optional<v1::AggregateState> current;
-  if (stored.has_value()) {
-    LEADFLOW_ASSIGN_OR_RETURN(current, ParseState(domain::AggregateTypeOf(command), *stored));
-  }
+  LEADFLOW_ASSIGN_OR_RETURN(
+      std::optional<v1::AggregateState> current,
+      LoadAggregateState(txn, domain::AggregateTypeOf(command), command.aggregate_id()));
   auto events = domain::Decide(current.has_value() ? &*current : nullptr, command, config);
   v1::CommandOutcome outcome;
   outcome.set_command_id(command.command_id());

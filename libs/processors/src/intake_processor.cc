@@ -143,7 +143,7 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
     ProcessorTransaction& txn, const std::vector<std::string>& keys, absl::string_view except) {
   for (const auto& key : keys) {
     auto is_open = [this, &key, &txn](const std::string& lead_id) -> absl::StatusOr<bool> {
-      LEADFLOW_ASSIGN_OR_RETURN(auto lead, leads_->Get(lead_id));
+      LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, NewestLead(txn, lead_id));
       // Not projected yet: it was created moments ago, so it is open.
       if (!lead.has_value()) return true;
       if (domain::IsTerminal(lead->status_semantic())) return false;
@@ -173,6 +173,50 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
     }
   }
   return std::optional<std::pair<std::string, std::string>>();
+}
+
+absl::StatusOr<std::optional<v1::Lead>> IntakeProcessor::NewestLead(
+    ProcessorTransaction& txn, const std::string& lead_id) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto decided, LoadAggregateState(txn, "lead", lead_id));
+  std::optional<v1::Lead> lead;
+  if (decided.has_value() && decided->has_lead()) lead = std::move(*decided->mutable_lead());
+  // Deciding inline, this instance holds every lead's state, current.
+  if (lead.has_value() && decider_ != nullptr) return lead;
+  LEADFLOW_ASSIGN_OR_RETURN(auto projected, leads_->Get(lead_id));
+  if (projected.has_value() && (!lead.has_value() || projected->version() > lead->version())) {
+    return projected;
+  }
+  return lead;
+}
+
+absl::StatusOr<std::optional<v1::ClientMatch>> IntakeProcessor::ClaimedClientOf(
+    ProcessorTransaction& txn, const std::vector<std::string>& keys) const {
+  for (const auto& key : keys) {
+    LEADFLOW_ASSIGN_OR_RETURN(auto claim, txn.Get(store::Keyspace::kState, IdentityKey(key)));
+    if (!claim.has_value()) continue;
+    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> found, NewestLead(txn, *claim));
+    if (!found.has_value()) continue;
+    const v1::Lead& lead = *found;
+    if (lead.contact_id().empty() && lead.company_id().empty()) continue;
+    // A key the lead gave up since (its phone changed) is no match.
+    LEADFLOW_ASSIGN_OR_RETURN(const auto held, HeldKeysOf(txn, *claim, &lead));
+    if (std::find(held.begin(), held.end(), key) == held.end()) continue;
+    v1::ClientMatch match;
+    match.set_contact_id(lead.contact_id());
+    match.set_company_id(lead.company_id());
+    match.set_responsible_id(lead.responsible_id());
+    match.set_matched_on(std::string(KindOf(key)));
+    return std::optional<v1::ClientMatch>(std::move(match));
+  }
+  return std::optional<v1::ClientMatch>();
+}
+
+absl::StatusOr<v1::ClientMatch> IntakeProcessor::ClientOf(ProcessorTransaction& txn,
+                                                          const std::vector<std::string>& keys,
+                                                          const v1::Lead& described) const {
+  LEADFLOW_ASSIGN_OR_RETURN(auto claimed, ClaimedClientOf(txn, keys));
+  if (claimed.has_value()) return *std::move(claimed);
+  return clients_->FindClient(described);
 }
 
 absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
@@ -223,7 +267,7 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     if (existing.has_value()) {
       *command.mutable_record_communication()->mutable_channel_event() = *event;
     } else {
-      LEADFLOW_ASSIGN_OR_RETURN(v1::ClientMatch client, clients_->FindClient(described));
+      LEADFLOW_ASSIGN_OR_RETURN(v1::ClientMatch client, ClientOf(txn, keys, described));
       *command.mutable_create_lead()->mutable_lead() = std::move(described);
       *command.mutable_create_lead()->mutable_origin() = *event;
       if (!client.matched_on().empty()) {
@@ -320,6 +364,11 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
                                       : command.mutable_reopen_lead()->mutable_open_lead();
       open->set_lead_id(open_lead->first);
       open->set_identity_key(open_lead->second);
+    } else if (command.has_create_lead() && command.create_lead().client().matched_on().empty()) {
+      // The gateway matched no client in the read models; a conversion
+      // they have not caught up with may have made one.
+      LEADFLOW_ASSIGN_OR_RETURN(auto client, ClaimedClientOf(txn, keys));
+      if (client.has_value()) *command.mutable_create_lead()->mutable_client() = *std::move(client);
     }
   }
   bool claims = false;

@@ -41,6 +41,13 @@ absl::StatusOr<v1::CommandOutcome> DecideAndApply(const v1::Command& command,
                                                   const domain::DomainConfig& config,
                                                   ProcessorTransaction& txn);
 
+// The aggregate's state as the deciding side keeps it (`txn`'s store, keyspace
+// `state`), none if it has no state here. Exact wherever this instance
+// decides the aggregate's commands (always on one instance); elsewhere as
+// far as restore or the warm standby brought it.
+absl::StatusOr<std::optional<v1::AggregateState>> LoadAggregateState(
+    ProcessorTransaction& txn, absl::string_view aggregate_type, absl::string_view aggregate_id);
+
 // What a command asks, independent of when and how often it was sent: the
 // command without its id, issue time, causation and correlation, and
 // without what the server looked up for it (a repeat lead's client match).

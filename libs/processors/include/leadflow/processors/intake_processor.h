@@ -101,6 +101,26 @@ class IntakeProcessor final : public Processor {
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindOpenLead(
       ProcessorTransaction& txn, const std::vector<std::string>& keys,
       absl::string_view except = "");
+  // The lead as the newer of its deciding state (the command processor's,
+  // current where this instance decides the lead's commands; on Kafka
+  // elsewhere as far as restore or the warm standby brought it) and the
+  // read model has it, by version: a lead converted or closed a moment ago
+  // is closed, however far the projection lags. nullopt: neither has it
+  // (created a moment ago).
+  absl::StatusOr<std::optional<v1::Lead>> NewestLead(ProcessorTransaction& txn,
+                                                     const std::string& lead_id) const;
+  // The client (contact and/or company) of the lead the person's keys are
+  // claimed by — a lead converted, or one made for a known client — read
+  // from that lead's deciding state, not the read models: a request right
+  // after a conversion finds the new contact however far the projection
+  // and the follow-ups lag. nullopt when no claimed lead has a client.
+  absl::StatusOr<std::optional<v1::ClientMatch>> ClaimedClientOf(
+      ProcessorTransaction& txn, const std::vector<std::string>& keys) const;
+  // ClaimedClientOf, else the read models' match (a client made some other
+  // way: by hand, by import).
+  absl::StatusOr<v1::ClientMatch> ClientOf(ProcessorTransaction& txn,
+                                           const std::vector<std::string>& keys,
+                                           const v1::Lead& described) const;
   absl::Status ProcessCommand(const log::Record& record, ProcessorTransaction& txn);
 
   const LeadReadModel* leads_;
