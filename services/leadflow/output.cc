@@ -53,7 +53,8 @@ const std::map<std::string, std::vector<std::string>>& Columns() {
         "event.aggregate_type", "event.aggregate_id", "event.actor", "event.event_id",
         "event.payload"}},
       {"leadflow.v1.ProcessorStatus",
-       {"processor", "topic", "partition", "committed_offset", "end_offset", "lag", "owned"}},
+       {"processor", "topic", "partition", "committed_offset", "end_offset", "lag", "owned",
+        "standby_restored_records", "takeover_restored_records"}},
       {"leadflow.v1.Backup", {"id", "create_time", "size_bytes", "files", "backup_dir"}},
   };
   return *columns;
