@@ -140,10 +140,11 @@ IntakeProcessor::IntakeProcessor(const LeadReadModel* leads, const ItemReadModel
     : leads_(leads), clients_(clients), config_(std::move(config)), partitions_(partitions) {}
 
 absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcessor::FindOpenLead(
-    ProcessorTransaction& txn, const std::vector<std::string>& keys, absl::string_view except) {
+    ProcessorTransaction& txn, const std::vector<std::string>& keys, absl::string_view except,
+    std::vector<ClosedClaim>* closed) {
   for (const auto& key : keys) {
-    auto is_open = [this, &key, &txn](const std::string& lead_id) -> absl::StatusOr<bool> {
-      LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, NewestLead(txn, lead_id));
+    auto is_open = [this, &key, &txn](const std::string& lead_id,
+                                      const std::optional<v1::Lead>& lead) -> absl::StatusOr<bool> {
       // Not projected yet: it was created moments ago, so it is open.
       if (!lead.has_value()) return true;
       if (domain::IsTerminal(lead->status_semantic())) return false;
@@ -153,8 +154,12 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
     };
     LEADFLOW_ASSIGN_OR_RETURN(auto own, txn.Get(store::Keyspace::kState, IdentityKey(key)));
     if (own.has_value() && *own != except) {
-      LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own));
+      LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, NewestLead(txn, *own));
+      LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(*own, lead));
       if (open) return std::optional<std::pair<std::string, std::string>>({*own, key});
+      if (closed != nullptr && lead.has_value() && domain::IsTerminal(lead->status_semantic())) {
+        closed->push_back({key, *own, *std::move(lead)});
+      }
     }
     // A page at a time: a number shared by thousands of closed leads (a
     // switchboard) is not read into memory whole, and the first open lead
@@ -165,7 +170,8 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> IntakeProcess
       LEADFLOW_ASSIGN_OR_RETURN(auto indexed, leads_->FindByIdentity(key, after, kPage));
       for (const auto& lead_id : indexed) {
         if (lead_id == except) continue;
-        LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id));
+        LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> lead, NewestLead(txn, lead_id));
+        LEADFLOW_ASSIGN_OR_RETURN(bool open, is_open(lead_id, lead));
         if (open) return std::optional<std::pair<std::string, std::string>>({lead_id, key});
       }
       if (indexed.size() < kPage) break;
@@ -190,31 +196,27 @@ absl::StatusOr<std::optional<v1::Lead>> IntakeProcessor::NewestLead(
 }
 
 absl::StatusOr<std::optional<v1::ClientMatch>> IntakeProcessor::ClaimedClientOf(
-    ProcessorTransaction& txn, const std::vector<std::string>& keys) const {
-  for (const auto& key : keys) {
-    LEADFLOW_ASSIGN_OR_RETURN(auto claim, txn.Get(store::Keyspace::kState, IdentityKey(key)));
-    if (!claim.has_value()) continue;
-    LEADFLOW_ASSIGN_OR_RETURN(std::optional<v1::Lead> found, NewestLead(txn, *claim));
-    if (!found.has_value()) continue;
-    const v1::Lead& lead = *found;
+    ProcessorTransaction& txn, const std::vector<ClosedClaim>& closed) const {
+  for (const ClosedClaim& claim : closed) {
+    const v1::Lead& lead = claim.lead;
     if (lead.contact_id().empty() && lead.company_id().empty()) continue;
     // A key the lead gave up since (its phone changed) is no match.
-    LEADFLOW_ASSIGN_OR_RETURN(const auto held, HeldKeysOf(txn, *claim, &lead));
-    if (std::find(held.begin(), held.end(), key) == held.end()) continue;
+    LEADFLOW_ASSIGN_OR_RETURN(const auto held, HeldKeysOf(txn, claim.lead_id, &lead));
+    if (std::find(held.begin(), held.end(), claim.key) == held.end()) continue;
     v1::ClientMatch match;
     match.set_contact_id(lead.contact_id());
     match.set_company_id(lead.company_id());
     match.set_responsible_id(lead.responsible_id());
-    match.set_matched_on(std::string(KindOf(key)));
+    match.set_matched_on(std::string(KindOf(claim.key)));
     return std::optional<v1::ClientMatch>(std::move(match));
   }
   return std::optional<v1::ClientMatch>();
 }
 
 absl::StatusOr<v1::ClientMatch> IntakeProcessor::ClientOf(ProcessorTransaction& txn,
-                                                          const std::vector<std::string>& keys,
+                                                          const std::vector<ClosedClaim>& closed,
                                                           const v1::Lead& described) const {
-  LEADFLOW_ASSIGN_OR_RETURN(auto claimed, ClaimedClientOf(txn, keys));
+  LEADFLOW_ASSIGN_OR_RETURN(auto claimed, ClaimedClientOf(txn, closed));
   if (claimed.has_value()) return *std::move(claimed);
   return clients_->FindClient(described);
 }
@@ -253,7 +255,8 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     }
     v1::Lead described = domain::LeadFromChannelEvent(*event);
     const std::vector<std::string> keys = domain::LeadIdentityKeys(described);
-    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys));
+    std::vector<ClosedClaim> closed;
+    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys, "", &closed));
     std::optional<std::string> existing;
     if (open_lead.has_value()) existing = open_lead->first;
 
@@ -267,7 +270,7 @@ absl::Status IntakeProcessor::Process(const std::vector<log::Record>& batch,
     if (existing.has_value()) {
       *command.mutable_record_communication()->mutable_channel_event() = *event;
     } else {
-      LEADFLOW_ASSIGN_OR_RETURN(v1::ClientMatch client, ClientOf(txn, keys, described));
+      LEADFLOW_ASSIGN_OR_RETURN(v1::ClientMatch client, ClientOf(txn, closed, described));
       *command.mutable_create_lead()->mutable_lead() = std::move(described);
       *command.mutable_create_lead()->mutable_origin() = *event;
       if (!client.matched_on().empty()) {
@@ -355,7 +358,9 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
   // first pass resolves the person.
   bool other_lead = false;
   if (!seen.has_value() && !keys.empty()) {
-    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead, FindOpenLead(txn, keys, command.aggregate_id()));
+    std::vector<ClosedClaim> closed;
+    LEADFLOW_ASSIGN_OR_RETURN(auto open_lead,
+                              FindOpenLead(txn, keys, command.aggregate_id(), &closed));
     if (open_lead.has_value()) {
       other_lead = true;
       v1::PersonOpenLead* open =
@@ -367,7 +372,7 @@ absl::Status IntakeProcessor::ProcessCommand(const log::Record& record, Processo
     } else if (command.has_create_lead() && command.create_lead().client().matched_on().empty()) {
       // The gateway matched no client in the read models; a conversion
       // they have not caught up with may have made one.
-      LEADFLOW_ASSIGN_OR_RETURN(auto client, ClaimedClientOf(txn, keys));
+      LEADFLOW_ASSIGN_OR_RETURN(auto client, ClaimedClientOf(txn, closed));
       if (client.has_value()) *command.mutable_create_lead()->mutable_client() = *std::move(client);
     }
   }

@@ -95,12 +95,20 @@ class IntakeProcessor final : public Processor {
   absl::StatusOr<std::vector<std::string>> HeldKeysOf(ProcessorTransaction& txn,
                                                       const std::string& lead_id,
                                                       const v1::Lead* projected = nullptr) const;
+  // A key of the person claimed by a lead that is closed (converted,
+  // junk), as FindOpenLead read it.
+  struct ClosedClaim {
+    std::string key;
+    std::string lead_id;
+    v1::Lead lead;
+  };
   // The person's open lead and the identity key that found it, if any,
   // other than `except` (the lead a command is for: its own keys are no
-  // other lead's).
+  // other lead's). `closed`, when given, gets the person's claims held by
+  // closed leads, in key order, for ClaimedClientOf.
   absl::StatusOr<std::optional<std::pair<std::string, std::string>>> FindOpenLead(
       ProcessorTransaction& txn, const std::vector<std::string>& keys,
-      absl::string_view except = "");
+      absl::string_view except = "", std::vector<ClosedClaim>* closed = nullptr);
   // The lead as the newer of its deciding state (the command processor's,
   // current where this instance decides the lead's commands; on Kafka
   // elsewhere as far as restore or the warm standby brought it) and the
@@ -109,17 +117,17 @@ class IntakeProcessor final : public Processor {
   // (created a moment ago).
   absl::StatusOr<std::optional<v1::Lead>> NewestLead(ProcessorTransaction& txn,
                                                      const std::string& lead_id) const;
-  // The client (contact and/or company) of the lead the person's keys are
-  // claimed by — a lead converted, or one made for a known client — read
-  // from that lead's deciding state, not the read models: a request right
-  // after a conversion finds the new contact however far the projection
-  // and the follow-ups lag. nullopt when no claimed lead has a client.
+  // The client (contact and/or company) of a closed lead the person's keys
+  // are claimed by — one converted, or one made for a known client — as
+  // NewestLead read it, not the read models alone: a request right after a
+  // conversion finds the new contact however far the projection and the
+  // follow-ups lag. nullopt when no such lead has a client.
   absl::StatusOr<std::optional<v1::ClientMatch>> ClaimedClientOf(
-      ProcessorTransaction& txn, const std::vector<std::string>& keys) const;
+      ProcessorTransaction& txn, const std::vector<ClosedClaim>& closed) const;
   // ClaimedClientOf, else the read models' match (a client made some other
   // way: by hand, by import).
   absl::StatusOr<v1::ClientMatch> ClientOf(ProcessorTransaction& txn,
-                                           const std::vector<std::string>& keys,
+                                           const std::vector<ClosedClaim>& closed,
                                            const v1::Lead& described) const;
   absl::Status ProcessCommand(const log::Record& record, ProcessorTransaction& txn);
 
