@@ -41,7 +41,11 @@ tsan=(state_store_test embedded_log_test processors_test log_conformance_test le
 CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-tsan" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLEADFLOW_TSAN=ON >/dev/null
 cmake --build "$root/build-tsan" --parallel "$(nproc)" --target "${tsan[@]}"
-export TSAN_OPTIONS="halt_on_error=1 ignore_interceptors_accesses=1"
+# Reports go to files (a server's stderr is the test harness's), printed
+# if the stage fails.
+rm -f "$root/build-tsan"/tsan-report.*
+export TSAN_OPTIONS="halt_on_error=1 ignore_interceptors_accesses=1 log_path=$root/build-tsan/tsan-report"
+trap 'status=$?; if [[ $status -ne 0 ]]; then cat "$root/build-tsan"/tsan-report.* 2>/dev/null; fi' EXIT
 cd "$root/build-tsan"
 ctest --output-on-failure --timeout 600 -R '^(state_store_test|embedded_log_test|processors_test)$'
 ./tests/log_conformance_test '*EmbeddedEngine'
