@@ -10,7 +10,9 @@
 # LEADFLOW_ENGINE=kafka runs it on leadflow-dev-broker (in-memory Kafka
 # protocol brokers) instead of the embedded log. LEADFLOW_ROBOTS=FILE applies
 # that pipelines file (e.g. examples/pipelines/robots.yaml) first, so the
-# bench runs with its robots and triggers switched on.
+# bench runs with its robots and triggers switched on. LEADFLOW_BIN=DIR runs
+# the binaries of another build (DIR laid out as build/services: a copy kept
+# to compare back to back) and builds nothing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 restart=0
@@ -23,8 +25,12 @@ for arg in "$@"; do
     *) bench_args+=("$arg") ;;
   esac
 done
-"$root/deploy/build.sh" leadflowd leadflow leadflow-bench leadflow-dev-broker >/dev/null
-bin="$root/build/services"
+if [ -n "${LEADFLOW_BIN:-}" ]; then
+  bin=$LEADFLOW_BIN
+else
+  "$root/deploy/build.sh" leadflowd leadflow leadflow-bench leadflow-dev-broker >/dev/null
+  bin="$root/build/services"
+fi
 data=$(mktemp -d)
 out=$(mktemp)
 broker_out=$(mktemp)
