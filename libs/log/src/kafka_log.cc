@@ -67,9 +67,9 @@ absl::StatusCode CodeOf(rd_kafka_resp_err_t err) {
 
 // A record the broker refuses as it is is unwritable: retrying it cannot
 // help, and a processor takes its input out of the way (IsUnwritable).
-absl::Status KafkaError(rd_kafka_resp_err_t err, std::string message) {
+absl::Status KafkaError(rd_kafka_resp_err_t err, absl::string_view message) {
   const absl::StatusCode code = CodeOf(err);
-  absl::Status status(code, std::move(message));
+  absl::Status status(code, message);
   return code == absl::StatusCode::kInvalidArgument ? MarkUnwritable(std::move(status)) : status;
 }
 
